@@ -1,0 +1,115 @@
+// decamp plan --offline: per host, the ordered steps it would run, from the inventory and
+// playbooks alone (no host is contacted; what depends on facts stays as {{ … }}).
+#include <iostream>
+#include <map>
+
+#include "cli/common.hpp"
+#include "plan/planner.hpp"
+#include "util/secret.hpp"
+
+namespace decamp::cli {
+
+namespace {
+
+Value display_args(const Value& args) {
+    Value out = Value::map();
+    for (const auto& [k, v] : args.entries()) {
+        if (k == "_src") continue;
+        if (k == "content") {
+            out.set(k, Value::string("<" + std::to_string(v.to_text().size()) + " bytes>"));
+            continue;
+        }
+        out.set(k, v);
+    }
+    return out;
+}
+
+std::string args_line(const Value& args) {
+    std::string out;
+    for (const auto& [k, v] : args.entries()) {
+        std::string val = v.is_scalar() || v.is_null() ? v.to_text() : v.to_json();
+        if (val.size() > 80) val = val.substr(0, 77) + "...";
+        out += (out.empty() ? "" : " ") + k + "=" + val;
+    }
+    return out;
+}
+
+struct HostSteps {
+    std::vector<std::string> lines;
+    std::string json;
+    size_t count = 0;
+};
+
+}  // namespace
+
+int cmd_plan_offline(const Args& args, const Loaded& l) {
+    bool json = args.has("json");
+    std::string provider = args.get("provider", l.inv.active);
+    auto assignments = l.given_books.empty()
+                           ? plan::assign_roles(l.inv, l.role_books, provider, args.get("limit"))
+                           : plan::assign_plays(l.inv, l.given_books, provider, args.get("limit"));
+    tmpl::Options opts;
+    opts.keep_undefined = true;
+    opts.reveal_secrets = false;
+    opts.secret_base_dir = l.inv.base_dir;
+
+    std::vector<const inventory::Host*> order;
+    std::map<const inventory::Host*, HostSteps> per_host;
+    for (const auto& a : assignments) {
+        for (const auto* h : a.hosts) {
+            if (!per_host.count(h)) order.push_back(h);
+            auto& hs = per_host[h];
+            plan::HostVars vars(l.inv, *h);
+            vars.set_play_vars(a.play->vars);
+            std::string play_label = (a.play->name.empty() ? a.play->hosts : a.play->name);
+            auto emit = [&](const playbook::Task& t, bool handler) {
+                auto steps = plan::plan_task(t, vars, opts);
+                for (const auto& s : steps) {
+                    if (s.skipped) continue;
+                    ++hs.count;
+                    std::string when = t.when.empty() ? "" : t.when;
+                    std::string text = "  " + std::to_string(hs.count) + ". [" + play_label + "] " + t.module + ": " + s.name;
+                    if (handler) text += "  (handler, when notified)";
+                    if (s.conditional) text += "  (when: " + when + ")";
+                    text += "\n     " + args_line(display_args(s.args));
+                    if (!s.action.summary.empty()) text += "\n     → " + s.action.summary;
+                    hs.lines.push_back(text);
+                    if (!hs.json.empty()) hs.json += ",";
+                    hs.json += "{\"play\":" + json_escape(play_label) + ",\"task\":" + json_escape(s.name) +
+                               ",\"module\":" + json_escape(t.module) + ",\"args\":" + display_args(s.args).to_json() +
+                               ",\"summary\":" + json_escape(s.action.summary) + ",\"handler\":" + (handler ? "true" : "false") +
+                               ",\"conditional\":" + (s.conditional ? "true" : "false") +
+                               ",\"when\":" + json_escape(when) + ",\"source\":" + json_escape(t.mark.str()) + "}";
+                }
+            };
+            for (const auto& t : a.play->tasks) emit(t, false);
+            for (const auto& t : a.play->handlers) emit(t, true);
+        }
+    }
+    Redactor& r = redactor();
+    if (json) {
+        std::string out = "{\"provider\":" + json_escape(provider) + ",\"hosts\":[";
+        bool first = true;
+        for (const auto* h : order) {
+            out += (first ? "" : ",") + std::string("{\"name\":") + json_escape(h->name) + ",\"address\":" +
+                   json_escape(h->address) + ",\"provider\":" + json_escape(h->provider) + ",\"steps\":[" +
+                   per_host[h].json + "]}";
+            first = false;
+        }
+        out += "]}\n";
+        std::cout << r.mask(out);
+        return kExitOk;
+    }
+    size_t total = 0;
+    for (const auto* h : order) {
+        std::cout << r.mask(h->name + " (" + h->address + ", provider " + h->provider + ") — " +
+                            std::to_string(per_host[h].count) + " steps\n");
+        for (const auto& line : per_host[h].lines) std::cout << r.mask(line) << "\n";
+        total += per_host[h].count;
+    }
+    std::cout << "plan (offline): " << order.size() << " hosts, " << total << " steps on provider " << provider
+              << "; nothing was contacted\n";
+    return kExitOk;
+}
+
+}  // namespace decamp::cli

@@ -1,0 +1,120 @@
+// The engine: runs plays over many hosts at once (bounded by forks), each host through its
+// steps in order over one reused connection; check mode runs probes only. A failing host is
+// a value in the report, never an exception; the other hosts go on.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "inventory/inventory.hpp"
+#include "plan/planner.hpp"
+#include "transport/transport.hpp"
+
+namespace decamp::engine {
+
+enum class Status { Ok, Changed, Failed, Skipped, Unreachable };
+const char* status_name(Status s);
+
+struct StepResult {
+    std::string play;
+    std::string task;
+    std::string module;
+    std::string source;       // file:line:col of the task
+    Status status = Status::Ok;
+    std::string message;      // why ok / what changed / why it failed
+    std::string diff;         // check mode (and --diff)
+    int rc = 0;
+    std::string stdout_tail;
+    std::string stderr_tail;
+    double seconds = 0;
+};
+
+enum class HostState { Ok, Failed, Unreachable, HostKeyRefused, Interrupted };
+
+struct HostReport {
+    std::string host;
+    std::string address;
+    HostState state = HostState::Ok;
+    std::string error;
+    int ok = 0, changed = 0, failed = 0, skipped = 0;
+    std::vector<StepResult> steps;
+    double seconds = 0;
+};
+
+struct Report {
+    bool check_mode = false;
+    std::vector<HostReport> hosts;
+    double seconds = 0;
+    bool interrupted = false;
+    int exit_code() const;  // 0 ok, 1 failed, 3 unreachable, 4 host key, 130 interrupted
+    int total(Status s) const;
+    std::string to_json() const;
+    std::string recap() const;  // human summary
+};
+
+// Opens a connection to a host; tests inject recording transports.
+class Connector {
+public:
+    virtual ~Connector() = default;
+    virtual std::unique_ptr<transport::Transport> connect(const inventory::Host& host) = 0;
+};
+
+// Real connections from the inventory: SSH (libssh2) or local for `address: local`.
+std::unique_ptr<Connector> make_connector(const inventory::Inventory& inv);
+transport::SshConfig ssh_config(const inventory::Inventory& inv, const inventory::Host& host);
+
+// Live progress: the engine reports per-host events; the CLI draws them.
+class Progress {
+public:
+    virtual ~Progress() = default;
+    virtual void host_started(const std::string& /*host*/, size_t /*steps*/) {}
+    virtual void step_started(const std::string& /*host*/, const std::string& /*task*/, size_t /*index*/) {}
+    virtual void step_done(const std::string& /*host*/, const StepResult& /*r*/) {}
+    virtual void host_done(const HostReport& /*r*/) {}
+};
+
+struct Options {
+    int forks = 50;
+    bool check = false;        // probes only
+    bool diff = false;         // show content diffs
+    int verbosity = 0;         // -v: log commands (masked)
+    std::function<void(const std::string&)> log;  // verbose command log sink
+    const std::atomic<bool>* interrupted = nullptr;
+};
+
+class Engine {
+public:
+    Engine(const inventory::Inventory& inv, Connector& connector, Options opts, Progress* progress = nullptr);
+    ~Engine();
+    // Runs the plays in order; hosts that failed or were unreachable sit out later plays.
+    Report run(const std::vector<plan::Assignment>& plays);
+
+    // Ad-hoc: one command on many hosts (decamp run).
+    Report run_command(const std::vector<const inventory::Host*>& hosts, const std::string& command,
+                       bool become);
+
+private:
+    struct HostCtx;
+    HostCtx& ctx(const inventory::Host& h);
+    bool ensure_connected(HostCtx& c);
+    void run_play_on_host(const plan::Assignment& a, HostCtx& c, std::atomic<bool>& abort_all);
+    bool run_step(const playbook::Play& play, const playbook::Task& task, HostCtx& c, bool handler);
+    template <class F>
+    void parallel(const std::vector<const inventory::Host*>& hosts, F&& fn);
+
+    const inventory::Inventory& inv_;
+    Connector& connector_;
+    Options opts_;
+    Progress* progress_;
+    std::mutex mu_;
+    std::map<std::string, std::unique_ptr<HostCtx>> hosts_;
+    std::vector<std::string> order_;
+};
+
+}  // namespace decamp::engine

@@ -1,0 +1,125 @@
+// The validated inventory: providers and their hosts, roles → playbooks, data sets, health
+// checks, DNS, vars and secret references. Loading reports every problem at once with
+// file:line:column (ConfigError); a loaded Inventory is consistent.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+#include "util/value.hpp"
+
+namespace decamp::inventory {
+
+struct Host {
+    std::string name;
+    std::string provider;
+    std::string address;   // IP, host name, or "local"
+    int port = 22;
+    std::string user;      // resolved: host → ssh.user
+    std::vector<std::string> roles;
+    Value vars = Value::map();
+    Mark mark;
+
+    bool is_local() const { return address == "local"; }
+    bool has_role(const std::string& r) const;
+};
+
+struct Provider {
+    std::string name;
+    std::string kind;      // static, local, … (see provider/)
+    Value settings = Value::map();  // kind-specific keys (api tokens, …)
+    std::vector<std::string> hosts; // names, in file order
+    Mark mark;
+};
+
+struct SshSettings {
+    std::string user = "root";
+    std::string key;          // absolute path, "" = agent only
+    std::string known_hosts;  // absolute path
+    int port = 22;
+    int connect_timeout = 10;
+    int command_timeout = 0;  // seconds, 0 = none
+    int keepalive = 15;
+    bool strict_host_keys = true;
+    std::string jump;         // host name of a bastion in this inventory, or "" 
+};
+
+struct Role {
+    std::string name;
+    std::vector<std::filesystem::path> playbooks;  // absolute
+    Mark mark;
+};
+
+struct DataSet {
+    std::string kind;      // postgres | files
+    std::string role;
+    std::string database;  // postgres
+    std::string path;      // files
+    Mark mark;
+};
+
+struct HealthCheck {
+    std::string role;
+    std::string url;       // template, e.g. http://{{ host.address }}/healthz
+    int expect = 200;
+    std::string host_header;
+    int timeout = 10;
+    Mark mark;
+};
+
+struct DnsRecord {
+    std::string name;      // fqdn with trailing dot
+    std::string role;
+    std::string type = "A";
+    int ttl = 300;
+};
+
+struct DnsConfig {
+    std::string kind;      // powerdns
+    std::string api;
+    Value api_key;         // secret reference
+    std::string server;    // host:port of the authoritative server, for verification
+    std::string zone;
+    std::vector<DnsRecord> records;
+    Mark mark;
+};
+
+struct Inventory {
+    std::filesystem::path file;      // as given
+    std::filesystem::path base_dir;  // relative paths resolve against this
+    std::string project;
+    SshSettings ssh;
+    std::vector<Provider> providers;
+    std::vector<Host> hosts;         // every host of every provider
+    std::string active;
+    std::vector<Role> roles;
+    std::vector<DataSet> data;
+    std::vector<HealthCheck> health;
+    std::optional<DnsConfig> dns;
+    Value vars = Value::map();
+    Value secrets = Value::map();    // name → Value::secret(reference)
+
+    const Host* find_host(const std::string& name) const;
+    const Provider* find_provider(const std::string& name) const;
+    const Role* find_role(const std::string& name) const;
+    std::vector<const Host*> provider_hosts(const std::string& provider) const;
+};
+
+// Loads and validates. Throws ConfigError carrying every diagnostic found.
+Inventory load(const std::filesystem::path& file);
+
+// Parses an already read text (used by tests and the fuzz corpus).
+Inventory load_text(const std::string& text, const std::filesystem::path& file);
+
+// Host selection for --limit and plays' hosts:. A pattern is a comma list of terms:
+// `all`, a host name, a role, a provider, a glob over host names (web*, old-*),
+// `!term` to exclude, `&term` to intersect. Throws Error when a term matches nothing.
+std::vector<const Host*> select(const Inventory& inv, const std::string& pattern,
+                                const std::vector<const Host*>& within);
+
+bool glob_match(const std::string& pattern, const std::string& text);
+
+}  // namespace decamp::inventory

@@ -1,0 +1,494 @@
+// Inventory loading and validation. Every check records a diagnostic and goes on, so one run
+// reports all the problems of a file.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "inventory/inventory.hpp"
+#include "util/schema.hpp"
+#include "util/secret.hpp"
+#include "util/yaml.hpp"
+
+namespace decamp::inventory {
+
+namespace {
+
+using schema::Checker;
+
+const std::vector<std::string> kTopKeys = {"project", "ssh",    "providers", "active", "roles",
+                                           "data",    "health", "dns",       "vars",   "secrets",
+                                           "backup",  "objectives"};
+const std::vector<std::string> kSshKeys = {"user",    "key",     "known_hosts", "port",
+                                           "connect_timeout", "command_timeout", "keepalive",
+                                           "strict_host_keys", "jump"};
+const std::vector<std::string> kHostKeys = {"address", "port", "user", "roles", "vars"};
+const std::vector<std::string> kProviderKinds = {"static", "local"};
+
+bool valid_ip(const std::string& s) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool valid_hostname(const std::string& s) {
+    if (s.empty() || s.size() > 253) return false;
+    size_t start = 0;
+    bool all_numeric = true;
+    while (start <= s.size()) {
+        size_t dot = s.find('.', start);
+        if (dot == std::string::npos) dot = s.size();
+        std::string label = s.substr(start, dot - start);
+        if (label.empty() || label.size() > 63) return dot == s.size() && label.empty() && start > 0;
+        if (label.front() == '-' || label.back() == '-') return false;
+        for (char c : label) {
+            if (!(isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+            if (!isdigit(static_cast<unsigned char>(c))) all_numeric = false;
+        }
+        start = dot + 1;
+        if (dot == s.size()) break;
+    }
+    // "198.18.1.999" is a broken IP, not a host name.
+    return !all_numeric;
+}
+
+bool valid_name(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    return true;
+}
+
+std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& p) {
+    if (!p.empty() && p[0] == '~') {
+        const char* home = getenv("HOME");
+        return std::filesystem::path(std::string(home ? home : "") + p.substr(1)).lexically_normal();
+    }
+    std::filesystem::path path(p);
+    if (path.is_relative()) path = base / path;
+    return path.lexically_normal();
+}
+
+class Loader {
+public:
+    Loader(Inventory& inv, std::vector<Diagnostic>& diags) : inv_(inv), diags_(diags), c_(diags) {}
+
+    void load(const Value& root) {
+        if (root.is_null() && diags_.empty()) {
+            c_.error(Mark{inv_.file.string(), 1, 1}, "", "the inventory is empty; expected a map with providers, roles, …");
+            return;
+        }
+        if (!c_.map(root, "", kTopKeys)) return;
+        if (auto p = c_.str(root, "project", "", true)) inv_.project = *p;
+        if (const Value* ssh = root.get("ssh")) load_ssh(*ssh);
+        if (const Value* roles = root.get("roles"))
+            load_roles(*roles);
+        else
+            c_.error(root, "roles", "required key is missing; expected a map of role name to {playbooks: [...]}");
+        if (const Value* providers = root.get("providers"))
+            load_providers(*providers);
+        else
+            c_.error(root, "providers", "required key is missing; expected a map of provider name to {kind, hosts}");
+        load_active(root);
+        if (const Value* data = root.get("data")) load_data(*data);
+        if (const Value* health = root.get("health")) load_health(*health);
+        if (const Value* dns = root.get("dns")) load_dns(*dns);
+        if (const Value* vars = root.get("vars")) {
+            if (vars->is_map())
+                inv_.vars = *vars;
+            else if (!vars->is_null())
+                c_.error(*vars, "vars", "expected a map of variable name to value");
+        }
+        if (const Value* secrets = root.get("secrets")) load_secrets(*secrets);
+        check_cross_references();
+    }
+
+private:
+    void load_ssh(const Value& ssh) {
+        if (!c_.map(ssh, "ssh", kSshKeys)) return;
+        auto& s = inv_.ssh;
+        if (auto v = c_.str(ssh, "user", "ssh")) s.user = *v;
+        if (auto v = c_.str(ssh, "key", "ssh")) s.key = resolve_path(inv_.base_dir, *v).string();
+        if (auto v = c_.str(ssh, "known_hosts", "ssh"))
+            s.known_hosts = resolve_path(inv_.base_dir, *v).string();
+        if (auto v = c_.integer(ssh, "port", "ssh", false, 1, 65535)) s.port = int(*v);
+        if (auto v = c_.integer(ssh, "connect_timeout", "ssh", false, 1, 3600)) s.connect_timeout = int(*v);
+        if (auto v = c_.integer(ssh, "command_timeout", "ssh", false, 0, 86400)) s.command_timeout = int(*v);
+        if (auto v = c_.integer(ssh, "keepalive", "ssh", false, 0, 3600)) s.keepalive = int(*v);
+        if (auto v = c_.boolean(ssh, "strict_host_keys", "ssh")) s.strict_host_keys = *v;
+        if (auto v = c_.str(ssh, "jump", "ssh")) {
+            s.jump = *v;
+            jump_mark_ = ssh.get("jump")->mark();
+        }
+    }
+
+    void load_roles(const Value& roles) {
+        if (!roles.is_map()) {
+            c_.error(roles, "roles", std::string("expected a map of role name to {playbooks: [...]}, found ") +
+                                         schema::kind_name(roles.kind()));
+            return;
+        }
+        for (const auto& [name, def] : roles.entries()) {
+            std::string path = "roles/" + name;
+            Role role{name, {}, roles.key_mark(name)};
+            if (!valid_name(name)) c_.error(roles.key_mark(name), path, "role names may use letters, digits, '-', '_' and '.'");
+            if (c_.map(def, path, {"playbooks"})) {
+                auto books = c_.str_list(def, "playbooks", path, false);
+                if (!books || books->empty()) {
+                    c_.error(def.get("playbooks") ? *def.get("playbooks") : def, path + "/playbooks",
+                             "role \"" + name + "\" has no playbooks; expected a list of playbook files");
+                } else {
+                    const Value& list = *def.get("playbooks");
+                    for (size_t i = 0; i < books->size(); ++i) {
+                        auto p = resolve_path(inv_.base_dir, (*books)[i]);
+                        const Value& item = list.is_list() ? list.items()[i] : list;
+                        if (!std::filesystem::is_regular_file(p))
+                            c_.error(item, path + "/playbooks/" + std::to_string(i),
+                                     "playbook file " + (*books)[i] + " does not exist (looked for " + p.string() + ")");
+                        role.playbooks.push_back(p);
+                    }
+                }
+            }
+            inv_.roles.push_back(std::move(role));
+        }
+    }
+
+    void load_providers(const Value& providers) {
+        if (!providers.is_map() || providers.entries().empty()) {
+            c_.error(providers, "providers", "expected a map of provider name to {kind, hosts}, with at least one provider");
+            return;
+        }
+        std::map<std::string, std::string> seen_at;  // host name → where first defined
+        std::map<std::string, std::string> addr_seen;
+        for (const auto& [name, def] : providers.entries()) {
+            std::string path = "providers/" + name;
+            Provider p{name, "", Value::map(), {}, providers.key_mark(name)};
+            if (!valid_name(name)) c_.error(p.mark, path, "provider names may use letters, digits, '-', '_' and '.'");
+            if (!def.is_map()) {
+                c_.error(def, path, std::string("expected a map with kind and hosts, found ") + schema::kind_name(def.kind()));
+                continue;
+            }
+            auto kind = c_.str(def, "kind", path, true);
+            if (kind) {
+                p.kind = *kind;
+                if (std::find(kProviderKinds.begin(), kProviderKinds.end(), *kind) == kProviderKinds.end()) {
+                    std::string msg = "unknown provider kind \"" + *kind + "\"; expected one of: static, local";
+                    std::string hint = schema::did_you_mean(*kind, kProviderKinds);
+                    if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
+                    c_.error(*def.get("kind"), path + "/kind", msg);
+                }
+            }
+            for (const auto& [k, v] : def.entries()) {
+                if (k == "kind" || k == "hosts") continue;
+                if (p.kind == "static" || p.kind == "local") {
+                    std::string msg = "unknown key \"" + k + "\" for a " + p.kind + " provider; expected kind, hosts";
+                    std::string hint = schema::did_you_mean(k, {"kind", "hosts"});
+                    if (!hint.empty()) msg = "unknown key \"" + k + "\"; did you mean \"" + hint + "\"?";
+                    c_.error(def.key_mark(k), path + "/" + k, msg);
+                } else {
+                    p.settings.set(k, v);
+                }
+            }
+            const Value* hosts = def.get("hosts");
+            if (!hosts || hosts->is_null()) {
+                c_.error(def, path + "/hosts", "required key is missing; expected a map of host name to {address, roles}");
+            } else if (!hosts->is_map()) {
+                c_.error(*hosts, path + "/hosts", std::string("expected a map of host name to {address, roles}, found ") +
+                                                       schema::kind_name(hosts->kind()));
+            } else {
+                for (const auto& [hname, hdef] : hosts->entries()) {
+                    Mark hm = hosts->key_mark(hname);
+                    std::string hpath = path + "/hosts/" + hname;
+                    if (!valid_name(hname)) c_.error(hm, hpath, "host names may use letters, digits, '-', '_' and '.'");
+                    if (auto it = seen_at.find(hname); it != seen_at.end()) {
+                        c_.error(hm, hpath, "duplicate host name \"" + hname + "\" (already defined at " + it->second + "); host names must be unique across providers");
+                        continue;
+                    }
+                    seen_at[hname] = hm.str();
+                    Host h;
+                    h.name = hname;
+                    h.provider = name;
+                    h.mark = hm;
+                    h.port = inv_.ssh.port;
+                    h.user = inv_.ssh.user;
+                    if (c_.map(hdef, hpath, kHostKeys)) {
+                        if (auto a = c_.str(hdef, "address", hpath, true)) {
+                            h.address = *a;
+                            bool ok = *a == "local" || valid_ip(*a) || valid_hostname(*a);
+                            if (!ok)
+                                c_.error(*hdef.get("address"), hpath + "/address",
+                                         "\"" + *a + "\" is not an IP address or host name; expected e.g. 198.18.1.11 or web1.example.net");
+                        }
+                        if (auto port = c_.integer(hdef, "port", hpath, false, 1, 65535)) h.port = int(*port);
+                        if (auto u = c_.str(hdef, "user", hpath)) h.user = *u;
+                        if (auto r = c_.str_list(hdef, "roles", hpath)) h.roles = *r;
+                        if (const Value* vars = hdef.get("vars")) {
+                            if (vars->is_map())
+                                h.vars = *vars;
+                            else if (!vars->is_null())
+                                c_.error(*vars, hpath + "/vars", "expected a map of variable name to value");
+                        }
+                        if (!h.address.empty() && h.address != "local") {
+                            std::string key = h.address + ":" + std::to_string(h.port);
+                            if (auto it = addr_seen.find(key); it != addr_seen.end())
+                                c_.error(*hdef.get("address"), hpath + "/address",
+                                         "address " + key + " is already used by host " + it->second);
+                            else
+                                addr_seen[key] = hname;
+                        }
+                        role_refs_.push_back({h.name, hdef.get("roles") ? hdef.get("roles")->mark() : hm, hpath + "/roles", h.roles});
+                    }
+                    p.hosts.push_back(hname);
+                    inv_.hosts.push_back(std::move(h));
+                }
+            }
+            inv_.providers.push_back(std::move(p));
+        }
+    }
+
+    void load_active(const Value& root) {
+        const Value* active = root.get("active");
+        if (!active) {
+            if (inv_.providers.size() == 1) inv_.active = inv_.providers[0].name;
+            else if (!inv_.providers.empty())
+                c_.error(root, "active", "required key is missing when there are several providers; expected the name of the provider the stack runs on");
+            return;
+        }
+        auto a = c_.str(root, "active", "");
+        if (!a) return;
+        inv_.active = *a;
+        if (!inv_.providers.empty() && !inv_.find_provider(*a)) {
+            std::vector<std::string> names;
+            for (const auto& p : inv_.providers) names.push_back(p.name);
+            std::string msg = "provider \"" + *a + "\" is not defined under providers";
+            std::string hint = schema::did_you_mean(*a, names);
+            msg += hint.empty() ? "; expected one of: " + join(names) : "; did you mean \"" + hint + "\"?";
+            c_.error(*active, "active", msg);
+        }
+    }
+
+    void load_data(const Value& data) {
+        if (!data.is_list()) {
+            c_.error(data, "data", "expected a list of data sets ({kind: postgres, role, database} or {kind: files, role, path})");
+            return;
+        }
+        size_t i = 0;
+        for (const auto& d : data.items()) {
+            std::string path = "data/" + std::to_string(i++);
+            if (!c_.map(d, path, {"kind", "role", "database", "path"})) continue;
+            DataSet ds;
+            ds.mark = d.mark();
+            if (auto k = c_.str(d, "kind", path, true)) {
+                ds.kind = *k;
+                if (*k != "postgres" && *k != "files")
+                    c_.error(*d.get("kind"), path + "/kind", "unknown data kind \"" + *k + "\"; expected postgres or files");
+            }
+            if (auto r = c_.str(d, "role", path, true)) {
+                ds.role = *r;
+                role_refs_.push_back({"", d.get("role")->mark(), path + "/role", {*r}});
+            }
+            if (ds.kind == "postgres") {
+                if (auto db = c_.str(d, "database", path, true)) ds.database = *db;
+                if (d.get("path")) c_.error(d.key_mark("path"), path + "/path", "path is for kind: files; a postgres data set names a database");
+            } else if (ds.kind == "files") {
+                if (auto p = c_.str(d, "path", path, true)) {
+                    ds.path = *p;
+                    if (p->empty() || (*p)[0] != '/' || *p == "/")
+                        c_.error(*d.get("path"), path + "/path", "expected an absolute directory path other than /");
+                }
+                if (d.get("database")) c_.error(d.key_mark("database"), path + "/database", "database is for kind: postgres");
+            }
+            inv_.data.push_back(std::move(ds));
+        }
+    }
+
+    void load_health(const Value& health) {
+        if (!health.is_list()) {
+            c_.error(health, "health", "expected a list of checks ({role, url, expect})");
+            return;
+        }
+        size_t i = 0;
+        for (const auto& h : health.items()) {
+            std::string path = "health/" + std::to_string(i++);
+            if (!c_.map(h, path, {"role", "url", "expect", "host_header", "timeout"})) continue;
+            HealthCheck hc;
+            hc.mark = h.mark();
+            if (auto r = c_.str(h, "role", path, true)) {
+                hc.role = *r;
+                role_refs_.push_back({"", h.get("role")->mark(), path + "/role", {*r}});
+            }
+            if (auto u = c_.str(h, "url", path, true)) {
+                hc.url = *u;
+                if (u->rfind("http://", 0) != 0 && u->rfind("https://", 0) != 0)
+                    c_.error(*h.get("url"), path + "/url", "expected an http:// or https:// URL");
+            }
+            if (auto e = c_.integer(h, "expect", path, false, 100, 599)) hc.expect = int(*e);
+            if (auto hh = c_.str(h, "host_header", path)) hc.host_header = *hh;
+            if (auto t = c_.integer(h, "timeout", path, false, 1, 3600)) hc.timeout = int(*t);
+            inv_.health.push_back(std::move(hc));
+        }
+    }
+
+    void load_dns(const Value& dns) {
+        if (!c_.map(dns, "dns", {"kind", "api", "api_key", "server", "zone", "records"})) return;
+        DnsConfig d;
+        d.mark = dns.mark();
+        if (auto k = c_.str(dns, "kind", "dns", true)) {
+            d.kind = *k;
+            if (*k != "powerdns") c_.error(*dns.get("kind"), "dns/kind", "unknown DNS kind \"" + *k + "\"; expected powerdns");
+        }
+        if (auto a = c_.str(dns, "api", "dns", true)) d.api = *a;
+        if (const Value* key = dns.get("api_key")) {
+            if (key->is_string() && is_secret_reference(key->as_string()))
+                d.api_key = Value::secret(key->as_string()).at(key->mark());
+            else
+                c_.error(*key, "dns/api_key", "expected a secret reference such as ${env:PDNS_API_KEY} or ${file:path}; keys are never written inline");
+        }
+        if (auto s = c_.str(dns, "server", "dns")) d.server = *s;
+        if (auto z = c_.str(dns, "zone", "dns", true)) {
+            d.zone = *z;
+            if (z->empty() || z->back() != '.') c_.error(*dns.get("zone"), "dns/zone", "expected a fully qualified zone name ending in '.', e.g. example.com.");
+        }
+        if (const Value* recs = dns.get("records")) {
+            if (!recs->is_list()) {
+                c_.error(*recs, "dns/records", "expected a list of {name, role, ttl}");
+            } else {
+                size_t i = 0;
+                for (const auto& r : recs->items()) {
+                    std::string path = "dns/records/" + std::to_string(i++);
+                    if (!c_.map(r, path, {"name", "role", "ttl", "type"})) continue;
+                    DnsRecord rec;
+                    if (auto n = c_.str(r, "name", path, true)) {
+                        rec.name = *n;
+                        if (n->empty() || n->back() != '.')
+                            c_.error(*r.get("name"), path + "/name", "expected a fully qualified name ending in '.'");
+                        else if (!d.zone.empty() && !(n->size() >= d.zone.size() && n->compare(n->size() - d.zone.size(), d.zone.size(), d.zone) == 0))
+                            c_.error(*r.get("name"), path + "/name", "\"" + *n + "\" is not inside zone " + d.zone);
+                    }
+                    if (auto ro = c_.str(r, "role", path, true)) {
+                        rec.role = *ro;
+                        role_refs_.push_back({"", r.get("role")->mark(), path + "/role", {*ro}});
+                    }
+                    if (auto t = c_.integer(r, "ttl", path, false, 1, 604800)) rec.ttl = int(*t);
+                    if (auto ty = c_.str(r, "type", path)) {
+                        rec.type = *ty;
+                        if (*ty != "A" && *ty != "AAAA") c_.error(*r.get("type"), path + "/type", "expected A or AAAA");
+                    }
+                    d.records.push_back(std::move(rec));
+                }
+            }
+        }
+        inv_.dns = std::move(d);
+    }
+
+    void load_secrets(const Value& secrets) {
+        if (!secrets.is_map()) {
+            if (!secrets.is_null()) c_.error(secrets, "secrets", "expected a map of name to ${env:NAME} or ${file:path}");
+            return;
+        }
+        for (const auto& [name, ref] : secrets.entries()) {
+            if (ref.is_string() && is_secret_reference(ref.as_string())) {
+                inv_.secrets.set(name, Value::secret(ref.as_string()).at(ref.mark()));
+            } else {
+                // Never echo the value: it may be a real secret pasted inline by mistake.
+                c_.error(ref, "secrets/" + name,
+                         "expected a reference such as ${env:NAME} or ${file:path}; secret values are never written inline");
+            }
+        }
+    }
+
+    void check_cross_references() {
+        std::vector<std::string> role_names;
+        for (const auto& r : inv_.roles) role_names.push_back(r.name);
+        for (const auto& ref : role_refs_) {
+            for (const auto& r : ref.roles) {
+                if (inv_.find_role(r)) continue;
+                std::string msg = "role \"" + r + "\" is not defined under roles";
+                std::string hint = schema::did_you_mean(r, role_names);
+                if (!hint.empty()) msg += "; did you mean \"" + hint + "\"?";
+                else if (!role_names.empty()) msg += "; expected one of: " + join(role_names);
+                c_.error(ref.mark, ref.path, msg);
+            }
+        }
+        if (!inv_.ssh.jump.empty() && !inv_.find_host(inv_.ssh.jump))
+            c_.error(jump_mark_, "ssh/jump", "jump host \"" + inv_.ssh.jump + "\" is not a host of this inventory");
+    }
+
+    static std::string join(const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+        return out;
+    }
+
+    struct RoleRef {
+        std::string host;
+        Mark mark;
+        std::string path;
+        std::vector<std::string> roles;
+    };
+
+    Inventory& inv_;
+    std::vector<Diagnostic>& diags_;
+    Checker c_;
+    std::vector<RoleRef> role_refs_;
+    Mark jump_mark_;
+};
+
+}  // namespace
+
+bool Host::has_role(const std::string& r) const {
+    return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+const Host* Inventory::find_host(const std::string& name) const {
+    for (const auto& h : hosts)
+        if (h.name == name) return &h;
+    return nullptr;
+}
+const Provider* Inventory::find_provider(const std::string& name) const {
+    for (const auto& p : providers)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+const Role* Inventory::find_role(const std::string& name) const {
+    for (const auto& r : roles)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+std::vector<const Host*> Inventory::provider_hosts(const std::string& provider) const {
+    std::vector<const Host*> out;
+    for (const auto& h : hosts)
+        if (h.provider == provider) out.push_back(&h);
+    return out;
+}
+
+Inventory load_text(const std::string& text, const std::filesystem::path& file) {
+    Inventory inv;
+    inv.file = file;
+    inv.base_dir = std::filesystem::absolute(file).parent_path();
+    std::vector<Diagnostic> diags;
+    Value root = yaml::parse(text, file.string(), diags);
+    if (diags.empty() || !root.is_null()) {
+        Loader loader(inv, diags);
+        loader.load(root);
+    }
+    if (!diags.empty()) {
+        std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
+        });
+        throw ConfigError(std::move(diags));
+    }
+    return inv;
+}
+
+Inventory load(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(Diagnostic{Mark{file.string(), 0, 0}, "", "cannot read inventory file"});
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return load_text(ss.str(), file);
+}
+
+}  // namespace decamp::inventory

@@ -1,0 +1,68 @@
+#include "modules/attrs.hpp"
+
+#include <algorithm>
+
+#include "modules/args.hpp"
+#include "util/shell.hpp"
+
+namespace decamp::modules {
+
+namespace {
+bool numeric(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+void check_owner(const std::string& key, const std::string& value) {
+    if (numeric(value)) return;
+    require_simple_name(key, value, "a user or group name or a numeric id");
+}
+
+FileAttrs read_attrs(const Args& a) {
+    FileAttrs at;
+    if (auto m = a.mode("mode")) at.mode = *m;
+    at.owner = a.str("owner", "");
+    at.group = a.str("group", "");
+    if (!at.owner.empty()) check_owner("owner", at.owner);
+    if (!at.group.empty()) check_owner("group", at.group);
+    return at;
+}
+
+std::vector<std::string> FileAttrs::probe_lines(const std::string& var, bool follow) const {
+    std::vector<std::string> out;
+    const std::string stat = follow ? "stat -L -c " : "stat -c ";
+    auto check = [&](const char* fmt, const std::string& want) {
+        out.push_back("[ \"$(" + stat + fmt + " -- \"$" + var + "\")\" = " + shell::quote(want) +
+                      " ] || exit 1");
+    };
+    if (!mode.empty()) check("%a", stat_mode(mode));
+    if (!owner.empty()) check(numeric(owner) ? "%u" : "%U", owner);
+    if (!group.empty()) check(numeric(group) ? "%g" : "%G", group);
+    return out;
+}
+
+std::vector<std::string> FileAttrs::fix_lines(const std::string& var, bool recurse,
+                                              bool no_deref) const {
+    std::vector<std::string> out;
+    const std::string r = recurse ? " -R" : "";
+    if (!owner.empty() || !group.empty()) {
+        std::string who = owner + (group.empty() ? "" : ":" + group);
+        out.push_back("chown" + r + (no_deref ? " -h" : "") + " -- " + shell::quote(who) +
+                      " \"$" + var + "\"");
+    }
+    // chmod after chown: chown clears setuid/setgid bits.
+    if (!mode.empty()) out.push_back("chmod" + r + " -- " + shell::quote(mode) + " \"$" + var + "\"");
+    return out;
+}
+
+std::string FileAttrs::describe() const {
+    std::vector<std::string> parts;
+    if (!mode.empty()) parts.push_back("mode " + mode);
+    if (!owner.empty()) parts.push_back("owner " + owner);
+    if (!group.empty()) parts.push_back("group " + group);
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+    return out;
+}
+
+}  // namespace decamp::modules

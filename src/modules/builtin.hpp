@@ -1,0 +1,24 @@
+// The built-in modules: one plan function per module family, registered by name in
+// registry.cpp. Each takes the module's name (apt vs package, command vs shell, ...).
+#pragma once
+
+#include <string>
+
+#include "modules/module.hpp"
+
+namespace decamp::modules {
+
+Action plan_package(const std::string& name, const Value& args, const Value& facts);
+Action plan_file(const std::string& name, const Value& args, const Value& facts);
+Action plan_copy(const std::string& name, const Value& args, const Value& facts);
+Action plan_service(const std::string& name, const Value& args, const Value& facts);
+Action plan_user(const std::string& name, const Value& args, const Value& facts);
+Action plan_group(const std::string& name, const Value& args, const Value& facts);
+Action plan_command(const std::string& name, const Value& args, const Value& facts);
+Action plan_lineinfile(const std::string& name, const Value& args, const Value& facts);
+Action plan_wait_for(const std::string& name, const Value& args, const Value& facts);
+Action plan_http_check(const std::string& name, const Value& args, const Value& facts);
+Action plan_postgresql_db(const std::string& name, const Value& args, const Value& facts);
+Action plan_postgresql_user(const std::string& name, const Value& args, const Value& facts);
+
+}  // namespace decamp::modules

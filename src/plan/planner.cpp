@@ -1,0 +1,234 @@
+#include "plan/planner.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace decamp::plan {
+
+using inventory::Host;
+using inventory::Inventory;
+
+namespace {
+
+std::vector<const Host*> provider_scope(const Inventory& inv, const std::string& provider) {
+    if (provider.empty()) {
+        std::vector<const Host*> all;
+        for (const auto& h : inv.hosts) all.push_back(&h);
+        return all;
+    }
+    if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
+    return inv.provider_hosts(provider);
+}
+
+Error task_error(const playbook::Task& task, const std::string& what) {
+    return Error(task.mark.str() + ": task \"" + task.display_name() + "\": " + what);
+}
+
+}  // namespace
+
+std::vector<Assignment> assign_roles(const Inventory& inv, const std::vector<playbook::Playbook>& books,
+                                     const std::string& provider, const std::string& limit) {
+    auto scope = provider_scope(inv, provider);
+    if (!limit.empty()) scope = inventory::select(inv, limit, scope);
+    std::vector<Assignment> out;
+    for (const auto& book : books) {
+        // Hosts that have at least one role listing this playbook.
+        std::vector<const Host*> eligible;
+        for (const Host* h : scope) {
+            for (const auto& r : h->roles) {
+                const auto* role = inv.find_role(r);
+                if (role && std::find(role->playbooks.begin(), role->playbooks.end(), book.path) != role->playbooks.end()) {
+                    eligible.push_back(h);
+                    break;
+                }
+            }
+        }
+        for (const auto& play : book.plays) {
+            Assignment a{&book, &play, {}};
+            if (!eligible.empty()) a.hosts = inventory::select(inv, play.hosts, eligible);
+            out.push_back(std::move(a));
+        }
+    }
+    return out;
+}
+
+std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<playbook::Playbook>& books,
+                                     const std::string& provider, const std::string& limit) {
+    auto scope = provider_scope(inv, provider);
+    if (!limit.empty()) scope = inventory::select(inv, limit, scope);
+    std::vector<Assignment> out;
+    for (const auto& book : books)
+        for (const auto& play : book.plays) {
+            Assignment a{&book, &play, {}};
+            if (!scope.empty()) {
+                try {
+                    a.hosts = inventory::select(inv, play.hosts, scope);
+                } catch (const Error& e) {
+                    throw Error(play.mark.str() + ": hosts: " + e.what());
+                }
+            }
+            out.push_back(std::move(a));
+        }
+    return out;
+}
+
+HostVars::HostVars(const Inventory& inv, const Host& host) {
+    globals_ = inv.vars.is_map() ? inv.vars : Value::map();
+    host_vars_ = host.vars.is_map() ? host.vars : Value::map();
+    magic_ = Value::map();
+    Value h = Value::map();
+    h.set("name", Value::string(host.name));
+    h.set("address", Value::string(host.address));
+    h.set("port", Value::integer(host.port));
+    h.set("user", Value::string(host.user));
+    h.set("provider", Value::string(host.provider));
+    Value roles = Value::list();
+    for (const auto& r : host.roles) roles.push(Value::string(r));
+    h.set("roles", roles);
+    magic_.set("host", h);
+    Value p = Value::map();
+    p.set("name", Value::string(host.provider));
+    magic_.set("provider", p);
+    magic_.set("inventory_hostname", Value::string(host.name));
+    magic_.set("ansible_host", Value::string(host.address));
+    magic_.set("project", Value::string(inv.project));
+    // role_hosts / groups: hosts by role within this host's provider, so a web host finds
+    // "its" database, old with old and new with new.
+    Value role_hosts = Value::map();
+    Value groups = Value::map();
+    Value all = Value::list();
+    for (const auto& other : inv.hosts) {
+        if (other.provider != host.provider) continue;
+        all.push(Value::string(other.name));
+        for (const auto& r : other.roles) {
+            Value entry = Value::map();
+            entry.set("name", Value::string(other.name));
+            entry.set("address", Value::string(other.address));
+            if (!role_hosts.get(r)) role_hosts.set(r, Value::list());
+            role_hosts.get(r)->push(entry);
+            if (!groups.get(r)) groups.set(r, Value::list());
+            groups.get(r)->push(Value::string(other.name));
+        }
+    }
+    for (const auto& role : inv.roles) {
+        if (!role_hosts.get(role.name)) role_hosts.set(role.name, Value::list());
+        if (!groups.get(role.name)) groups.set(role.name, Value::list());
+    }
+    groups.set("all", all);
+    magic_.set("role_hosts", role_hosts);
+    magic_.set("groups", groups);
+    magic_.set("secrets", inv.secrets);
+}
+
+void HostVars::set_facts(const Value& facts) {
+    facts_ = Value::map();
+    facts_.set("facts", facts);
+    facts_.set("ansible_facts", facts);
+}
+
+tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
+    tmpl::Scope s;
+    s.push(&globals_);
+    s.push(&host_vars_);
+    s.push(&play_);
+    s.push(&facts_);
+    s.push(&registered_);
+    s.push(&magic_);  // magic names cannot be shadowed by accident
+    if (task_vars) s.push(task_vars);
+    if (item) s.push(item);
+    return s;
+}
+
+std::string read_task_file(const playbook::Task& task, const std::string& src) {
+    std::filesystem::path p(src);
+    if (p.is_relative()) {
+        // Ansible looks in files/ or templates/ beside the playbook, then the playbook dir.
+        const char* sub = task.module == "template" ? "templates" : "files";
+        std::filesystem::path a = task.dir / sub / p, b = task.dir / p;
+        p = std::filesystem::exists(a) ? a : b;
+    }
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw task_error(task, "cannot read " + src + " (looked for " + p.string() + ")");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts) {
+    std::vector<Value> items;
+    bool looped = task.loop.has_value();
+    if (looped) {
+        auto s = vars.scope(&task.vars);
+        Value l;
+        try {
+            l = tmpl::render_value(*task.loop, s, opts);
+        } catch (const std::exception& e) {
+            throw task_error(task, std::string("loop: ") + e.what());
+        }
+        if (l.is_list()) items = l.items();
+        else if (l.is_string() && opts.keep_undefined) items.push_back(l);  // unknown offline
+        else throw task_error(task, "loop: expected a list, got " + l.to_text());
+    } else {
+        items.push_back(Value());
+    }
+
+    std::vector<Step> steps;
+    for (const auto& it : items) {
+        Value item_layer = Value::map();
+        if (looped) item_layer.set("item", it);
+        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr);
+        Step st;
+        st.task = &task;
+        if (looped) st.item = it;
+        try {
+            st.name = task.name.empty() ? task.display_name() : tmpl::render(task.name, scope, opts);
+            if (!task.when.empty()) {
+                auto decided = tmpl::try_condition(task.when, scope, opts);
+                if (!decided) {
+                    if (!opts.keep_undefined)
+                        (void)tmpl::evaluate_condition(task.when, scope, opts);  // throws, naming it
+                    st.conditional = true;
+                } else if (!*decided) {
+                    st.skipped = true;
+                    steps.push_back(std::move(st));
+                    continue;
+                }
+            }
+            st.args = tmpl::render_value(task.args, scope, opts);
+            if (task.module == "copy" || task.module == "template") {
+                if (const Value* src = st.args.get("src")) {
+                    if (st.args.get("content"))
+                        throw task_error(task, "give either src or content, not both");
+                    std::string text = read_task_file(task, src->to_text());
+                    if (task.module == "template") {
+                        try {
+                            text = tmpl::render(text, scope, opts);
+                        } catch (const tmpl::TemplateError& e) {
+                            throw task_error(task, "template " + src->to_text() + ": " + e.what());
+                        }
+                    }
+                    Value args = Value::map();
+                    for (const auto& [k, v] : st.args.entries())
+                        if (k != "src") args.set(k, v);
+                    args.set("content", Value::string(text));
+                    args.set("_src", *src);
+                    st.args = args;
+                }
+            }
+            if (task.module != "debug" && task.module != "set_fact") {
+                const modules::Module* mod = modules::find(task.module);
+                if (!mod) throw task_error(task, "unsupported module " + task.module);
+                st.action = mod->plan(st.args, vars.facts().get("facts") ? *vars.facts().get("facts") : Value::map());
+            }
+        } catch (const modules::ArgError& e) {
+            throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());
+        } catch (const tmpl::TemplateError& e) {
+            throw task_error(task, e.what());
+        }
+        steps.push_back(std::move(st));
+    }
+    return steps;
+}
+
+}  // namespace decamp::plan

@@ -1,0 +1,78 @@
+// The pure planner: inventory + playbooks + facts → which plays run on which hosts, and for
+// each task on each host the rendered arguments and the module's Action (probe, change, diff).
+// No SSH here; the engine feeds it facts and registered results and runs what it returns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inventory/inventory.hpp"
+#include "modules/module.hpp"
+#include "playbook/playbook.hpp"
+#include "playbook/template.hpp"
+
+namespace decamp::plan {
+
+// Which hosts one play runs on.
+struct Assignment {
+    const playbook::Playbook* book = nullptr;
+    const playbook::Play* play = nullptr;
+    std::vector<const inventory::Host*> hosts;
+};
+
+// `decamp apply` without playbook files: every role's playbooks (each file once, in role
+// order) on the provider's hosts that have a role using it, intersected with each play's
+// `hosts:` and with `limit` (may be empty).
+std::vector<Assignment> assign_roles(const inventory::Inventory& inv,
+                                     const std::vector<playbook::Playbook>& books,
+                                     const std::string& provider, const std::string& limit);
+
+// `decamp apply PLAYBOOK…`: each play on the hosts its `hosts:` names (within `provider`'s
+// hosts when provider is non-empty), intersected with limit.
+std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
+                                     const std::vector<playbook::Playbook>& books,
+                                     const std::string& provider, const std::string& limit);
+
+// The variables of one host during one play. Owns every layer; scope() points into them.
+class HostVars {
+public:
+    HostVars(const inventory::Inventory& inv, const inventory::Host& host);
+    void set_play_vars(const Value& vars) { play_ = vars; }
+    void set_facts(const Value& facts);
+    void set_registered(const std::string& name, Value result) { registered_.set(name, std::move(result)); }
+    const Value& facts() const { return facts_; }
+    const Value& registered() const { return registered_; }
+    // Scope with an optional task-vars layer and loop item on top.
+    tmpl::Scope scope(const Value* task_vars = nullptr, const Value* item = nullptr) const;
+
+private:
+    Value globals_;     // inventory vars
+    Value host_vars_;   // host's vars
+    Value magic_;       // host, provider, inventory_hostname, role_hosts, groups, secrets
+    Value play_ = Value::map();
+    Value facts_ = Value::map();  // facts, ansible_facts
+    Value registered_ = Value::map();
+};
+
+// One task instance on one host (a loop gives one per item).
+struct Step {
+    const playbook::Task* task = nullptr;
+    std::string name;           // display name, rendered
+    Value args;                 // rendered arguments
+    std::optional<Value> item;  // loop item
+    modules::Action action;     // empty for debug/set_fact
+    // Offline planning: the `when:` could not be decided (needs facts or registered results).
+    bool conditional = false;
+    bool skipped = false;       // when: false
+};
+
+// Renders one task for one host. Copy/template `src:` are read (relative to the playbook's
+// directory) and turned into `content`. Throws decamp::Error naming the task's file:line.
+std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars,
+                            const tmpl::Options& opts);
+
+// Reads the local file a copy/template names (template files are rendered).
+std::string read_task_file(const playbook::Task& task, const std::string& src);
+
+}  // namespace decamp::plan

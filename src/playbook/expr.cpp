@@ -1,0 +1,461 @@
+// Expression evaluation for templates and conditions: a small recursive-descent parser over
+// the text, evaluated as it parses (expressions are short; no AST is kept).
+#include <algorithm>
+#include <cctype>
+
+#include "playbook/expr_detail.hpp"
+#include "playbook/template.hpp"
+#include "util/secret.hpp"
+#include "util/shell.hpp"
+
+namespace decamp::tmpl {
+
+const Value* Scope::lookup(const std::string& name) const {
+    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it)
+        if (*it)
+            if (const Value* v = (*it)->get(name)) return v;
+    return nullptr;
+}
+
+bool has_template(std::string_view text) {
+    return text.find("{{") != std::string_view::npos || text.find("{%") != std::string_view::npos;
+}
+
+namespace detail {
+
+class Parser {
+public:
+    Parser(std::string_view src, const Scope& scope, const Options& opts)
+        : s_(src), scope_(scope), opts_(opts) {}
+
+    Res parse_full() {
+        Res r = parse_or();
+        skip_ws();
+        if (pos_ != s_.size()) fail("unexpected \"" + std::string(s_.substr(pos_, 12)) + "\"");
+        return r;
+    }
+
+    // Used by {% for x in expr %}.
+    size_t pos() const { return pos_; }
+
+    [[noreturn]] void fail(const std::string& msg) const {
+        throw TemplateError("in expression \"" + std::string(s_) + "\": " + msg, pos_);
+    }
+
+private:
+    void skip_ws() {
+        while (pos_ < s_.size() && isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+    }
+    bool peek(std::string_view tok) {
+        skip_ws();
+        return s_.substr(pos_, tok.size()) == tok;
+    }
+    bool peek_word(std::string_view w) {
+        skip_ws();
+        if (s_.substr(pos_, w.size()) != w) return false;
+        size_t e = pos_ + w.size();
+        return e >= s_.size() || !(isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_');
+    }
+    bool eat(std::string_view tok) {
+        if (!peek(tok)) return false;
+        pos_ += tok.size();
+        return true;
+    }
+    bool eat_word(std::string_view w) {
+        if (!peek_word(w)) return false;
+        pos_ += w.size();
+        return true;
+    }
+    std::string ident() {
+        skip_ws();
+        size_t start = pos_;
+        if (pos_ < s_.size() && (isalpha(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) {
+            while (pos_ < s_.size() && (isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) ++pos_;
+        }
+        if (start == pos_) fail("expected a name");
+        return std::string(s_.substr(start, pos_ - start));
+    }
+
+    static Value reveal(const Value& v, const Options& opts) {
+        if (v.kind() != Value::Kind::Secret) return v;
+        if (!opts.reveal_secrets) return Value::string("***");
+        return Value::string(resolve_secret(v.as_string(), opts.secret_base_dir).reveal());
+    }
+
+    Res parse_or() {
+        Res l = parse_and();
+        while (eat_word("or")) {
+            Res r = parse_and();
+            if (l.undefined) return l;
+            if (!l.v.truthy()) l = r;
+            if (!l.undefined) l.v = Value::boolean(l.v.truthy());
+        }
+        return l;
+    }
+    Res parse_and() {
+        Res l = parse_not();
+        while (eat_word("and")) {
+            Res r = parse_not();
+            if (l.undefined) continue;
+            if (l.v.truthy()) l = r;
+            if (!l.undefined) l.v = Value::boolean(l.v.truthy());
+        }
+        return l;
+    }
+    Res parse_not() {
+        if (eat_word("not")) {
+            Res r = parse_not();
+            if (r.undefined) return r;
+            return Res{Value::boolean(!r.v.truthy())};
+        }
+        return parse_cmp();
+    }
+
+    static int compare(const Value& a, const Value& b) {
+        if (a.kind() == Value::Kind::Int && b.kind() == Value::Kind::Int)
+            return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+        std::string x = a.to_text(), y = b.to_text();
+        return x < y ? -1 : x > y;
+    }
+    static bool loosely_equal(const Value& a, const Value& b) {
+        if (a.kind() == b.kind()) return a == b;
+        if (a.is_scalar() && b.is_scalar()) return a.to_text() == b.to_text();
+        return false;
+    }
+    static bool contains(const Value& hay, const Value& needle) {
+        if (hay.is_list()) {
+            for (const auto& i : hay.items())
+                if (loosely_equal(i, needle)) return true;
+            return false;
+        }
+        if (hay.is_map()) return hay.get(needle.to_text()) != nullptr;
+        return hay.to_text().find(needle.to_text()) != std::string::npos;
+    }
+
+    Res parse_cmp() {
+        Res l = parse_add();
+        if (eat_word("is")) {
+            bool neg = eat_word("not");
+            std::string test = ident();
+            bool r = apply_test(test, l);
+            return Res{Value::boolean(neg ? !r : r)};
+        }
+        static const char* ops[] = {"==", "!=", "<=", ">=", "<", ">"};
+        for (const char* op : ops) {
+            if (eat(op)) {
+                Res r = parse_add();
+                if (l.undefined) return l;
+                if (r.undefined) return r;
+                std::string o = op;
+                bool res;
+                if (o == "==") res = loosely_equal(l.v, r.v);
+                else if (o == "!=") res = !loosely_equal(l.v, r.v);
+                else {
+                    int c = compare(l.v, r.v);
+                    res = o == "<" ? c < 0 : o == ">" ? c > 0 : o == "<=" ? c <= 0 : c >= 0;
+                }
+                return Res{Value::boolean(res)};
+            }
+        }
+        size_t save = pos_;
+        bool neg = false;
+        if (eat_word("not")) {
+            if (!peek_word("in")) {
+                pos_ = save;
+                return l;
+            }
+            neg = true;
+        }
+        if (eat_word("in")) {
+            Res r = parse_add();
+            if (l.undefined) return l;
+            if (r.undefined) return r;
+            bool c = contains(r.v, l.v);
+            return Res{Value::boolean(neg ? !c : c)};
+        }
+        return l;
+    }
+
+    bool apply_test(const std::string& test, const Res& r) {
+        if (test == "defined") return !r.undefined;
+        if (test == "undefined") return r.undefined;
+        if (r.undefined) fail("\"" + r.missing + "\" is undefined (test \"" + test + "\")");
+        const Value& v = r.v;
+        auto field = [&](const char* k) {
+            const Value* f = v.get(k);
+            return f && f->truthy();
+        };
+        if (test == "none") return v.is_null();
+        if (test == "string") return v.is_string();
+        if (test == "number") return v.kind() == Value::Kind::Int;
+        if (test == "mapping") return v.is_map();
+        if (test == "iterable" || test == "sequence") return v.is_list() || v.is_map() || v.is_string();
+        if (test == "changed") return field("changed");
+        if (test == "failed") return field("failed");
+        if (test == "skipped") return field("skipped");
+        if (test == "succeeded" || test == "success") return !field("failed");
+        fail("unknown test \"" + test + "\"; expected defined, undefined, none, string, number, mapping, changed, failed, succeeded, skipped");
+    }
+
+    Res parse_add() {
+        Res l = parse_filtered();
+        while (true) {
+            if (eat("~")) {
+                Res r = parse_filtered();
+                if (l.undefined) continue;
+                if (r.undefined) { l = r; continue; }
+                l.v = Value::string(l.v.to_text() + r.v.to_text());
+            } else if (peek("+") ) {
+                ++pos_;
+                Res r = parse_filtered();
+                if (l.undefined) continue;
+                if (r.undefined) { l = r; continue; }
+                if (l.v.kind() == Value::Kind::Int && r.v.kind() == Value::Kind::Int)
+                    l.v = Value::integer(l.v.as_int() + r.v.as_int());
+                else if (l.v.is_list() && r.v.is_list()) {
+                    Value out = l.v;
+                    for (const auto& i : r.v.items()) out.push(i);
+                    l.v = out;
+                } else
+                    l.v = Value::string(l.v.to_text() + r.v.to_text());
+            } else if (peek("-") && !peek("-}") && !peek("-%")) {
+                ++pos_;
+                Res r = parse_filtered();
+                if (l.undefined) continue;
+                if (r.undefined) { l = r; continue; }
+                if (l.v.kind() != Value::Kind::Int || r.v.kind() != Value::Kind::Int) fail("'-' needs two numbers");
+                l.v = Value::integer(l.v.as_int() - r.v.as_int());
+            } else {
+                return l;
+            }
+        }
+    }
+
+    std::vector<Res> call_args() {
+        std::vector<Res> args;
+        if (!eat("(")) return args;
+        if (eat(")")) return args;
+        do {
+            args.push_back(parse_or());
+        } while (eat(","));
+        if (!eat(")")) fail("expected ')'");
+        return args;
+    }
+
+    Res parse_filtered() {
+        Res v = parse_postfix();
+        while (true) {
+            skip_ws();
+            if (pos_ < s_.size() && s_[pos_] == '|' && !(pos_ + 1 < s_.size() && s_[pos_ + 1] == '|')) {
+                ++pos_;
+                std::string name = ident();
+                auto args = call_args();
+                v = apply_filter(name, v, args);
+            } else {
+                return v;
+            }
+        }
+    }
+
+    Res apply_filter(const std::string& name, const Res& in, const std::vector<Res>& args) {
+        auto arg = [&](size_t i) -> const Value& {
+            if (i >= args.size()) fail("filter \"" + name + "\" needs " + std::to_string(i + 1) + " argument(s)");
+            if (args[i].undefined) fail("\"" + args[i].missing + "\" is undefined");
+            return args[i].v;
+        };
+        if (name == "default" || name == "d") {
+            bool falsy_too = args.size() > 1 && !args[1].undefined && args[1].v.truthy();
+            if (in.undefined || (falsy_too && !in.v.truthy())) {
+                if (args.empty()) return Res{Value::string("")};
+                return args[0];
+            }
+            return in;
+        }
+        if (in.undefined) return in;
+        const Value& v = in.v;
+        if (name == "lower" || name == "upper") {
+            std::string s = v.to_text();
+            for (auto& c : s) c = static_cast<char>(name == "lower" ? tolower(static_cast<unsigned char>(c)) : toupper(static_cast<unsigned char>(c)));
+            return Res{Value::string(s)};
+        }
+        if (name == "join") {
+            std::string sep = args.empty() ? "" : arg(0).to_text();
+            if (!v.is_list()) return Res{Value::string(v.to_text())};
+            std::string out;
+            for (size_t i = 0; i < v.items().size(); ++i) out += (i ? sep : "") + reveal(v.items()[i], opts_).to_text();
+            return Res{Value::string(out)};
+        }
+        if (name == "quote") return Res{Value::string(shell::quote(v.to_text()))};
+        if (name == "length" || name == "count") return Res{Value::integer(static_cast<int64_t>(v.size()))};
+        if (name == "trim") {
+            std::string s = v.to_text();
+            size_t a = s.find_first_not_of(" \t\r\n");
+            size_t b = s.find_last_not_of(" \t\r\n");
+            return Res{Value::string(a == std::string::npos ? "" : s.substr(a, b - a + 1))};
+        }
+        if (name == "int") {
+            if (v.kind() == Value::Kind::Int) return in;
+            try {
+                return Res{Value::integer(std::stoll(v.to_text()))};
+            } catch (...) {
+                return Res{Value::integer(args.empty() ? 0 : arg(0).as_int())};
+            }
+        }
+        if (name == "string") return Res{Value::string(v.to_text())};
+        if (name == "bool") {
+            std::string s = v.to_text();
+            for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+            return Res{Value::boolean(s == "true" || s == "yes" || s == "on" || s == "1")};
+        }
+        if (name == "first" || name == "last") {
+            if (!v.is_list() || v.items().empty()) return Res::undef(name + " of an empty list");
+            return Res{name == "first" ? v.items().front() : v.items().back()};
+        }
+        if (name == "replace") {
+            std::string s = v.to_text(), from = arg(0).to_text(), to = arg(1).to_text();
+            if (from.empty()) return Res{Value::string(s)};
+            size_t p = 0;
+            while ((p = s.find(from, p)) != std::string::npos) {
+                s.replace(p, from.size(), to);
+                p += to.size();
+            }
+            return Res{Value::string(s)};
+        }
+        fail("unknown filter \"" + name + "\"; expected one of default, join, lower, upper, quote, length, trim, int, string, bool, first, last, replace");
+    }
+
+    Res parse_postfix() {
+        Res v = parse_primary();
+        while (true) {
+            if (peek("..")) return v;
+            if (eat(".")) {
+                std::string key = ident();
+                v = member(v, key);
+            } else if (eat("[")) {
+                Res idx = parse_or();
+                if (!eat("]")) fail("expected ']'");
+                if (idx.undefined) return idx;
+                if (v.undefined) continue;
+                if (idx.v.kind() == Value::Kind::Int && v.v.is_list()) {
+                    int64_t i = idx.v.as_int();
+                    int64_t n = static_cast<int64_t>(v.v.items().size());
+                    if (i < 0) i += n;
+                    if (i < 0 || i >= n) v = Res::undef(v.missing + "[" + std::to_string(idx.v.as_int()) + "]");
+                    else v = Res{v.v.items()[static_cast<size_t>(i)]};
+                } else {
+                    v = member(v, idx.v.to_text());
+                }
+            } else {
+                return v;
+            }
+        }
+    }
+
+    Res member(const Res& base, const std::string& key) {
+        if (base.undefined) return base;
+        if (const Value* f = base.v.get(key)) {
+            Res r{reveal(*f, opts_)};
+            r.missing = key;
+            return r;
+        }
+        return Res::undef(key);
+    }
+
+    Res parse_primary() {
+        skip_ws();
+        if (pos_ >= s_.size()) fail("unexpected end of expression");
+        char c = s_[pos_];
+        if (c == '(') {
+            ++pos_;
+            Res r = parse_or();
+            if (!eat(")")) fail("expected ')'");
+            return r;
+        }
+        if (c == '[') {
+            ++pos_;
+            Value list = Value::list();
+            if (!eat("]")) {
+                do {
+                    Res r = parse_or();
+                    if (r.undefined) return r;
+                    list.push(r.v);
+                } while (eat(","));
+                if (!eat("]")) fail("expected ']'");
+            }
+            return Res{list};
+        }
+        if (c == '\'' || c == '"') {
+            ++pos_;
+            std::string out;
+            while (pos_ < s_.size() && s_[pos_] != c) {
+                if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
+                    ++pos_;
+                    char e = s_[pos_];
+                    out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+                } else {
+                    out += s_[pos_];
+                }
+                ++pos_;
+            }
+            if (pos_ >= s_.size()) fail("unterminated string");
+            ++pos_;
+            return Res{Value::string(out)};
+        }
+        if (isdigit(static_cast<unsigned char>(c)) || (c == '-' && pos_ + 1 < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
+            size_t start = pos_++;
+            while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+            return Res{Value::integer(std::stoll(std::string(s_.substr(start, pos_ - start))))};
+        }
+        std::string name = ident();
+        if (name == "true" || name == "True") return Res{Value::boolean(true)};
+        if (name == "false" || name == "False") return Res{Value::boolean(false)};
+        if (name == "none" || name == "None" || name == "null") return Res{Value::null()};
+        if (const Value* v = scope_.lookup(name)) {
+            Res r{reveal(*v, opts_)};
+            r.missing = name;
+            return r;
+        }
+        return Res::undef(name);
+    }
+
+    std::string_view s_;
+    size_t pos_ = 0;
+    const Scope& scope_;
+    const Options& opts_;
+};
+
+Res eval(std::string_view expr, const Scope& scope, const Options& opts) {
+    Parser p(expr, scope, opts);
+    return p.parse_full();
+}
+
+}  // namespace detail
+
+Value evaluate(std::string_view expr, const Scope& scope, const Options& opts) {
+    auto r = detail::eval(expr, scope, opts);
+    if (r.undefined) throw TemplateError("\"" + r.missing + "\" is undefined (in \"" + std::string(expr) + "\")");
+    return r.v;
+}
+
+bool evaluate_condition(std::string_view expr, const Scope& scope, const Options& opts) {
+    std::string e(expr);
+    // Ansible lets `when:` carry {{ }}; strip one level.
+    if (e.find("{{") != std::string::npos) {
+        size_t a = e.find("{{"), b = e.rfind("}}");
+        if (b != std::string::npos && b > a) e = e.substr(a + 2, b - a - 2);
+    }
+    return evaluate(e, scope, opts).truthy();
+}
+
+std::optional<bool> try_condition(std::string_view expr, const Scope& scope, const Options& opts) {
+    std::string e(expr);
+    if (e.find("{{") != std::string::npos) {
+        size_t a = e.find("{{"), b = e.rfind("}}");
+        if (b != std::string::npos && b > a) e = e.substr(a + 2, b - a - 2);
+    }
+    auto r = detail::eval(e, scope, opts);
+    if (r.undefined) return std::nullopt;
+    return r.v.truthy();
+}
+
+}  // namespace decamp::tmpl

@@ -1,0 +1,71 @@
+// Jinja-shaped templating, the subset Ansible users write every day:
+//   {{ expr }} with a.b, a[0], a['k'], filters (default, join, lower, upper, quote, length,
+//   trim, int, string, bool, first, last, replace), tests (defined, undefined, none, changed,
+//   failed, succeeded, skipped), operators (== != < > <= >= in, not in, and, or, not, +, ~);
+//   {% if %}/{% elif %}/{% else %}/{% endif %}, {% for x in xs %}/{% endfor %}, {# … #},
+//   with Ansible's trim_blocks and '-' whitespace control.
+// Pure: no I/O except resolving secrets when the caller asks for them.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/value.hpp"
+
+namespace decamp::tmpl {
+
+class TemplateError : public std::runtime_error {
+public:
+    TemplateError(const std::string& msg, size_t offset = 0)
+        : std::runtime_error(msg), offset_(offset) {}
+    size_t offset() const { return offset_; }
+
+private:
+    size_t offset_;
+};
+
+// A stack of variable maps, searched innermost first.
+class Scope {
+public:
+    Scope() = default;
+    void push(const Value* map) { layers_.push_back(map); }
+    void pop() { layers_.pop_back(); }
+    const Value* lookup(const std::string& name) const;
+
+private:
+    std::vector<const Value*> layers_;
+};
+
+struct Options {
+    // Secrets: revealed (resolved, registered with the redactor) or printed as ***.
+    bool reveal_secrets = false;
+    std::filesystem::path secret_base_dir;
+    // Offline planning: an undefined variable leaves the {{ … }} text as it was instead of
+    // failing, so the plan shows what is only known on the host.
+    bool keep_undefined = false;
+};
+
+// True when the text contains template syntax.
+bool has_template(std::string_view text);
+
+// Renders a string (task arguments: {{ }} only; template files: blocks too).
+std::string render(std::string_view text, const Scope& scope, const Options& opts);
+
+// Renders every string inside a Value. A string that is exactly one "{{ expr }}" keeps the
+// expression's native type (so `loop: "{{ packages }}"` gives a list).
+Value render_value(const Value& v, const Scope& scope, const Options& opts);
+
+// Evaluates a bare expression (when:, changed_when:); throws on undefined variables unless
+// a test or default() handles them.
+Value evaluate(std::string_view expr, const Scope& scope, const Options& opts);
+bool evaluate_condition(std::string_view expr, const Scope& scope, const Options& opts);
+
+// Like evaluate_condition, but nullopt when the answer depends on something undefined
+// (offline plans show such steps as conditional).
+std::optional<bool> try_condition(std::string_view expr, const Scope& scope, const Options& opts);
+
+}  // namespace decamp::tmpl

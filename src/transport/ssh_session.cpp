@@ -1,0 +1,480 @@
+// One SSH session: TCP connect with a timeout, handshake with fast algorithms first, strict
+// host key check against known_hosts, and public key / agent authentication.
+#include "transport/ssh_session.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "transport/crypto.hpp"
+
+namespace decamp::transport::detail {
+
+using Kind = TransportError::Kind;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+// KEX and host key algorithms, fastest first. libssh2 1.10 (OpenSSL backend) knows every
+// name here; method_pref drops names a build does not support instead of failing.
+constexpr const char* kKexPrefs =
+    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+    "diffie-hellman-group14-sha256";
+constexpr const char* kHostKeyPrefs =
+    "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256,ssh-rsa";
+
+const char* key_type_name(int type) {
+    switch (type) {
+        case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
+        case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
+        case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
+        default: return "unknown";
+    }
+}
+
+int knownhost_key_bits(int type) {
+    switch (type) {
+        case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+        case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+        case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
+        default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+    }
+}
+
+std::string errno_reason(int err) {
+    switch (err) {
+        case ECONNREFUSED: return "connection refused";
+        case ETIMEDOUT: return "connection timed out";
+        case EHOSTUNREACH: return "no route to host";
+        case ENETUNREACH: return "network is unreachable";
+        default: return std::strerror(err);
+    }
+}
+
+// True for PEM "RSA PRIVATE KEY" files and OpenSSH-format keys whose public part is ssh-rsa.
+bool is_rsa_key(const std::string& path) {
+    std::ifstream in(path);
+    std::string line, body;
+    bool openssh = false;
+    while (std::getline(in, line)) {
+        if (line.find("BEGIN RSA PRIVATE KEY") != std::string::npos) return true;
+        if (line.find("BEGIN OPENSSH PRIVATE KEY") != std::string::npos) {
+            openssh = true;
+            continue;
+        }
+        if (line.find("-----END") != std::string::npos) break;
+        if (openssh) body += line;
+    }
+    if (!openssh) return false;
+    auto raw = base64_decode(body);
+    return raw && raw->find("ssh-rsa") != std::string::npos;
+}
+
+}  // namespace
+
+void ensure_libssh2_init() {
+    // libssh2_init is not thread-safe; every session creation goes through here first.
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (libssh2_init(0) != 0) throw TransportError(Kind::Io, "libssh2_init failed");
+    });
+}
+
+std::string host_label(const SshConfig& cfg) {
+    std::string addr = cfg.address.find(':') != std::string::npos
+                           ? "[" + cfg.address + "]:" + std::to_string(cfg.port)
+                           : cfg.address + ":" + std::to_string(cfg.port);
+    if (cfg.name.empty() || cfg.name == cfg.address) return addr;
+    return cfg.name + " (" + addr + ")";
+}
+
+std::string known_hosts_host(const std::string& address, int port) {
+    if (port == 22) return address;
+    return "[" + address + "]:" + std::to_string(port);
+}
+
+SshSession::SshSession(const SshConfig& cfg) : cfg_(cfg) {
+    try {
+        start();
+    } catch (...) {
+        release();
+        throw;
+    }
+}
+
+void SshSession::start() {
+    ensure_libssh2_init();
+    auto deadline = Clock::now() + seconds(cfg_.connect_timeout_s > 0 ? cfg_.connect_timeout_s : 3600);
+    if (cfg_.jump) {
+        tunnel_ = std::make_unique<Tunnel>(*cfg_.jump, cfg_, deadline);
+        fd_ = ::dup(tunnel_->fd());
+    } else {
+        open_socket();
+    }
+    session_ = libssh2_session_init();
+    if (!session_) throw TransportError(Kind::Io, "cannot create SSH session for " + label());
+    libssh2_session_set_blocking(session_, 0);
+    libssh2_session_method_pref(session_, LIBSSH2_METHOD_KEX, kKexPrefs);
+    libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, kHostKeyPrefs);
+    touch();
+    int rc = call([&] { return libssh2_session_handshake(session_, fd_); }, deadline);
+    if (rc == LIBSSH2_ERROR_TIMEOUT)
+        throw TransportError(Kind::Unreachable,
+                             "cannot connect to " + label() + ": SSH handshake timed out after " +
+                                 std::to_string(cfg_.connect_timeout_s) + "s");
+    if (rc != 0)
+        throw TransportError(Kind::Unreachable,
+                             "cannot connect to " + label() + ": SSH handshake failed: " +
+                                 last_error());
+}
+
+SshSession::~SshSession() { release(); }
+
+void SshSession::release() noexcept {
+    if (session_) {
+        if (!broken_) {
+            auto deadline = Clock::now() + milliseconds(300);
+            try {
+                call([&] { return libssh2_session_disconnect(session_, "decamp done"); }, deadline);
+            } catch (...) {
+            }
+        }
+        // With the socket shut down every pending send fails at once, so session_free can
+        // neither block nor return EAGAIN on a dead peer.
+        if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+        while (libssh2_session_free(session_) == LIBSSH2_ERROR_EAGAIN) {
+        }
+        session_ = nullptr;
+    }
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    tunnel_.reset();
+}
+
+void SshSession::open_socket() {
+    auto deadline = Clock::now() + seconds(cfg_.connect_timeout_s > 0 ? cfg_.connect_timeout_s : 3600);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    std::string port = std::to_string(cfg_.port);
+    int gai = ::getaddrinfo(cfg_.address.c_str(), port.c_str(), &hints, &res);
+    if (gai != 0)
+        throw TransportError(Kind::Unreachable, "cannot connect to " + label() +
+                                                    ": cannot resolve address: " +
+                                                    ::gai_strerror(gai));
+    std::string reason = "no address";
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                          ai->ai_protocol);
+        if (fd < 0) {
+            reason = errno_reason(errno);
+            continue;
+        }
+        int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+        int err = rc == 0 ? 0 : errno;
+        if (err == EINPROGRESS) {
+            for (;;) {
+                auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+                if (left.count() <= 0) {
+                    err = ETIMEDOUT;
+                    break;
+                }
+                pollfd p{fd, POLLOUT, 0};
+                int pr = ::poll(&p, 1, int(left.count()));
+                if (pr < 0 && errno == EINTR) continue;
+                if (pr <= 0) {
+                    err = pr == 0 ? ETIMEDOUT : errno;
+                    break;
+                }
+                socklen_t len = sizeof err;
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+                break;
+            }
+        }
+        if (err == 0) {
+            // Commands are small request/response exchanges: Nagle would add 40 ms each.
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            fd_ = fd;
+            tcp_ = true;
+            break;
+        }
+        ::close(fd);
+        reason = err == ETIMEDOUT && Clock::now() >= deadline
+                     ? "timed out after " + std::to_string(cfg_.connect_timeout_s) + "s"
+                     : errno_reason(err);
+    }
+    ::freeaddrinfo(res);
+    if (fd_ < 0) throw TransportError(Kind::Unreachable, "cannot connect to " + label() + ": " + reason);
+}
+
+bool SshSession::wait(Clock::time_point deadline) {
+    for (;;) {
+        auto now = Clock::now();
+        if (now >= deadline) return false;
+        int dirs = libssh2_session_block_directions(session_);
+        long long timeout_ms = 60'000;
+        if (deadline != kNoDeadline)
+            timeout_ms = std::chrono::duration_cast<milliseconds>(deadline - now).count() + 1;
+        if (keepalive_on_) {
+            // Keepalives ask for a reply, so a live server always makes the socket readable
+            // within a keepalive interval; three intervals of silence means it is gone.
+            auto limit = seconds(3 * cfg_.keepalive_s);
+            if (now - last_rx_ > limit) {
+                broken_ = true;
+                fail(Kind::Io, "connection to " + label() + " lost: no answer to keepalives for " +
+                                   std::to_string(3 * cfg_.keepalive_s) + "s");
+            }
+            // Never while a packet is half sent: libssh2 rejects a different packet then.
+            if (!(dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)) {
+                int next = 0;
+                libssh2_keepalive_send(session_, &next);
+            }
+            timeout_ms = std::min<long long>(timeout_ms, 1000);
+        }
+        short events = 0;
+        if (dirs & LIBSSH2_SESSION_BLOCK_INBOUND) events |= POLLIN;
+        if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) events |= POLLOUT;
+        if (events == 0) events = POLLIN;
+        // sshd leaves Nagle on for sessions without a pty, so its small replies (channel
+        // success, exit-status, EOF, close) wait for our ACK; delayed ACKs would cost ~40 ms
+        // each. Quick-ACK mode is not sticky in Linux, hence re-armed before every wait.
+        if (tcp_) {
+            int one = 1;
+            ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+        }
+        pollfd p{fd_, events, 0};
+        int r = ::poll(&p, 1, int(timeout_ms));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            broken_ = true;
+            fail(Kind::Io, "poll on connection to " + label() + " failed: " + std::strerror(errno));
+        }
+        if (r > 0) {
+            last_rx_ = Clock::now();
+            return true;
+        }
+    }
+}
+
+std::string SshSession::last_error() const {
+    char* msg = nullptr;
+    int len = 0;
+    libssh2_session_last_error(session_, &msg, &len, 0);
+    return msg && len > 0 ? std::string(msg, size_t(len)) : std::string("unknown error");
+}
+
+bool SshSession::note_failure(int rc) {
+    switch (rc) {
+        case LIBSSH2_ERROR_SOCKET_SEND:
+        case LIBSSH2_ERROR_SOCKET_RECV:
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+        case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+        case LIBSSH2_ERROR_BANNER_RECV:
+        case LIBSSH2_ERROR_DECRYPT:
+        case LIBSSH2_ERROR_PROTO:
+        case LIBSSH2_ERROR_BAD_USE:
+        case LIBSSH2_ERROR_KEX_FAILURE:
+            broken_ = true;
+            return true;
+        default:
+            return false;
+    }
+}
+
+void SshSession::fail(Kind kind, const std::string& what) { throw TransportError(kind, what); }
+
+std::string SshSession::host_key_line() const {
+    size_t len = 0;
+    int type = 0;
+    const char* key = libssh2_session_hostkey(session_, &len, &type);
+    if (!key) throw TransportError(Kind::HostKey, "no host key from " + label());
+    return known_hosts_host(cfg_.address, cfg_.port) + " " + key_type_name(type) + " " +
+           base64_encode(std::string_view(key, len));
+}
+
+void SshSession::verify_host_key() {
+    size_t len = 0;
+    int type = 0;
+    const char* key = libssh2_session_hostkey(session_, &len, &type);
+    if (!key) throw TransportError(Kind::HostKey, "no host key from " + label());
+    std::string seen = fingerprint_sha256(std::string_view(key, len));
+    if (!cfg_.strict_host_keys) return;
+
+    std::string pin_hint = "; to trust it, verify the fingerprint out of band and pin it with "
+                           "`decamp hostkeys scan --limit " +
+                           (cfg_.name.empty() ? cfg_.address : cfg_.name) + "` (or `ssh-keyscan -p " +
+                           std::to_string(cfg_.port) + " " + cfg_.address + " >> " +
+                           (cfg_.known_hosts.empty() ? "known_hosts" : cfg_.known_hosts) + "`)";
+    if (cfg_.known_hosts.empty())
+        throw TransportError(Kind::HostKey, "host key of " + label() + " is " + key_type_name(type) +
+                                                " " + seen + " but no known_hosts file is configured" +
+                                                pin_hint);
+
+    LIBSSH2_KNOWNHOSTS* kh = libssh2_knownhost_init(session_);
+    if (!kh) throw TransportError(Kind::HostKey, "cannot initialise known_hosts for " + label());
+    struct Free {
+        LIBSSH2_KNOWNHOSTS* kh;
+        ~Free() { libssh2_knownhost_free(kh); }
+    } free_kh{kh};
+    if (std::filesystem::exists(cfg_.known_hosts)) {
+        if (libssh2_knownhost_readfile(kh, cfg_.known_hosts.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+            throw TransportError(Kind::HostKey, "cannot read known_hosts file " + cfg_.known_hosts +
+                                                    ": " + last_error());
+    }
+    libssh2_knownhost* found = nullptr;
+    int check = libssh2_knownhost_checkp(
+        kh, cfg_.address.c_str(), cfg_.port, key, len,
+        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_key_bits(type), &found);
+    switch (check) {
+        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+            return;
+        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH: {
+            std::string expected = "a different key";
+            if (found && found->key) {
+                if (auto blob = base64_decode(found->key)) expected = fingerprint_sha256(*blob);
+            }
+            throw TransportError(
+                Kind::HostKey,
+                "HOST KEY MISMATCH for " + label() + ": the server presented " + key_type_name(type) +
+                    " " + seen + " but " + cfg_.known_hosts + " expects " + expected +
+                    ". The host may have been reinstalled, or someone is intercepting the "
+                    "connection. Remove the old entry only after checking the new fingerprint" +
+                    pin_hint);
+        }
+        case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+            throw TransportError(Kind::HostKey, "unknown host key for " + label() + ": " +
+                                                    key_type_name(type) + " " + seen +
+                                                    " is not in " + cfg_.known_hosts + pin_hint);
+        default:
+            throw TransportError(Kind::HostKey, "cannot check host key of " + label() + " (" + seen +
+                                                    ") against " + cfg_.known_hosts + ": " +
+                                                    last_error());
+    }
+}
+
+void SshSession::enable_keepalive() {
+    // Only once authenticated: a global request in the middle of key exchange breaks it.
+    if (cfg_.keepalive_s <= 0) return;
+    libssh2_keepalive_config(session_, 1, unsigned(cfg_.keepalive_s));
+    keepalive_on_ = true;
+}
+
+void SshSession::authenticate() {
+    struct Arm {
+        SshSession* s;
+        ~Arm() {
+            if (libssh2_userauth_authenticated(s->session_)) s->enable_keepalive();
+        }
+    } arm{this};
+    auto deadline = Clock::now() + seconds(cfg_.connect_timeout_s > 0 ? cfg_.connect_timeout_s : 3600);
+    const std::string who = cfg_.user + "@" + label();
+    auto timed_out = [&](const std::string& step) {
+        return TransportError(Kind::Auth, "authentication of " + who + " timed out (" + step + ")");
+    };
+
+    bool timeout = false;
+    char* methods = call_ptr<char>(
+        [&] { return libssh2_userauth_list(session_, cfg_.user.c_str(), unsigned(cfg_.user.size())); },
+        deadline, &timeout);
+    if (timeout) throw timed_out("listing methods");
+    if (!methods && libssh2_userauth_authenticated(session_)) return;  // "none" accepted
+    if (!methods && note_failure(libssh2_session_last_errno(session_)))
+        throw TransportError(Kind::Unreachable, "connection to " + label() +
+                                                    " closed during authentication: " + last_error());
+
+    std::vector<std::string> tried;
+    if (!cfg_.key_file.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(cfg_.key_file, ec))
+            throw TransportError(Kind::Auth, "cannot authenticate " + who + ": key file " +
+                                                 cfg_.key_file + " does not exist or is not a file");
+        int rc = call(
+            [&] {
+                return libssh2_userauth_publickey_fromfile_ex(session_, cfg_.user.c_str(),
+                                                              unsigned(cfg_.user.size()), nullptr,
+                                                              cfg_.key_file.c_str(), nullptr);
+            },
+            deadline);
+        if (rc == 0) return;
+        if (rc == LIBSSH2_ERROR_TIMEOUT) throw timed_out("key " + cfg_.key_file);
+        if (note_failure(rc))
+            throw TransportError(Kind::Unreachable, "connection to " + label() +
+                                                        " closed during authentication: " + last_error());
+        std::string why = "key file " + cfg_.key_file + ": " + last_error();
+        if (is_rsa_key(cfg_.key_file))
+            why += " (an RSA key: libssh2 1.10 signs with ssh-rsa/SHA-1, which OpenSSH 8.8+ "
+                   "refuses unless the server sets PubkeyAcceptedAlgorithms +ssh-rsa; prefer an "
+                   "ed25519 key)";
+        tried.push_back(why);
+    }
+
+    const char* sock = std::getenv("SSH_AUTH_SOCK");
+    if (cfg_.use_agent && sock && *sock) {
+        LIBSSH2_AGENT* agent = libssh2_agent_init(session_);
+        struct Free {
+            LIBSSH2_AGENT* a;
+            ~Free() {
+                if (a) {
+                    libssh2_agent_disconnect(a);
+                    libssh2_agent_free(a);
+                }
+            }
+        } free_agent{agent};
+        if (!agent || libssh2_agent_connect(agent) != 0) {
+            tried.push_back(std::string("ssh-agent at ") + sock + ": cannot connect");
+        } else if (libssh2_agent_list_identities(agent) != 0) {
+            tried.push_back("ssh-agent: cannot list identities");
+        } else {
+            libssh2_agent_publickey* id = nullptr;
+            libssh2_agent_publickey* prev = nullptr;
+            int n = 0;
+            while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+                ++n;
+                int rc = call([&] { return libssh2_agent_userauth(agent, cfg_.user.c_str(), id); },
+                              deadline);
+                if (rc == 0) return;
+                if (rc == LIBSSH2_ERROR_TIMEOUT) throw timed_out("ssh-agent");
+                if (note_failure(rc))
+                    throw TransportError(Kind::Unreachable, "connection to " + label() +
+                                                                " closed during authentication: " +
+                                                                last_error());
+                prev = id;
+            }
+            tried.push_back("ssh-agent: " + std::to_string(n) + " identities, none accepted");
+        }
+    }
+
+    std::string msg = "authentication failed for " + who;
+    if (tried.empty()) {
+        msg += ": no key file configured and no ssh-agent available (SSH_AUTH_SOCK unset or "
+               "use_agent off)";
+    } else {
+        msg += ": ";
+        for (size_t i = 0; i < tried.size(); ++i) msg += (i ? "; " : "") + tried[i];
+    }
+    if (methods) msg += std::string(" (server accepts: ") + methods + ")";
+    throw TransportError(Kind::Auth, msg);
+}
+
+}  // namespace decamp::transport::detail

@@ -1,0 +1,132 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "playbook/template.hpp"
+#include "util/secret.hpp"
+
+using namespace decamp;
+using tmpl::Options;
+using tmpl::Scope;
+
+namespace {
+
+Value vars() {
+    Value v = Value::map();
+    v.set("name", Value::string("World"));
+    v.set("n", Value::integer(3));
+    v.set("pkgs", Value::list({Value::string("nginx"), Value::string("curl")}));
+    Value host = Value::map();
+    host.set("address", Value::string("198.18.1.11"));
+    host.set("roles", Value::list({Value::string("web")}));
+    v.set("host", host);
+    Value rh = Value::map();
+    Value db = Value::map();
+    db.set("address", Value::string("198.18.1.12"));
+    rh.set("db", Value::list({db}));
+    v.set("role_hosts", rh);
+    Value reg = Value::map();
+    reg.set("rc", Value::integer(0));
+    reg.set("changed", Value::boolean(true));
+    reg.set("stdout", Value::string("active"));
+    v.set("result", reg);
+    Value secrets = Value::map();
+    secrets.set("pw", Value::secret("${env:DECAMP_TEST_SECRET}"));
+    v.set("secrets", secrets);
+    v.set("evil", Value::string("'; rm -rf / #"));
+    return v;
+}
+
+std::string r(const std::string& t, Options o = {}) {
+    static Value v = vars();
+    Scope s;
+    s.push(&v);
+    return tmpl::render(t, s, o);
+}
+
+bool cond(const std::string& e) {
+    static Value v = vars();
+    Scope s;
+    s.push(&v);
+    return tmpl::evaluate_condition(e, s, {});
+}
+
+}  // namespace
+
+TEST_CASE("expressions and filters") {
+    CHECK(r("Hello {{ name }}!") == "Hello World!");
+    CHECK(r("{{ name | lower }}/{{ name|upper }}") == "world/WORLD");
+    CHECK(r("{{ pkgs | join(', ') }}") == "nginx, curl");
+    CHECK(r("{{ missing | default('x') }}") == "x");
+    CHECK(r("{{ missing | default(n) }}") == "3");
+    CHECK(r("{{ role_hosts.db[0].address }}") == "198.18.1.12");
+    CHECK(r("{{ role_hosts['db'][0]['address'] }}") == "198.18.1.12");
+    CHECK(r("{{ pkgs | length }} {{ n + 1 }} {{ pkgs[-1] }}") == "2 4 curl");
+    CHECK(r("{{ evil | quote }}") == "''\\''; rm -rf / #'");
+    CHECK(r("{{ '  x ' | trim }}") == "x");
+    CHECK(r("{{ name ~ '-' ~ n }}") == "World-3");
+    CHECK(r("no template") == "no template");
+}
+
+TEST_CASE("conditions") {
+    CHECK(cond("n == 3"));
+    CHECK(cond("n > 2 and name == 'World'"));
+    CHECK(cond("not (n < 2)"));
+    CHECK(cond("'web' in host.roles"));
+    CHECK(cond("'db' not in host.roles"));
+    CHECK(cond("missing is not defined"));
+    CHECK(cond("missing is undefined or false"));
+    CHECK(cond("result is changed"));
+    CHECK(cond("result.rc == 0 and result.stdout == 'active'"));
+    CHECK(cond("{{ n == 3 }}"));
+    CHECK_FALSE(cond("result is failed"));
+    CHECK_THROWS_AS(cond("missing == 1"), tmpl::TemplateError);
+    CHECK_THROWS_AS(cond("n ==="), tmpl::TemplateError);
+}
+
+TEST_CASE("undefined variables fail loudly, or stay as text offline") {
+    CHECK_THROWS_WITH_AS(r("{{ nope }}"), doctest::Contains("\"nope\" is undefined"), tmpl::TemplateError);
+    Options offline;
+    offline.keep_undefined = true;
+    CHECK(r("a {{ facts.os }} b", offline) == "a {{ facts.os }} b");
+}
+
+TEST_CASE("blocks: if/elif/else, for, comments, trim_blocks") {
+    CHECK(r("{% if n > 5 %}big{% elif n > 2 %}mid{% else %}small{% endif %}") == "mid");
+    CHECK(r("{% for p in pkgs %}{{ loop.index }}:{{ p }} {% endfor %}") == "1:nginx 2:curl ");
+    CHECK(r("a{# note #}b") == "ab");
+    CHECK(r("{% if 'web' in host.roles %}\nport 80\n{% endif %}\nend") == "port 80\nend");
+    CHECK(r("x   {%- if true -%}   y  {%- endif %}") == "xy");
+    CHECK_THROWS_AS(r("{% if n %}open"), tmpl::TemplateError);
+    CHECK_THROWS_AS(r("{% while x %}{% endwhile %}"), tmpl::TemplateError);
+    CHECK_THROWS_AS(r("{{ unclosed"), tmpl::TemplateError);
+}
+
+TEST_CASE("render_value keeps native types for a lone expression") {
+    Value v = vars();
+    Scope s;
+    s.push(&v);
+    Value out = tmpl::render_value(Value::string("{{ pkgs }}"), s, {});
+    REQUIRE(out.is_list());
+    CHECK(out.items().size() == 2);
+    CHECK(tmpl::render_value(Value::string("{{ n }}"), s, {}).kind() == Value::Kind::Int);
+}
+
+TEST_CASE("secrets are masked unless revealed, and revealed ones are redacted") {
+    setenv("DECAMP_TEST_SECRET", "s3cr3t-value-42", 1);
+    CHECK(r("pw={{ secrets.pw }}") == "pw=***");
+    Options reveal;
+    reveal.reveal_secrets = true;
+    CHECK(r("pw={{ secrets.pw }}", reveal) == "pw=s3cr3t-value-42");
+    CHECK(redactor().mask("log: s3cr3t-value-42 done") == "log: *** done");
+    unsetenv("DECAMP_TEST_SECRET");
+    Value v = Value::map();
+    Value secrets = Value::map();
+    secrets.set("gone", Value::secret("${env:DECAMP_NOT_SET_ANYWHERE}"));
+    v.set("secrets", secrets);
+    Scope s;
+    s.push(&v);
+    CHECK_THROWS_WITH_AS(tmpl::render("{{ secrets.gone }}", s, reveal), doctest::Contains("${env:DECAMP_NOT_SET_ANYWHERE}"), Error);
+    // Offline (not revealed), a missing secret is not an error: it is not needed.
+    CHECK(tmpl::render("{{ secrets.gone }}", s, {}) == "***");
+}

@@ -1,0 +1,44 @@
+// Helpers for unit tests: a fresh temp dir per test, removed on success, kept on failure.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace decamp::test {
+
+extern bool g_current_test_failed;  // set by the listener in main.cpp
+
+class TempDir {
+public:
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "decamp-test-XXXXXX").string();
+        char* p = mkdtemp(tmpl.data());
+        REQUIRE(p != nullptr);
+        path_ = p;
+    }
+    ~TempDir() {
+        // Kept when the test failed, so the evidence survives.
+        if (!g_current_test_failed) {
+            std::error_code ec;
+            std::filesystem::remove_all(path_, ec);
+        }
+    }
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path write(const std::string& name, const std::string& content) const {
+        auto p = path_ / name;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << content;
+        return p;
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline std::string source_dir() { return DECAMP_SOURCE_DIR; }
+
+}  // namespace decamp::test
