@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/base.sh — the cached Debian 12 root file system every lab host boots from.
 #
 # Built once with debootstrap into a temporary directory and renamed into place, so a crash

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/common.sh — paths, messages, locking and PID bookkeeping shared by scripts/lab.
 #
 # Everything the lab starts is recorded in $LAB_STATE (one lab per machine: the bridge name,
@@ -44,7 +45,7 @@ require_tools() {
     [systemd-nspawn]=systemd-container [debootstrap]=debootstrap [tinyproxy]=tinyproxy
     [pdns_server]=pdns-server [pdnsutil]=pdns-server [sqlite3]=sqlite3 [ssh]=openssh-client
     [ssh-keygen]=openssh-client [ip]=iproute2 [curl]=curl [flock]=util-linux [jq]=jq
-    [mountpoint]=util-linux [setsid]=util-linux
+    [mountpoint]=util-linux [setsid]=util-linux [column]=bsdextrautils
   )
   local missing=() t
   for t in "$@"; do

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/host.sh — one lab host: overlay root, identity, cgroup, systemd-nspawn boot,
 # readiness, and stopping it again.
 #
@@ -105,7 +106,10 @@ host_start() {
     "$LAB_DIR/logs/$name.log" \
     systemd-nspawn --boot --register=no --keep-unit --machine="$name" \
     --directory="$(host_dir "$name")/merged" --network-namespace-path="/run/netns/$ns" \
-    --console=passive --resolv-conf=off --timezone=off --link-journal=no
+    --console=passive --resolv-conf=off --timezone=off --link-journal=no \
+    --capability=CAP_NET_ADMIN
+  # CAP_NET_ADMIN: like a rented machine, a host manages its own firewall (nftables in the
+  # base playbook). It only reaches the host's own network namespace.
 }
 
 # Waits until sshd answers with the pinned key and systemd reports `running`. Prints the

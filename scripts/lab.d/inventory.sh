@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/inventory.sh — the files the lab hands to decamp: client key, known_hosts,
 # secrets and .lab/inventory.yml. The inventory follows the schema the C++ validator
 # accepts; unknown keys are errors there, so add nothing here without changing both.
@@ -98,7 +99,7 @@ inventory_write() {
     else
       printf '  records: []\n'
     fi
-    printf 'vars: {}\n'
+    printf 'vars:\n  private_net: 198.18.0.0/16\n  app_port: 8080\n'
     printf 'secrets:\n  db_password: "${file:db_password}"\n'
   } >"$out.tmp"
   mv -f "$out.tmp" "$out"

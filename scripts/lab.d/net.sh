@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/net.sh — the lab network: bridge decamp0 on the control machine, and one
 # network namespace per host joined to it by a veth pair.
 #

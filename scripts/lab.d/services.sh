@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lab.d/services.sh — the lab's services on the control machine: tinyproxy (the
 # hosts' only way to Debian's repositories) and PowerDNS (the DNS back-end migrations
 # switch). Both run in the foreground under our PID files, with config in $LAB_DIR.
@@ -32,12 +33,19 @@ EOF
   chmod 644 "$d/filter" "$d/tinyproxy.conf"
   spawn_detached "$(proxy_pidfile)" "$d/tinyproxy.log" tinyproxy -d -c "$d/tinyproxy.conf"
   for ((i = 0; i < 100; i++)); do
-    timeout 1 bash -c ": </dev/tcp/$LAB_CONTROL_ADDR/$LAB_PROXY_PORT" 2>/dev/null && return 0
     pidfile_alive "$(proxy_pidfile)" >/dev/null || break
+    if timeout 1 bash -c ": </dev/tcp/$LAB_CONTROL_ADDR/$LAB_PROXY_PORT" 2>/dev/null; then
+      # The port may belong to a system-wide tinyproxy (Debian's package starts one on
+      # 0.0.0.0:8888 where systemd runs); then ours fails to bind and exits.
+      sleep 0.1
+      pidfile_alive "$(proxy_pidfile)" >/dev/null && return 0
+      break
+    fi
     sleep 0.05
   done
   tail -n 10 "$d/tinyproxy.log" >&2
-  die "tinyproxy did not start listening on $LAB_CONTROL_ADDR:$LAB_PROXY_PORT"
+  die "tinyproxy did not start listening on $LAB_CONTROL_ADDR:$LAB_PROXY_PORT" \
+    "(is another proxy using port $LAB_PROXY_PORT? 'systemctl disable --now tinyproxy')"
 }
 
 proxy_stop() { pidfile_stop "$(proxy_pidfile)" 5; }

@@ -28,8 +28,9 @@ using std::chrono::seconds;
 
 namespace {
 
-// KEX and host key algorithms, fastest first. libssh2 1.10 (OpenSSL backend) knows every
-// name here; method_pref drops names a build does not support instead of failing.
+// KEX and host key algorithms, fastest first. libssh2 1.10 lacks rsa-sha2-* host keys;
+// set_prefs filters names against the build, since method_pref's own stripping of unknown
+// names does an overlapping memcpy in 1.10 (found by ASan).
 constexpr const char* kKexPrefs =
     "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
     "diffie-hellman-group14-sha256";
@@ -89,6 +90,23 @@ bool is_rsa_key(const std::string& path) {
     return raw && raw->find("ssh-rsa") != std::string::npos;
 }
 
+void set_prefs(LIBSSH2_SESSION* session, int method, const std::string& prefs) {
+    const char** algs = nullptr;
+    int n = libssh2_session_supported_algs(session, method, &algs);
+    std::string keep;
+    size_t start = 0;
+    while (start <= prefs.size()) {
+        size_t comma = prefs.find(',', start);
+        if (comma == std::string::npos) comma = prefs.size();
+        std::string name = prefs.substr(start, comma - start);
+        for (int i = 0; i < n; ++i)
+            if (name == algs[i]) keep += (keep.empty() ? "" : ",") + name;
+        start = comma + 1;
+    }
+    if (n > 0 && algs) libssh2_free(session, algs);
+    if (!keep.empty()) libssh2_session_method_pref(session, method, keep.c_str());
+}
+
 }  // namespace
 
 void ensure_libssh2_init() {
@@ -133,8 +151,8 @@ void SshSession::start() {
     session_ = libssh2_session_init();
     if (!session_) throw TransportError(Kind::Io, "cannot create SSH session for " + label());
     libssh2_session_set_blocking(session_, 0);
-    libssh2_session_method_pref(session_, LIBSSH2_METHOD_KEX, kKexPrefs);
-    libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, kHostKeyPrefs);
+    set_prefs(session_, LIBSSH2_METHOD_KEX, kKexPrefs);
+    set_prefs(session_, LIBSSH2_METHOD_HOSTKEY, kHostKeyPrefs);
     touch();
     int rc = call([&] { return libssh2_session_handshake(session_, fd_); }, deadline);
     if (rc == LIBSSH2_ERROR_TIMEOUT)

@@ -96,12 +96,15 @@ public:
     }
     std::string download(const std::string& remote_path) override;
     void close() override {
-        if (sftp_) {
-            if (!s_->broken())
+        if (sftp_ && s_ && !s_->broken()) {
+            try {
+                s_->touch();
                 s_->call([&] { return libssh2_sftp_shutdown(sftp_); },
                          Clock::now() + milliseconds(300));
-            sftp_ = nullptr;
+            } catch (...) {  // closing a dead connection is not an error
+            }
         }
+        sftp_ = nullptr;
         s_.reset();
     }
     std::string describe() const override { return describe_; }
@@ -129,6 +132,7 @@ SshSession& SshTransport::session() {
     if (!s_) throw TransportError(Kind::Channel, "transport to " + describe_ + " is closed");
     if (s_->broken())
         throw TransportError(Kind::Io, "connection to " + s_->label() + " was lost earlier");
+    s_->touch();  // an idle spell before this operation is not silence from a dead peer
     return *s_;
 }
 

@@ -11,6 +11,7 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LAB="$REPO/scripts/lab"
 LAB_ROOT=/var/lib/decamp-lab
+BASE="${DECAMP_LAB_CACHE:-/var/cache/decamp-lab}/bookworm-v1"
 
 skip() {
   echo "SKIP: $*"
@@ -20,7 +21,7 @@ skip() {
 for tool in systemd-nspawn tinyproxy pdns_server pdnsutil sqlite3 dig curl jq ip ssh; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (run scripts/setup)"
 done
-[[ -f /var/cache/decamp-lab/bookworm-v1/.decamp-lab-base ]] || command -v debootstrap \
+[[ -f "$BASE/.decamp-lab-base" ]] || command -v debootstrap \
   >/dev/null 2>&1 || skip "no lab base image and no debootstrap to build one"
 
 if [[ "$("$LAB" status --json 2>/dev/null | jq -r .up)" == true ]]; then
@@ -71,6 +72,7 @@ SSH_OPTS=(-F /dev/null -i "$D/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes
 on() {
   local addr="$1"
   shift
+  # shellcheck disable=SC2029 # the command is meant to be expanded here, sent as text
   ssh "${SSH_OPTS[@]}" "root@$addr" "$@"
 }
 addr_of() { jq -r --arg n "$1" '.hosts[] | select(.name == $n) | .address' <<<"$STATUS"; }
@@ -94,7 +96,7 @@ processes_gone() {
     # A killed process may linger a moment as a zombie until its parent reaps it.
     now="$(awk '{ sub(/.*\) /, ""); if ($1 != "Z") print $20 }' "/proc/$pid/stat" 2>/dev/null)"
     [[ "$now" == "$start" ]] && {
-      echo "  still running: $pid $(cat "/proc/$pid/comm" 2>/dev/null)"
+      echo "  still running: $pid $(cat "/proc/$pid/comm" 2>/dev/null)" >&2
       return 1
     }
   done <<<"$1"
@@ -108,16 +110,16 @@ nothing_left() {
     bad=1
   fi
   if compgen -G '/run/netns/decamp-*' >/dev/null; then
-    echo "  namespaces left:" /run/netns/decamp-*
+    echo "  namespaces left:" /run/netns/decamp-* >&2
     bad=1
   fi
   for cg in /sys/fs/cgroup/*/decamp-lab /sys/fs/cgroup/decamp-lab; do
-    [[ -d "$cg" ]] && echo "  cgroup left: $cg" && bad=1
+    [[ -d "$cg" ]] && echo "  cgroup left: $cg" >&2 && bad=1
   done
-  ip link show dev decamp0 >/dev/null 2>&1 && echo "  bridge decamp0 left" && bad=1
-  [[ -d "$LAB_ROOT/hosts" ]] && echo "  host disks left in $LAB_ROOT/hosts" && bad=1
+  ip link show dev decamp0 >/dev/null 2>&1 && echo "  bridge decamp0 left" >&2 && bad=1
+  [[ -d "$LAB_ROOT/hosts" ]] && echo "  host disks left in $LAB_ROOT/hosts" >&2 && bad=1
   compgen -G '/run/systemd/nspawn/propagate/t[12]-*' >/dev/null &&
-    echo "  nspawn propagate dirs left:" /run/systemd/nspawn/propagate/t[12]-* && bad=1
+    echo "  nspawn propagate dirs left:" /run/systemd/nspawn/propagate/t[12]-* >&2 && bad=1
   return "$bad"
 }
 
@@ -180,7 +182,7 @@ on "$W1" 'echo lab-test >/root/marker'
 check "a file written on t1-web1 is there" on "$W1" test -f /root/marker
 check "it is absent on t1-db1" on "$D1" '! test -e /root/marker'
 check "it is absent on t2-web1" on "$W2" '! test -e /root/marker'
-check "it is absent from the base image" [ ! -e /var/cache/decamp-lab/bookworm-v1/root/marker ]
+check "it is absent from the base image" [ ! -e "$BASE/root/marker" ]
 
 check "hosts have no default route" [ "$(on "$W1" ip -4 route show default 2>&1)" = "" ]
 check "hosts have no route beyond the bridge" on "$W1" '! ip route get 192.0.2.1 >/dev/null 2>&1'

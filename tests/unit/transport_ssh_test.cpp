@@ -159,6 +159,19 @@ TEST_CASE("ssh: timeout closes the channel and kills the command; session stays 
     CHECK(t->run("pgrep -f 'sleep 7[.]25'").exit_status == 1);  // sshd delivered the KILL
 }
 
+TEST_CASE("ssh: keepalives keep a silent command and an idle session alive") {
+    SKIP_WITHOUT_SSHD();
+    test::TempDir tmp;
+    Sshd sshd(tmp.path());
+    SshConfig cfg = sshd.config();
+    cfg.keepalive_s = 1;  // dead-peer limit: 3 s without an answer
+    auto t = connect_ssh(cfg);
+    CHECK(t->run("sleep 3.6; echo awake").out == "awake\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // idle, no keepalives sent
+    CHECK(t->download("/proc/self/status").find("Name:") != std::string::npos);
+    CHECK(t->run("echo ok").out == "ok\n");
+}
+
 TEST_CASE("ssh: upload is atomic with mode and owner; download round trip") {
     SKIP_WITHOUT_SSHD();
     test::TempDir tmp;
