@@ -99,6 +99,9 @@ inventory_write() {
     else
       printf '  records: []\n'
     fi
+    if has_role web; then
+      printf 'app: { role: web, services: [forum-app] }\n'
+    fi
     printf 'vars:\n  private_net: 198.18.0.0/16\n  app_port: 8080\n'
     printf 'secrets:\n  db_password: "${file:db_password}"\n'
   } >"$out.tmp"

@@ -11,6 +11,8 @@ int cmd_apply(const Args& args);
 int cmd_run(const Args& args);
 int cmd_facts(const Args& args);
 int cmd_hostkeys(const Args& args);
+int cmd_migrate(const Args& args);
+int cmd_status(const Args& args);
 
 namespace {
 
@@ -63,6 +65,26 @@ const std::vector<Command>& commands() {
          "is never replaced (exit 4).",
          {flag_inventory(), flag_limit()},
          cmd_hostkeys},
+        {"migrate", "move the whole stack to another provider: provision, data, verify, DNS cutover",
+         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--json]",
+         "Phases: preflight (hosts, keys, PostgreSQL versions, disk, DNS; lowers TTLs), provision\n"
+         "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
+         "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
+         "source database, wait for the replica, final file pass, promote, start the app, switch DNS\n"
+         "and verify it at the authoritative server, health again), report.\n"
+         "Every step is journaled in .decamp/state.db beside the inventory: after a crash or Ctrl-C,\n"
+         "--resume finishes the job. --abort (before cutover) removes what the migration added to the\n"
+         "source. A failing DNS switch or final health check rolls back to the source.\n"
+         "--dry-run changes nothing and exits non-zero on any problem it finds.",
+         {flag_inventory(), {"to", 't', true, "target provider"}, {"dry-run", 'n', false, "show the plan, change nothing"},
+          {"resume", 0, false, "continue the migration in progress"}, {"abort", 0, false, "undo a migration before cutover"},
+          {"wait-ttl", 0, false, "wait for the old DNS TTL to expire before cutover"},
+          {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"}, flag_json()},
+         cmd_migrate},
+        {"status", "where the stack runs and any migration in progress",
+         "decamp status [-i FILE] [--json]", "",
+         {flag_inventory(), {"state", 0, true, "journal file"}, flag_json()},
+         cmd_status},
     };
     return table;
 }

@@ -312,14 +312,15 @@ bool Engine::run_step(const playbook::Play& play, const playbook::Task& task, Ho
                 std::string script = opts_.check ? check_script(act) : apply_script(act);
                 bool become = task.become.value_or(play.become.value_or(false));
                 std::string buser = !task.become_user.empty() ? task.become_user : play.become_user;
-                script = with_become(script, become, buser, c.host->user);
+                std::string launcher = stdin_launcher(become, buser, c.host->user);
                 if (opts_.verbosity > 0 && opts_.log)
-                    opts_.log(redactor().mask(c.host->name + " $ " + script));
+                    opts_.log(redactor().mask(c.host->name + " $ " + launcher + " <<'SCRIPT'\n" + script + "\nSCRIPT"));
                 transport::RunResult r;
                 try {
                     transport::RunOptions ro;
+                    ro.stdin_data = script;
                     if (inv_.ssh.command_timeout > 0) ro.timeout = std::chrono::seconds(inv_.ssh.command_timeout);
-                    r = c.conn->run(script, ro);
+                    r = c.conn->run(launcher, ro);
                 } catch (const transport::TransportError& e) {
                     sr.status = Status::Unreachable;
                     sr.message = std::string("connection lost: ") + e.what();

@@ -38,6 +38,10 @@ std::string with_become(const std::string& script, bool become, const std::strin
     return shell::become(script, target);
 }
 
+std::string stdin_launcher(bool become, const std::string& become_user, const std::string& login_user) {
+    return with_become("S=$(cat); exec </dev/null; eval \"$S\"", become, become_user, login_user);
+}
+
 Outcome apply_outcome(const modules::Action& a, int exit_status) {
     if (exit_status == kScriptConverged && !a.probe.empty()) return Outcome::Ok;
     if (exit_status == 0) return a.check_only ? Outcome::Ok : Outcome::Changed;

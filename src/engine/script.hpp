@@ -24,6 +24,11 @@ std::string check_script(const modules::Action& a);
 std::string with_become(const std::string& script, bool become, const std::string& become_user,
                         const std::string& login_user);
 
+// The fixed command that runs a script sent on stdin: the script never appears on a
+// command line (no secrets in `ps`, no argument-length limit), and the script itself runs
+// with stdin from /dev/null so nothing in it can eat the rest of the script.
+std::string stdin_launcher(bool become, const std::string& become_user, const std::string& login_user);
+
 Outcome apply_outcome(const modules::Action& a, int exit_status);
 Outcome check_outcome(const modules::Action& a, int exit_status);
 

@@ -87,6 +87,13 @@ struct DnsConfig {
     Mark mark;
 };
 
+// The application whose writes a cutover freezes: its services on hosts of `role`.
+struct AppConfig {
+    std::string role;
+    std::vector<std::string> services;
+    Mark mark;
+};
+
 struct Inventory {
     std::filesystem::path file;      // as given
     std::filesystem::path base_dir;  // relative paths resolve against this
@@ -99,6 +106,7 @@ struct Inventory {
     std::vector<DataSet> data;
     std::vector<HealthCheck> health;
     std::optional<DnsConfig> dns;
+    std::optional<AppConfig> app;
     Value vars = Value::map();
     Value secrets = Value::map();    // name → Value::secret(reference)
 

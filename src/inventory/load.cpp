@@ -21,7 +21,7 @@ using schema::Checker;
 
 const std::vector<std::string> kTopKeys = {"project", "ssh",    "providers", "active", "roles",
                                            "data",    "health", "dns",       "vars",   "secrets",
-                                           "backup",  "objectives"};
+                                           "backup",  "objectives", "app"};
 const std::vector<std::string> kSshKeys = {"user",    "key",     "known_hosts", "port",
                                            "connect_timeout", "command_timeout", "keepalive",
                                            "strict_host_keys", "jump"};
@@ -95,6 +95,7 @@ public:
         if (const Value* data = root.get("data")) load_data(*data);
         if (const Value* health = root.get("health")) load_health(*health);
         if (const Value* dns = root.get("dns")) load_dns(*dns);
+        if (const Value* app = root.get("app")) load_app(*app);
         if (const Value* vars = root.get("vars")) {
             if (vars->is_map())
                 inv_.vars = *vars;
@@ -381,6 +382,21 @@ private:
             }
         }
         inv_.dns = std::move(d);
+    }
+
+    void load_app(const Value& app) {
+        if (!c_.map(app, "app", {"role", "services"})) return;
+        AppConfig a;
+        a.mark = app.mark();
+        if (auto r = c_.str(app, "role", "app", true)) {
+            a.role = *r;
+            role_refs_.push_back({"", app.get("role")->mark(), "app/role", {*r}});
+        }
+        if (auto s = c_.str_list(app, "services", "app", true)) {
+            a.services = *s;
+            if (s->empty()) c_.error(*app.get("services"), "app/services", "expected at least one systemd service name");
+        }
+        inv_.app = std::move(a);
     }
 
     void load_secrets(const Value& secrets) {

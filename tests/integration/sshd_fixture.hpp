@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -186,15 +185,22 @@ private:
     void start() {
         std::string log = (dir_ / "sshd.log").string();
         std::string cfg = (dir_ / "sshd_config").string();
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
         const char* argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg.c_str(), nullptr};
-        int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, const_cast<char**>(argv), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) throw std::runtime_error("cannot start sshd");
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::runtime_error("cannot fork for sshd");
+        if (pid_ == 0) {
+            // Dies with the test process even when that crashes or is killed, so no sshd is
+            // ever left behind. Only async-signal-safe calls between fork and exec.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int in = ::open("/dev/null", O_RDONLY);
+            int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (in < 0 || out < 0) ::_exit(127);
+            ::dup2(in, 0);
+            ::dup2(out, 1);
+            ::dup2(out, 2);
+            ::execve(argv[0], const_cast<char**>(argv), environ);
+            ::_exit(127);
+        }
         auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (std::chrono::steady_clock::now() < until) {
             int status = 0;

@@ -36,7 +36,12 @@ struct Lab {
 struct Forward : transport::Transport {
     std::shared_ptr<RecordingTransport> t;
     explicit Forward(std::shared_ptr<RecordingTransport> r) : t(std::move(r)) {}
-    transport::RunResult run(const std::string& c, const transport::RunOptions& o) override { return t->run(c, o); }
+    // Scripts travel on stdin behind a fixed launcher; record the script itself.
+    transport::RunResult run(const std::string& c, const transport::RunOptions& o) override {
+        launchers.push_back(c);
+        return t->run(o.stdin_data.empty() ? c : o.stdin_data, o);
+    }
+    std::vector<std::string> launchers;
     void upload(std::string_view c, const std::string& p, const transport::FileOptions& o) override { t->upload(c, p, o); }
     void upload_file(const std::filesystem::path& l, const std::string& p, const transport::FileOptions& o) override {
         t->upload_file(l, p, o);

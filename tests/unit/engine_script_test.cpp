@@ -87,6 +87,18 @@ TEST_CASE("become wraps with sudo -n only when needed") {
     CHECK(with_become("echo 'a b'", true, "postgres", "deploy") == "sudo -n -u postgres -- sh -c 'echo '\\''a b'\\'''");
 }
 
+TEST_CASE("the stdin launcher runs the script it is fed, and its stdin is empty") {
+    std::string launcher = stdin_launcher(false, "", "root");
+    CHECK(launcher.find("secret") == std::string::npos);
+    std::string cmd = "printf '%s' " + shell::quote("x=1; read y || y=empty; echo \"$x $y\"; exit 7") + " | sh -c " + shell::quote(launcher);
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[64] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    int st = pclose(p);
+    CHECK(std::string(buf, n) == "1 empty\n");
+    CHECK(WEXITSTATUS(st) == 7);
+}
+
 TEST_CASE("facts parse") {
     std::string out;
     REQUIRE(sh(facts_command(), &out) == 0);

@@ -1,0 +1,46 @@
+// decamp migrate / status.
+#include <csignal>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "cli/progress.hpp"
+#include "migrate/migration.hpp"
+
+namespace decamp::cli {
+
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) {
+    g_stop = true;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+}
+}  // namespace
+
+int cmd_migrate(const Args& args) {
+    migrate::MigrateOptions o;
+    o.target = args.get("to");
+    o.dry_run = args.has("dry-run");
+    o.resume = args.has("resume");
+    o.abort = args.has("abort");
+    o.json = args.has("json");
+    o.wait_ttl = args.has("wait-ttl");
+    o.verbosity = args.verbosity;
+    if (!args.get("state").empty()) o.state_path = args.get("state");
+    if (o.target.empty() && !o.abort) throw UsageError("migrate needs --to PROVIDER (or --abort)");
+    if (int(o.dry_run) + int(o.resume) + int(o.abort) > 1) throw UsageError("--dry-run, --resume and --abort exclude each other");
+    Loaded l = load_all(args, {});
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    o.interrupted = &g_stop;
+    auto progress = make_progress(true);
+    o.progress = progress.get();
+    return migrate::run_migrate(l.inv, l.role_books, o, std::cout, std::cerr);
+}
+
+int cmd_status(const Args& args) {
+    inventory::Inventory inv = inventory::load(inventory_path(args));
+    return migrate::run_status(inv, args.get("state"), args.has("json"), std::cout);
+}
+
+}  // namespace decamp::cli

@@ -1,0 +1,165 @@
+#include "dns/powerdns.hpp"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+
+#include "dns/packet.hpp"
+#include "util/http.hpp"
+#include "util/json.hpp"
+
+namespace decamp::dns {
+
+namespace {
+
+// Zone names go into the URL path; PowerDNS ids are the name itself for ordinary names.
+std::string url_escape(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+            out += char(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+bool in_zone(const std::string& name, const std::string& zone) {
+    if (zone == ".") return true;
+    if (name == zone) return true;
+    return name.size() > zone.size() && name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
+           name[name.size() - zone.size() - 1] == '.';
+}
+
+void check_address(const std::string& type, const std::string& addr, const std::string& name) {
+    unsigned char buf[16];
+    int family = type == "A" ? AF_INET : AF_INET6;
+    if (inet_pton(family, addr.c_str(), buf) != 1)
+        throw DnsError("record for " + name + " " + type + ": '" + addr + "' is not an IPv" +
+                       (type == "A" ? "4" : "6") + " address");
+}
+
+class PowerDns : public DnsBackend {
+public:
+    explicit PowerDns(const BackendConfig& cfg) : cfg_(cfg) {
+        while (!cfg_.api.empty() && cfg_.api.back() == '/') cfg_.api.pop_back();
+        if (cfg_.api.empty()) throw DnsError("powerdns: 'api' (e.g. http://127.0.0.1:8081) is required");
+        if (cfg_.zone.empty()) throw DnsError("powerdns: 'zone' is required");
+        cfg_.zone = canonical_name(cfg_.zone);
+        if (cfg_.server_id.empty()) cfg_.server_id = "localhost";
+        zone_url_ = cfg_.api + "/api/v1/servers/" + url_escape(cfg_.server_id) + "/zones/" +
+                    url_escape(cfg_.zone);
+    }
+
+    void ping() override { load_zone(); }
+
+    std::optional<RRset> get(const std::string& name, const std::string& type) override {
+        std::string want = canonical_name(name);
+        json::Value zone = load_zone();
+        for (const auto& rs : zone["rrsets"].array()) {
+            if (!same_name(rs["name"].str(), want) || rs["type"].str() != type) continue;
+            RRset out;
+            out.name = want;
+            out.type = type;
+            out.ttl = int(rs["ttl"].int_or(out.ttl));
+            for (const auto& rec : rs["records"].array())
+                if (!rec["disabled"].bool_or(false)) out.records.push_back(rec["content"].str());
+            if (out.records.empty()) return std::nullopt;  // only disabled records: not served
+            return out;
+        }
+        return std::nullopt;
+    }
+
+    void replace(const RRset& rrset) override {
+        std::string name = canonical_name(rrset.name);
+        if (rrset.type != "A" && rrset.type != "AAAA")
+            throw DnsError("powerdns: only A and AAAA records can be switched, not '" + rrset.type + "'");
+        if (!in_zone(name, cfg_.zone))
+            throw DnsError("powerdns: " + name + " is outside zone " + cfg_.zone);
+        if (rrset.records.empty())
+            throw DnsError("powerdns: refusing to replace " + name + " " + rrset.type + " with no records");
+        if (rrset.ttl < 0) throw DnsError("powerdns: negative TTL for " + name);
+        json::Value records{json::Value::Array{}};
+        for (const auto& addr : rrset.records) {
+            check_address(rrset.type, addr, name);
+            records.push(json::Value{}.set("content", addr).set("disabled", false));
+        }
+        json::Value set;
+        set.set("name", name)
+            .set("type", rrset.type)
+            .set("ttl", rrset.ttl)
+            .set("changetype", "REPLACE")
+            .set("records", std::move(records));
+        json::Value body;
+        body.set("rrsets", json::Value{json::Value::Array{}}.push(std::move(set)));
+
+        http::Response r = call("PATCH", json::dump(body));
+        if (r.status == 204 || r.status == 200) return;
+        throw_for(r, "replacing " + name + " " + rrset.type);
+    }
+
+    std::string describe() const override {
+        return "powerdns " + cfg_.api + " zone " + cfg_.zone;  // never the key
+    }
+
+private:
+    http::Response call(const std::string& method, const std::string& body = {}) {
+        http::Request req;
+        req.method = method;
+        req.url = zone_url_;
+        req.timeout_ms = cfg_.timeout_ms;
+        req.headers = {{"X-API-Key", cfg_.api_key}, {"Accept", "application/json"}};
+        if (!body.empty()) {
+            req.headers.emplace_back("Content-Type", "application/json");
+            req.body = body;
+        }
+        http::Response r = http::perform(req);
+        if (r.status == 0) throw DnsError("PowerDNS API unreachable at " + cfg_.api + ": " + r.error);
+        return r;
+    }
+
+    json::Value load_zone() {
+        http::Response r = call("GET");
+        if (r.status != 200) throw_for(r, "reading zone " + cfg_.zone, true);
+        try {
+            json::Value v = json::parse(r.body);
+            if (!v.is_object()) throw DnsError("PowerDNS at " + cfg_.api + ": zone answer is not a JSON object");
+            return v;
+        } catch (const json::ParseError& e) {
+            throw DnsError("PowerDNS at " + cfg_.api + ": unreadable zone answer: " + e.what());
+        }
+    }
+
+    [[noreturn]] void throw_for(const http::Response& r, const std::string& doing, bool reading = false) const {
+        std::string detail;
+        try {
+            detail = json::parse(r.body)["error"].str();
+        } catch (const json::ParseError&) {
+        }
+        if (detail.empty()) detail = r.body.substr(0, 200);
+        while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+        std::string suffix = detail.empty() ? "" : " (" + detail + ")";
+        if (r.status == 401 || r.status == 403)
+            throw DnsError("PowerDNS at " + cfg_.api + " refused the API key (HTTP " +
+                           std::to_string(r.status) + ")");
+        // 404 is a missing zone (or server id); older PowerDNS said 422 on reads for that.
+        if (r.status == 404 || (r.status == 422 && reading))
+            throw DnsError("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" +
+                           cfg_.server_id + "' (HTTP " + std::to_string(r.status) + ")" + suffix);
+        throw DnsError("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) +
+                       suffix);
+    }
+
+    BackendConfig cfg_;
+    std::string zone_url_;
+};
+
+}  // namespace
+
+std::unique_ptr<DnsBackend> make_powerdns(const BackendConfig& cfg) { return std::make_unique<PowerDns>(cfg); }
+
+}  // namespace decamp::dns

@@ -1,0 +1,362 @@
+// Files data mover. tar runs on both hosts; the archive flows through this process: the
+// source's stdout (RunOptions.on_output) fills a bounded queue that the target's stdin
+// (RunOptions.stdin_source) drains, each transport in its own thread. Whichever side fails
+// stops the other: a dead target cancels the queue, so the source's next chunk throws out
+// of its run (which kills the source command); a dead source closes the queue, so the
+// target's tar sees a truncated archive and exits.
+//
+// File names only ever travel NUL-separated (find -print0, tar --null, xargs -0,
+// sha256sum -z), so names with newlines, quotes or leading dashes are just data.
+#include "migrate/files.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "util/error.hpp"
+#include "util/shell.hpp"
+
+namespace decamp::migrate::files {
+
+namespace {
+
+using shell::quote;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kQueueBytes = 8 << 20;
+
+// Bytes in flight between the two hosts, at most `cap` (one chunk may overshoot).
+class ByteQueue {
+public:
+    explicit ByteQueue(size_t cap) : cap_(cap) {}
+    // Blocks while full; false once the consumer is gone.
+    bool push(std::string_view chunk) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return cancelled_ || size_ < cap_; });
+        if (cancelled_) return false;
+        q_.emplace_back(chunk);
+        size_ += chunk.size();
+        cv_.notify_all();
+        return true;
+    }
+    // Blocks while empty; false at the end of the stream.
+    bool pop(std::string& out) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return cancelled_ || closed_ || !q_.empty(); });
+        if (q_.empty() || cancelled_) return false;
+        out = std::move(q_.front());
+        q_.pop_front();
+        size_ -= out.size();
+        cv_.notify_all();
+        return true;
+    }
+    void close() {
+        std::lock_guard lk(mu_);
+        closed_ = true;
+        cv_.notify_all();
+    }
+    void cancel() {
+        std::lock_guard lk(mu_);
+        cancelled_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::string> q_;
+    size_t size_ = 0, cap_;
+    bool closed_ = false, cancelled_ = false;
+};
+
+// Counts regular files in a tar stream as it goes by (ustar/GNU/pax headers).
+class TarCounter {
+public:
+    void feed(std::string_view d) {
+        while (!d.empty() && !ended_) {
+            if (skip_) {
+                size_t n = size_t(std::min<uint64_t>(skip_, d.size()));
+                skip_ -= n;
+                d.remove_prefix(n);
+                continue;
+            }
+            size_t take = std::min(512 - hdr_.size(), d.size());
+            hdr_.append(d.substr(0, take));
+            d.remove_prefix(take);
+            if (hdr_.size() == 512) {
+                header(hdr_);
+                hdr_.clear();
+            }
+        }
+    }
+    uint64_t files() const { return files_; }
+    bool ended() const { return ended_; }
+
+private:
+    void header(const std::string& h) {
+        if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; })) {
+            if (++zeros_ == 2) ended_ = true;
+            return;
+        }
+        zeros_ = 0;
+        const char type = h[156];
+        if (type == '0' || type == '\0' || type == '7') ++files_;
+        if (type >= '1' && type <= '6') return;  // links, devices, dirs, fifos: no data
+        skip_ = (size(h) + 511) / 512 * 512;
+    }
+    static uint64_t size(const std::string& h) {
+        uint64_t v = 0;
+        if ((unsigned char)h[124] & 0x80) {  // GNU base-256 for sizes past 8 GiB
+            for (int i = 125; i < 136; ++i) v = v << 8 | (unsigned char)h[i];
+            return v;
+        }
+        for (int i = 124; i < 136; ++i) {
+            char c = h[i];
+            if (c >= '0' && c <= '7') v = v * 8 + uint64_t(c - '0');
+            else if (c != ' ' || v) break;
+        }
+        return v;
+    }
+    std::string hdr_;
+    uint64_t skip_ = 0, files_ = 0;
+    int zeros_ = 0;
+    bool ended_ = false;
+};
+
+struct Cancelled {};
+
+std::string tail(const std::string& s, size_t n = 1500) {
+    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t.empty() ? "(no output)" : t;
+}
+
+std::string status(const transport::RunResult& r) {
+    return r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_status);
+}
+
+// Streams `src_cmd`'s stdout into `dst_cmd`'s stdin. Source exit 1 counts as success: GNU
+// tar says a file changed while it was read, and the next pass picks that file up.
+SyncStats stream(transport::Transport& source, transport::Transport& target,
+                 const std::string& src_cmd, const std::string& dst_cmd, const std::string& what) {
+    SyncStats st;
+    const auto start = Clock::now();
+    ByteQueue q(kQueueBytes);
+    TarCounter counter;
+    std::string src_err;
+    transport::RunResult src_res;
+    std::exception_ptr src_exc;
+    bool src_cancelled = false;
+
+    std::thread producer([&] {
+        transport::RunOptions o;
+        o.on_output = [&](std::string_view chunk, bool is_err) {
+            if (is_err) {
+                src_err.append(chunk);
+                if (src_err.size() > 8192) src_err.erase(0, src_err.size() - 4096);
+                return;
+            }
+            st.bytes += chunk.size();
+            counter.feed(chunk);
+            if (!q.push(chunk)) throw Cancelled{};  // the target is gone: stop the source
+        };
+        try {
+            src_res = source.run(src_cmd, o);
+        } catch (const Cancelled&) {
+            src_cancelled = true;
+        } catch (...) {
+            src_exc = std::current_exception();
+        }
+        q.close();
+    });
+
+    transport::RunResult dst_res;
+    std::exception_ptr dst_exc;
+    try {
+        transport::RunOptions o;
+        o.stdin_source = [&](std::string& chunk) { return q.pop(chunk); };
+        dst_res = target.run(dst_cmd, o);
+    } catch (...) {
+        dst_exc = std::current_exception();
+    }
+    q.cancel();
+    producer.join();
+    st.files = counter.files();
+    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+    auto exc_text = [](const std::exception_ptr& e) -> std::string {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            return x.what();
+        } catch (...) {
+            return "unknown error";
+        }
+    };
+    std::string src_problem, dst_problem;
+    if (src_exc) src_problem = exc_text(src_exc);
+    else if (src_cancelled && !counter.ended()) src_problem = "stopped (the target failed)";
+    else if (!src_cancelled && src_res.exit_status != 0 && src_res.exit_status != 1)
+        src_problem = status(src_res) + ": " + tail(src_res.err.empty() ? src_err : src_res.err);
+    if (dst_exc) dst_problem = exc_text(dst_exc);
+    else if (dst_res.exit_status != 0) dst_problem = status(dst_res) + ": " + tail(dst_res.err);
+    if (src_problem.empty() && dst_problem.empty()) return st;
+    if (src_cancelled && src_problem.size() && !src_err.empty()) src_problem += ": " + tail(src_err);
+    throw Error(what + " failed; source " + source.describe() + ": " +
+                (src_problem.empty() ? "ok" : src_problem) + "; target " + target.describe() +
+                ": " + (dst_problem.empty() ? "ok" : dst_problem));
+}
+
+std::string parent_of(const std::string& path) {
+    std::string p = std::filesystem::path(path).parent_path().string();
+    return p.empty() ? "." : p;
+}
+
+void check_paths(const std::string& path, const std::string& marker) {
+    if (path.empty() || path[0] != '/') throw Error("files path '" + path + "' must be absolute");
+    if (!marker.empty() && marker[0] != '/')
+        throw Error("files marker '" + marker + "' must be absolute");
+}
+
+std::vector<std::string> split_nul(const std::string& s) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at < s.size()) {
+        size_t end = s.find('\0', at);
+        if (end == std::string::npos) end = s.size();
+        out.push_back(s.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
+
+std::string must_run(transport::Transport& t, const std::string& what, const std::string& cmd,
+                     const transport::RunOptions& o = {}) {
+    auto r = t.run(cmd, o);
+    if (r.exit_status != 0)
+        throw Error(t.describe() + ": " + what + " failed (" + status(r) + "): " + tail(r.err));
+    return r.out;
+}
+
+// Every entry of the tree below `path` as "./rel", NUL-separated.
+std::string list_cmd(const std::string& path) {
+    return "cd -- " + quote(path) + " && find . -mindepth 1 -print0";
+}
+
+// Only names find could print below "." are deleted: never "..", never absolute.
+bool safe_entry(const std::string& e) {
+    if (e.size() < 3 || e.compare(0, 2, "./") != 0) return false;
+    size_t at = 2;
+    while (at <= e.size()) {
+        size_t end = e.find('/', at);
+        if (end == std::string::npos) end = e.size();
+        std::string_view part(e.data() + at, end - at);
+        if (part.empty() || part == "." || part == "..") return false;
+        at = end + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+uint64_t tree_size(transport::Transport& t, const std::string& path) {
+    std::string out = must_run(t, "measuring " + path,
+                               "if [ -e " + quote(path) + " ]; then du -sb -- " + quote(path) +
+                                   " | cut -f1; else echo 0; fi");
+    try {
+        return std::stoull(out);
+    } catch (const std::exception&) {
+        throw Error(t.describe() + ": unexpected size of " + path + ": '" + out + "'");
+    }
+}
+
+SyncStats full_pass(transport::Transport& source, transport::Transport& target,
+                    const std::string& path, const std::string& marker) {
+    return full_pass(source, target, path, path, marker);
+}
+
+SyncStats delta_pass(transport::Transport& source, transport::Transport& target,
+                     const std::string& path, const std::string& marker) {
+    return delta_pass(source, target, path, path, marker);
+}
+
+SyncStats full_pass(transport::Transport& source, transport::Transport& target,
+                    const std::string& path, const std::string& target_path,
+                    const std::string& marker) {
+    check_paths(path, marker);
+    check_paths(target_path, "");
+    // The marker is stamped before tar starts: whatever changes from now on is newer than
+    // it, so the delta pass picks up files written while this pass runs.
+    const std::string src = "mkdir -p -- " + quote(parent_of(marker)) + " && touch -- " +
+                            quote(marker) + " && rm -f -- " + quote(marker + ".new") +
+                            " && tar -C " + quote(path) + " --numeric-owner -cf - .";
+    const std::string dst = "mkdir -p -- " + quote(target_path) + " && tar -C " +
+                            quote(target_path) + " --numeric-owner -xpf -";
+    return stream(source, target, src, dst, "copying " + path);
+}
+
+SyncStats delta_pass(transport::Transport& source, transport::Transport& target,
+                     const std::string& path, const std::string& target_path,
+                     const std::string& marker) {
+    check_paths(path, marker);
+    check_paths(target_path, "");
+    const auto start = Clock::now();
+    // Changed content (mtime) or changed name/mode/owner (ctime: a rename or a move into the
+    // tree keeps the old mtime). --no-recursion: a changed directory brings only itself.
+    const std::string fresh = marker + ".new";
+    const std::string src =
+        "cd -- " + quote(path) + " || exit 2\n"
+        "[ -e " + quote(marker) + " ] || { echo 'decamp: no marker from a full pass: " +
+        marker + "' >&2; exit 2; }\n"
+        "touch -- " + quote(fresh) + " || exit 2\n"
+        "list=$(mktemp) || exit 2\n"
+        "trap 'rm -f \"$list\"' EXIT\n"
+        "find . \\( -newer " + quote(marker) + " -o -cnewer " + quote(marker) +
+        " \\) -print0 >\"$list\" || exit 2\n"
+        "tar --null --no-recursion -T \"$list\" --numeric-owner -cf -";
+    const std::string dst = "mkdir -p -- " + quote(target_path) + " && tar -C " +
+                            quote(target_path) + " --numeric-owner -xpf -";
+    SyncStats st = stream(source, target, src, dst, "copying changes of " + path);
+
+    // Deletions: what the target has and the source does not.
+    auto src_list = split_nul(must_run(source, "listing " + path, list_cmd(path)));
+    auto dst_list = split_nul(must_run(target, "listing " + target_path, list_cmd(target_path)));
+    std::set<std::string> have(src_list.begin(), src_list.end());
+    std::vector<std::string> gone;
+    for (auto& e : dst_list)
+        if (!have.count(e) && safe_entry(e)) gone.push_back(e);
+    std::sort(gone.rbegin(), gone.rend());  // children before their directory
+    if (!gone.empty()) {
+        transport::RunOptions o;
+        for (auto& e : gone) o.stdin_data += e + '\0';
+        must_run(target, "deleting removed files in " + target_path,
+                 "cd -- " + quote(target_path) + " && xargs -0 -r rm -rf --", o);
+    }
+    st.deleted = gone.size();
+    must_run(source, "refreshing the marker", "mv -f -- " + quote(fresh) + " " + quote(marker));
+    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return st;
+}
+
+std::map<std::string, std::string> checksums(transport::Transport& t, const std::string& path) {
+    check_paths(path, "");
+    std::string out = must_run(t, "checksumming " + path,
+                               "cd -- " + quote(path) +
+                                   " && find . -type f -print0 | xargs -0 -r sha256sum -z --");
+    std::map<std::string, std::string> sums;
+    for (const std::string& rec : split_nul(out)) {
+        // "<64 hex><space><space or *>./name"
+        if (rec.size() < 68 || rec[64] != ' ' || rec.compare(66, 2, "./") != 0)
+            throw Error(t.describe() + ": unexpected sha256sum output for " + path);
+        sums[rec.substr(68)] = rec.substr(0, 64);
+    }
+    return sums;
+}
+
+}  // namespace decamp::migrate::files

@@ -1,0 +1,57 @@
+#include "migrate/health.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "plan/planner.hpp"
+#include "util/http.hpp"
+
+namespace decamp::migrate {
+
+std::vector<HealthResult> check_health(const inventory::Inventory& inv, const std::string& provider, int wait_s) {
+    std::vector<HealthResult> out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    for (const auto& hc : inv.health) {
+        for (const auto* h : inv.provider_hosts(provider)) {
+            if (!h->has_role(hc.role)) continue;
+            plan::HostVars vars(inv, *h);
+            tmpl::Options o;
+            std::string url = tmpl::render(hc.url, vars.scope(), o);
+            HealthResult r;
+            r.host = h->name;
+            r.url = url;
+            while (true) {
+                http::Request req;
+                req.url = url;
+                req.host_header = hc.host_header;
+                req.timeout_ms = hc.timeout * 1000;
+                auto resp = http::perform(req);
+                r.status = resp.status;
+                r.error = resp.error;
+                r.seconds = resp.seconds;
+                r.ok = resp.status == hc.expect;
+                if (r.ok || std::chrono::steady_clock::now() >= deadline) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            }
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+bool all_ok(const std::vector<HealthResult>& results) {
+    for (const auto& r : results)
+        if (!r.ok) return false;
+    return true;
+}
+
+std::string describe(const std::vector<HealthResult>& results) {
+    std::string out;
+    for (const auto& r : results) {
+        out += (out.empty() ? "" : "; ") + r.host + " " + r.url + " → " +
+               (r.status ? std::to_string(r.status) : "no answer") + (r.error.empty() ? "" : " (" + r.error + ")");
+    }
+    return out.empty() ? "no health checks defined" : out;
+}
+
+}  // namespace decamp::migrate

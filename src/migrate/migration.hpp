@@ -1,0 +1,47 @@
+// `decamp migrate --to P`: preflight → provision → replicate → verify → cutover → report,
+// every step journaled (resumable after any crash), abortable before cutover, rolled back
+// when the DNS switch or the final health check fails.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "inventory/inventory.hpp"
+#include "playbook/playbook.hpp"
+
+namespace decamp::migrate {
+
+struct MigrateOptions {
+    std::string target;
+    bool dry_run = false;
+    bool resume = false;
+    bool abort = false;
+    bool json = false;
+    bool wait_ttl = false;       // really wait for the old TTL to expire before cutover
+    int lowered_ttl = 30;        // TTL set during the migration
+    int catchup_timeout_s = 300;
+    int forks = 50;
+    int verbosity = 0;
+    std::filesystem::path state_path;  // journal; default beside the inventory
+    const std::atomic<bool>* interrupted = nullptr;
+    engine::Progress* progress = nullptr;  // for the provision phase
+    engine::Connector* connector = nullptr;  // tests may inject; default from inventory
+};
+
+// Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
+// final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.
+int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+                const MigrateOptions& opts, std::ostream& out, std::ostream& log);
+
+// The provider the stack runs on: the journal's record, else the inventory's `active`.
+std::string active_provider(const inventory::Inventory& inv, const std::filesystem::path& state_path);
+
+// `decamp status`.
+int run_status(const inventory::Inventory& inv, const std::filesystem::path& state_path, bool json,
+               std::ostream& out);
+
+}  // namespace decamp::migrate

@@ -1,0 +1,120 @@
+#include "migrate/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "migrate/journal.hpp"
+#include "util/secret.hpp"
+#include "util/value.hpp"
+
+namespace decamp::migrate {
+
+namespace {
+
+std::string secs(double s) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.1f s", s);
+    return buf;
+}
+
+std::string bytes(uint64_t b) {
+    char buf[32];
+    if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
+    else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
+    else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+    return buf;
+}
+
+std::string num(double d) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3f", d);
+    return buf;
+}
+
+}  // namespace
+
+void fill_report(ReportData& r, Journal& j, const std::string& id) {
+    auto m = j.migration(id);
+    if (!m) return;
+    r.id = id;
+    r.source = m->source;
+    r.target = m->target;
+    r.state = m->state;
+    double end = m->finished > 0 ? m->finished : Journal::now();
+    r.total_s = end - m->started;
+    r.phases.clear();
+    r.steps.clear();
+    std::vector<std::pair<std::string, std::pair<double, double>>> spans;
+    for (const auto& s : j.steps(id)) {
+        double dur = s.finished > 0 ? s.finished - s.started : 0;
+        r.steps.push_back({s.phase, s.name, s.state, redactor().mask(s.detail), dur});
+        auto it = std::find_if(spans.begin(), spans.end(), [&](const auto& p) { return p.first == s.phase; });
+        if (it == spans.end()) spans.push_back({s.phase, {0, 0}});
+        it = std::find_if(spans.begin(), spans.end(), [&](const auto& p) { return p.first == s.phase; });
+        it->second.first += dur;  // summed: a resumed run's pauses are not counted
+    }
+    for (const auto& [name, span] : spans) r.phases.push_back({name, span.first});
+    auto getd = [&](const std::string& key) -> double {
+        auto v = j.get(key + "/" + id);
+        return v ? std::stod(*v) : -1;
+    };
+    double freeze = getd("freeze_at"), writable = getd("writable_at"), switched = getd("dns_switched_at");
+    if (freeze > 0 && writable > 0) r.write_freeze_s = writable - freeze;
+    if (freeze > 0 && switched > 0) r.downtime_s = switched - freeze;
+    else if (freeze > 0 && writable > 0) r.downtime_s = writable - freeze;
+}
+
+std::string report_markdown(const ReportData& r) {
+    std::string o = "# decamp migration " + r.id + ": " + r.source + " → " + r.target + "\n\n";
+    o += "- state: " + r.state + "\n- total: " + secs(r.total_s) + "\n";
+    if (r.downtime_s >= 0) o += "- downtime (app stopped on " + r.source + " → DNS answers " + r.target + "): " + secs(r.downtime_s) + "\n";
+    if (r.write_freeze_s >= 0) o += "- write freeze (app stopped → app healthy on " + r.target + "): " + secs(r.write_freeze_s) + "\n";
+    if (r.lag_bytes >= 0) o += "- replication lag before cutover: " + std::to_string(r.lag_bytes) + " bytes\n";
+    if (!r.rollback.empty()) o += "- ROLLED BACK: " + r.rollback + "\n";
+    o += "\n## Phases\n\n| phase | time |\n|---|---|\n";
+    for (const auto& p : r.phases) o += "| " + p.name + " | " + secs(p.seconds) + " |\n";
+    o += "\n## Data\n\n| data set | size |\n|---|---|\n";
+    for (const auto& d : r.data) o += "| " + d.kind + " " + d.name + " | " + bytes(d.bytes) + " |\n";
+    if (r.moved_bytes) o += "\nFiles streamed through decamp: " + bytes(r.moved_bytes) + "\n";
+    o += "\n## Steps\n\n| phase | step | state | time | detail |\n|---|---|---|---|---|\n";
+    for (const auto& s : r.steps) {
+        std::string d = s.detail;
+        for (auto& c : d)
+            if (c == '\n' || c == '|') c = ' ';
+        if (d.size() > 120) d = d.substr(0, 117) + "...";
+        o += "| " + s.phase + " | " + s.name + " | " + s.state + " | " + secs(s.seconds) + " | " + d + " |\n";
+    }
+    return redactor().mask(o);
+}
+
+std::string report_json(const ReportData& r) {
+    std::string o = "{\"id\":" + json_escape(r.id) + ",\"source\":" + json_escape(r.source) + ",\"target\":" +
+                    json_escape(r.target) + ",\"state\":" + json_escape(r.state) + ",\"total_seconds\":" + num(r.total_s) +
+                    ",\"downtime_seconds\":" + num(r.downtime_s) + ",\"write_freeze_seconds\":" + num(r.write_freeze_s) +
+                    ",\"replication_lag_bytes\":" + std::to_string(r.lag_bytes) + ",\"files_bytes_moved\":" +
+                    std::to_string(r.moved_bytes) + ",\"rolled_back\":" + (r.rollback.empty() ? "false" : "true") +
+                    ",\"rollback\":" + json_escape(r.rollback) + ",\"phases\":{";
+    for (size_t i = 0; i < r.phases.size(); ++i)
+        o += (i ? "," : "") + json_escape(r.phases[i].name) + ":" + num(r.phases[i].seconds);
+    o += "},\"data\":[";
+    for (size_t i = 0; i < r.data.size(); ++i)
+        o += (i ? "," : "") + std::string("{\"kind\":") + json_escape(r.data[i].kind) + ",\"name\":" +
+             json_escape(r.data[i].name) + ",\"bytes\":" + std::to_string(r.data[i].bytes) + "}";
+    o += "],\"steps\":[";
+    for (size_t i = 0; i < r.steps.size(); ++i)
+        o += (i ? "," : "") + std::string("{\"phase\":") + json_escape(r.steps[i].phase) + ",\"name\":" +
+             json_escape(r.steps[i].name) + ",\"state\":" + json_escape(r.steps[i].state) + ",\"seconds\":" +
+             num(r.steps[i].seconds) + ",\"detail\":" + json_escape(r.steps[i].detail) + "}";
+    o += "]}\n";
+    return redactor().mask(o);
+}
+
+void write_report_files(const ReportData& r, const std::filesystem::path& dir) {
+    auto d = dir / "reports";
+    std::filesystem::create_directories(d);
+    std::ofstream(d / (r.id + ".md")) << report_markdown(r);
+    std::ofstream(d / (r.id + ".json")) << report_json(r);
+}
+
+}  // namespace decamp::migrate

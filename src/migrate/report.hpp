@@ -1,0 +1,50 @@
+// The migration report: phase durations, data volumes, downtime and what changed, as
+// Markdown for people and JSON for CI. Built from the journal, so a resumed migration's
+// report covers all of its runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dns/dns.hpp"
+
+namespace decamp::migrate {
+
+class Journal;
+
+struct ReportData {
+    std::string id, source, target, state;
+    struct Data {
+        std::string kind, name;
+        uint64_t bytes = 0;
+    };
+    std::vector<Data> data;
+    uint64_t moved_bytes = 0;       // file bytes streamed through decamp
+    int64_t lag_bytes = -1;         // replication lag seen in verify
+    std::vector<dns::RRset> dns_before;
+    std::vector<std::string> dns_after;
+    std::string rollback;           // what a rollback did, "" when none
+    struct Phase {
+        std::string name;
+        double seconds = 0;
+    };
+    std::vector<Phase> phases;
+    struct Step {
+        std::string phase, name, state, detail;
+        double seconds = 0;
+    };
+    std::vector<Step> steps;
+    double total_s = 0;
+    double downtime_s = -1;         // app stopped on the source → DNS answers the target
+    double write_freeze_s = -1;     // app stopped on the source → app healthy on the target
+};
+
+void fill_report(ReportData& r, Journal& j, const std::string& id);
+std::string report_markdown(const ReportData& r);
+std::string report_json(const ReportData& r);
+// Writes <dir>/reports/<id>.md and .json.
+void write_report_files(const ReportData& r, const std::filesystem::path& dir);
+
+}  // namespace decamp::migrate

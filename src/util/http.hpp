@@ -1,0 +1,29 @@
+// HTTP through libcurl for provider/DNS APIs and health checks; curl stays in http.cpp.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace decamp::http {
+
+struct Request {
+    std::string method = "GET";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;  // "X-API-Key", "…"
+    std::string body;
+    int timeout_ms = 10000;
+    // Send this Host header (health checks against an address before DNS points there).
+    std::string host_header;
+};
+
+struct Response {
+    int status = 0;        // 0 when no HTTP answer (see error)
+    std::string body;
+    std::string error;     // transport error text, "" on an HTTP answer
+    double seconds = 0;
+};
+
+Response perform(const Request& req);
+
+}  // namespace decamp::http
