@@ -333,6 +333,13 @@ bool Engine::run_step(const playbook::Play& play, const playbook::Task& task, Ho
                 }
                 sr.rc = r.exit_status;
                 Outcome out = opts_.check ? check_outcome(act, r.exit_status) : apply_outcome(act, r.exit_status);
+                // Check mode on a fresh host: a probe may fail only because an earlier step
+                // that would change (a package install) has not run, e.g. a config file of
+                // that package. That is "would change, unknown how", not a failure.
+                if (opts_.check && out == Outcome::Failed && r.exit_status == kScriptProbeFailed && rep.changed > 0) {
+                    out = Outcome::WouldChange;
+                    sr.diff = "(cannot be checked before the earlier changes are applied: " + tail(r.err, 300) + ")";
+                }
                 bool changed = out == Outcome::Changed || out == Outcome::WouldChange;
                 bool failed = out == Outcome::Failed;
                 std::string stdout_text = opts_.check ? "" : r.out;
@@ -341,7 +348,7 @@ bool Engine::run_step(const playbook::Play& play, const playbook::Task& task, Ho
                 else if (failed) sr.message = "exit " + std::to_string(r.exit_status) + (r.err.empty() ? "" : ": " + tail(r.err, 500));
                 else if (out == Outcome::Ok) sr.message = act.ok_reason.empty() ? act.summary : act.ok_reason;
                 else sr.message = act.summary;
-                if (out == Outcome::WouldChange) {
+                if (out == Outcome::WouldChange && sr.diff.empty()) {
                     if (act.desired && !act.diff_path.empty()) {
                         sr.diff = util::unified_diff(r.out, act.desired(r.out), act.diff_path + " (current)", act.diff_path + " (planned)");
                     } else if (!act.change_text.empty()) {

@@ -27,6 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+scripts/lab down >/dev/null 2>&1   # fresh hosts: this test starts from clean machines
 scripts/lab up --providers old,new --hosts-per-provider 2 --roles web,db >"$T/lab.log" 2>&1 ||
   { cat "$T/lab.log"; bad "lab up"; echo "$PASS passed, $FAIL failed"; exit 1; }
 INV=.lab/inventory.yml

@@ -265,3 +265,25 @@ TEST_CASE("secrets reach the host but never the report") {
     CHECK(json.find("***") != std::string::npos);
     unsetenv("DECAMP_ENGINE_TEST_PW");
 }
+
+TEST_CASE("check mode: a probe that fails after an earlier would-change is reported as unknown change") {
+    Lab lab(R"(- hosts: web
+  tasks:
+    - apt: { name: nginx }
+    - lineinfile: { path: /etc/nginx/nginx.conf, line: "x" }
+)", 2);
+    FakeConnector conn;
+    conn.respond = [](const std::string& host, const std::string& cmd) {
+        if (cmd.find("dpkg-query") != std::string::npos)
+            return host == "h1" ? rc(engine::kScriptWouldChange) : rc(engine::kScriptConverged);
+        return rc(engine::kScriptProbeFailed, "", "/etc/nginx/nginx.conf does not exist");
+    };
+    auto rep = run(lab, conn, true);
+    // h1: nginx would be installed, so the missing file is expected.
+    CHECK(rep.hosts[0].state == engine::HostState::Ok);
+    CHECK(rep.hosts[0].changed == 2);
+    CHECK(rep.hosts[0].steps[1].diff.find("cannot be checked") != std::string::npos);
+    // h2: nothing would change before it, so the failing probe is a real failure.
+    CHECK(rep.hosts[1].state == engine::HostState::Failed);
+    CHECK(rep.exit_code() == 1);
+}
