@@ -11,6 +11,14 @@ client_key_ensure() {
   chmod 600 "$LAB_DIR/id_ed25519"
 }
 
+# The backup repository's password (lab only; real inventories use their own secret store).
+backup_key_ensure() {
+  if [[ ! -s "$LAB_DIR/backup_key" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$LAB_DIR/backup_key")
+  fi
+  chmod 600 "$LAB_DIR/backup_key"
+}
+
 db_password_ensure() {
   if [[ ! -s "$LAB_DIR/db_password" ]]; then
     (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$LAB_DIR/db_password")
@@ -102,8 +110,23 @@ inventory_write() {
     if has_role web; then
       printf 'app: { role: web, services: [forum-app] }\n'
     fi
+    # A provider named `backup` holds the backup repository (its first host; off the
+    # production provider, reached from the orchestrator only).
+    local backup_host=""
+    while read -r name provider _; do
+      if [[ "$provider" == backup ]]; then backup_host="$name"; break; fi
+    done <"$LAB_STATE/hosts"
+    if [[ -n "$backup_host" ]]; then
+      backup_key_ensure
+      printf 'backup:\n  host: %s\n  path: /srv/decamp-backup/forum\n  secret: backup_key\n' "$backup_host"
+      printf '  keep: { daily: 7, weekly: 4 }\n'
+      printf 'objectives: { rto: 2h, rpo: 24h }\n'
+    fi
     printf 'vars:\n  private_net: 198.18.0.0/16\n  app_port: 8080\n'
     printf 'secrets:\n  db_password: "${file:db_password}"\n'
+    if [[ -n "$backup_host" ]]; then
+      printf '  backup_key: "${file:backup_key}"\n'
+    fi
   } >"$out.tmp"
   mv -f "$out.tmp" "$out"
 }

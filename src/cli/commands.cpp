@@ -13,6 +13,8 @@ int cmd_facts(const Args& args);
 int cmd_hostkeys(const Args& args);
 int cmd_migrate(const Args& args);
 int cmd_status(const Args& args);
+int cmd_backup(const Args& args);
+int cmd_drill(const Args& args);
 
 namespace {
 
@@ -85,6 +87,33 @@ const std::vector<Command>& commands() {
          "decamp status [-i FILE] [--json]", "",
          {flag_inventory(), {"state", 0, true, "journal file"}, flag_json()},
          cmd_status},
+        {"backup", "back up every data set off the provider; list, verify, prune",
+         "decamp backup [-i FILE] [run | list | verify [ID|latest] | prune] [--provider P] [--json]",
+         "run (default): each data set of the inventory is read on the provider's hosts (PostgreSQL:\n"
+         "pg_dump -Fc in one exported snapshot with its row counts; files: tar) and streamed through\n"
+         "decamp into a restic repository on the backup: host over SFTP, encrypted with the secret the\n"
+         "inventory names; production hosts hold no keys for it. A manifest (time, sizes, sha256 of\n"
+         "every stream and file, row counts, software versions) is stored with it; then backup.keep\n"
+         "is applied (--no-prune skips that).\n"
+         "list: complete backups, newest first. verify: restic check --read-data (--quick: structure\n"
+         "only), then every stream restored into a scratch dir here and compared with the manifest\n"
+         "(exit 5 on any mismatch). prune: apply backup.keep now (--dry-run shows what would go).",
+         {flag_inventory(), flag_provider(), flag_json(), {"no-prune", 0, false, "do not apply retention after the backup"},
+          {"quick", 0, false, "verify: skip reading every pack of the repository"},
+          {"dry-run", 'n', false, "prune: show what would be removed"},
+          {"state", 0, true, "journal file (for the active provider)"}},
+         cmd_backup},
+        {"drill", "rehearse a rebuild from backup on a spare provider; report RTO and RPO",
+         "decamp drill [-i FILE] --to PROVIDER [--backup ID] [--keep] [--json]",
+         "Provisions the stack on PROVIDER, restores the latest backup (or --backup ID) after checking\n"
+         "it, starts the app, runs the health checks and the data checks (row counts and checksums\n"
+         "against the manifest), and reports RTO (start → healthy) and RPO (backup age) with each\n"
+         "phase's duration. DNS is never touched. Afterwards the stack on PROVIDER is stopped and its\n"
+         "data removed, unless --keep. Exit 5 when the drill fails or misses objectives.rto/rpo.",
+         {flag_inventory(), {"to", 't', true, "the spare provider to rebuild on"},
+          {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
+          {"state", 0, true, "journal file"}, flag_json()},
+         cmd_drill},
     };
     return table;
 }

@@ -94,6 +94,38 @@ struct AppConfig {
     Mark mark;
 };
 
+// Where backups live (`backup:`): an SSH host off the production provider, reached from the
+// orchestrator only (production hosts hold no keys for it). The repository is encrypted
+// with the password held by the inventory secret `secret`.
+struct BackupKeep {
+    int last = 0;     // the newest N backups
+    int daily = 0;    // the newest backup of each of the last N days that have one
+    int weekly = 0;   // … ISO weeks
+    int monthly = 0;  // … months
+    bool empty() const { return !last && !daily && !weekly && !monthly; }
+};
+
+struct BackupConfig {
+    std::string host;      // an inventory host name, or "" when address is given
+    std::string address;   // a host outside the inventory (a storage box)
+    int port = 0;          // 0 = the host's / ssh.port
+    std::string user;      // "" = the host's / ssh.user
+    std::string path;      // repository directory on the backup host (absolute)
+    std::string secret;    // name of the entry under secrets: with the repository password
+    BackupKeep keep;
+    Mark mark;
+};
+
+// Recovery objectives (`objectives:`) a drill is measured against; 0 = not set.
+struct Objectives {
+    int64_t rto_s = 0;
+    int64_t rpo_s = 0;
+    Mark mark;
+};
+
+// "90s", "30m", "2h", "1d", "1h30m" or a plain number of seconds; nullopt when malformed.
+std::optional<int64_t> parse_duration(const std::string& text);
+
 struct Inventory {
     std::filesystem::path file;      // as given
     std::filesystem::path base_dir;  // relative paths resolve against this
@@ -107,6 +139,8 @@ struct Inventory {
     std::vector<HealthCheck> health;
     std::optional<DnsConfig> dns;
     std::optional<AppConfig> app;
+    std::optional<BackupConfig> backup;
+    std::optional<Objectives> objectives;
     Value vars = Value::map();
     Value secrets = Value::map();    // name → Value::secret(reference)
 

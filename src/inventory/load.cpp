@@ -96,6 +96,8 @@ public:
         if (const Value* health = root.get("health")) load_health(*health);
         if (const Value* dns = root.get("dns")) load_dns(*dns);
         if (const Value* app = root.get("app")) load_app(*app);
+        if (const Value* b = root.get("backup")) load_backup(*b);
+        if (const Value* o = root.get("objectives")) load_objectives(*o);
         if (const Value* vars = root.get("vars")) {
             if (vars->is_map())
                 inv_.vars = *vars;
@@ -399,6 +401,60 @@ private:
         inv_.app = std::move(a);
     }
 
+    void load_backup(const Value& b) {
+        if (!c_.map(b, "backup", {"host", "address", "port", "user", "path", "secret", "keep"})) return;
+        BackupConfig cfg;
+        cfg.mark = b.mark();
+        if (auto h = c_.str(b, "host", "backup")) cfg.host = *h;
+        if (auto a = c_.str(b, "address", "backup")) {
+            cfg.address = *a;
+            if (!valid_ip(*a) && !valid_hostname(*a))
+                c_.error(*b.get("address"), "backup/address", "\"" + *a + "\" is not an IP address or host name");
+        }
+        if (bool(b.get("host")) == bool(b.get("address")))
+            c_.error(b, "backup", "expected exactly one of host (a host of this inventory) or address (any SSH host)");
+        if (auto p = c_.integer(b, "port", "backup", false, 1, 65535)) cfg.port = int(*p);
+        if (auto u = c_.str(b, "user", "backup")) cfg.user = *u;
+        if (auto p = c_.str(b, "path", "backup", true)) {
+            cfg.path = *p;
+            if (p->empty() || (*p)[0] != '/' || *p == "/")
+                c_.error(*b.get("path"), "backup/path", "expected an absolute directory path other than / (the repository on the backup host)");
+        }
+        if (auto s = c_.str(b, "secret", "backup", true)) {
+            cfg.secret = *s;
+            backup_secret_mark_ = b.get("secret")->mark();
+        }
+        if (const Value* keep = b.get("keep")) {
+            if (c_.map(*keep, "backup/keep", {"last", "daily", "weekly", "monthly"})) {
+                if (auto v = c_.integer(*keep, "last", "backup/keep", false, 0, 100000)) cfg.keep.last = int(*v);
+                if (auto v = c_.integer(*keep, "daily", "backup/keep", false, 0, 100000)) cfg.keep.daily = int(*v);
+                if (auto v = c_.integer(*keep, "weekly", "backup/keep", false, 0, 100000)) cfg.keep.weekly = int(*v);
+                if (auto v = c_.integer(*keep, "monthly", "backup/keep", false, 0, 100000)) cfg.keep.monthly = int(*v);
+            }
+        }
+        if (b.get("host")) backup_host_mark_ = b.get("host")->mark();
+        inv_.backup = std::move(cfg);
+    }
+
+    void load_objectives(const Value& o) {
+        if (!c_.map(o, "objectives", {"rto", "rpo"})) return;
+        Objectives obj;
+        obj.mark = o.mark();
+        for (const char* key : {"rto", "rpo"}) {
+            const Value* v = o.get(key);
+            if (!v) continue;
+            std::optional<int64_t> secs;
+            if (v->kind() == Value::Kind::Int || v->is_string()) secs = parse_duration(v->to_text());
+            if (!secs || *secs <= 0) {
+                c_.error(*v, std::string("objectives/") + key,
+                         "expected a positive duration such as 90s, 30m, 2h, 1d or 1h30m");
+                continue;
+            }
+            (std::string(key) == "rto" ? obj.rto_s : obj.rpo_s) = *secs;
+        }
+        inv_.objectives = obj;
+    }
+
     void load_secrets(const Value& secrets) {
         if (!secrets.is_map()) {
             if (!secrets.is_null()) c_.error(secrets, "secrets", "expected a map of name to ${env:NAME} or ${file:path}");
@@ -428,6 +484,21 @@ private:
                 c_.error(ref.mark, ref.path, msg);
             }
         }
+        if (inv_.backup) {
+            const auto& b = *inv_.backup;
+            if (!b.host.empty()) {
+                const Host* h = inv_.find_host(b.host);
+                if (!h)
+                    c_.error(backup_host_mark_, "backup/host", "host \"" + b.host + "\" is not a host of this inventory");
+                else if (h->provider == inv_.active)
+                    c_.error(backup_host_mark_, "backup/host",
+                             "host \"" + b.host + "\" belongs to provider " + h->provider +
+                                 ", where the stack runs; backups must live off that provider (use a host of another provider, or address:)");
+            }
+            if (!b.secret.empty() && !inv_.secrets.get(b.secret))
+                c_.error(backup_secret_mark_, "backup/secret",
+                         "\"" + b.secret + "\" is not defined under secrets; expected the name of the secret holding the repository password");
+        }
         if (!inv_.ssh.jump.empty() && !inv_.find_host(inv_.ssh.jump))
             c_.error(jump_mark_, "ssh/jump", "jump host \"" + inv_.ssh.jump + "\" is not a host of this inventory");
     }
@@ -450,9 +521,35 @@ private:
     Checker c_;
     std::vector<RoleRef> role_refs_;
     Mark jump_mark_;
+    Mark backup_host_mark_;
+    Mark backup_secret_mark_;
 };
 
 }  // namespace
+
+std::optional<int64_t> parse_duration(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    if (text.find_first_not_of("0123456789") == std::string::npos) {
+        if (text.size() > 12) return std::nullopt;
+        return std::stoll(text);
+    }
+    int64_t total = 0;
+    size_t i = 0;
+    std::string seen;
+    while (i < text.size()) {
+        size_t j = i;
+        while (j < text.size() && isdigit(static_cast<unsigned char>(text[j]))) ++j;
+        if (j == i || j - i > 9 || j == text.size()) return std::nullopt;
+        int64_t n = std::stoll(text.substr(i, j - i));
+        char unit = text[j];
+        int64_t mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 604800 : 0;
+        if (!mult || seen.find(unit) != std::string::npos) return std::nullopt;
+        seen += unit;
+        total += n * mult;
+        i = j + 1;
+    }
+    return total;
+}
 
 bool Host::has_role(const std::string& r) const {
     return std::find(roles.begin(), roles.end(), r) != roles.end();

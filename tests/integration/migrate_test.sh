@@ -38,9 +38,11 @@ INV=.lab/inventory.yml
 STATE="$T/state.db"
 rm -rf .lab/.decamp
 M() { "$DECAMP" migrate -i "$INV" --state "$STATE" "$@"; }
+# In the background, exec so that $! is decamp itself (the kill must hit the orchestrator).
+Mbg() { ( exec "$DECAMP" migrate -i "$INV" --state "$STATE" "$@" ) & }
 web_of() { awk -v h="$1:" '$1 == h { for (i = 1; i <= NF; i++) if ($i == "address:") { gsub(/[,}]/, "", $(i+1)); print $(i+1) } }' "$INV"; }
 dns_www() { dig +short +time=1 +tries=2 -p 5300 @127.0.0.1 www.example.test A; }
-psql_on() { scripts/lab ssh "$1" "runuser -u postgres -- psql -d forum -tAc \"$2\""; }
+psql_on() { scripts/lab ssh "$1" "cd / && runuser -u postgres -- psql -d forum -tAc \"$2\""; }
 phase_now() { sqlite3 "$STATE" "SELECT phase FROM steps ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
 
 "$DECAMP" apply -i "$INV" --quiet >"$T/apply.log" 2>&1 || { tail -n 30 "$T/apply.log"; bad "apply on old"; }
@@ -62,31 +64,37 @@ sleep 2
 start=$(date +%s)
 attempt=0
 rc=1
+kills=""
 for kill_in in preflight provision replicate verify cutover; do
   attempt=$((attempt + 1))
   extra=(); [[ $attempt -gt 1 ]] && extra=(--resume)
-  M --to new "${extra[@]}" --json >"$T/mig.$attempt.json" 2>"$T/mig.$attempt.err" &
+  Mbg --to new "${extra[@]}" --json >"$T/mig.$attempt.json" 2>"$T/mig.$attempt.err"
   pid=$!
   killed=0
-  for ((i = 0; i < 3000; i++)); do
+  for ((i = 0; i < 30000; i++)); do
     kill -0 $pid 2>/dev/null || break
     if [[ "$(phase_now)" == "$kill_in" ]]; then
-      sleep 0.3
+      # verify lasts a fraction of a second: kill at once; elsewhere let the phase get going.
+      [[ $kill_in == verify ]] || sleep 0.4
       kill -KILL $pid 2>/dev/null && killed=1
       break
     fi
-    sleep 0.1
+    sleep 0.02
   done
   wait $pid; rc=$?
-  echo "attempt $attempt: kill in $kill_in: killed=$killed rc=$rc (phase at end: $(phase_now))"
-  [[ $killed = 1 ]] || break
+  echo "attempt $attempt: SIGKILL in $kill_in: killed=$killed rc=$rc (journal at: $(phase_now) / $(sqlite3 "$STATE" 'SELECT name FROM steps ORDER BY seq DESC LIMIT 1'))"
+  [[ $killed = 1 ]] && kills="$kills $kill_in"
+  if [[ $killed = 0 && $rc != 0 ]]; then tail -n 12 "$T/mig.$attempt.err"; fi
+  [[ $killed = 0 && $rc = 0 ]] && break
 done
 if [[ $rc != 0 || $killed = 1 ]]; then
   M --to new --resume --json >"$T/mig.final.json" 2>"$T/mig.final.err"; rc=$?
-  cat "$T/mig.final.err" | tail -n 15
+  tail -n 15 "$T/mig.final.err"
 else
   cp "$T/mig.$attempt.json" "$T/mig.final.json"
 fi
+echo "orchestrator SIGKILLed in:$kills"
+check "killed in every phase (preflight provision replicate verify cutover)" test "$kills" = " preflight provision replicate verify cutover"
 end=$(date +%s)
 echo "migration wall time incl. kills: $((end - start)) s"
 check "migration finished after resumes (exit 0)" test $rc = 0
@@ -94,8 +102,8 @@ sleep 3
 touch "$T/stop"; wait $LOADGEN_PID; LOADGEN_PID=""
 cat "$T/loadgen.log"
 check "load generator got acknowledgements" test -s "$T/acks"
-sort -n -u "$T/acks" >"$T/acks.sorted"
-psql_on new-db1 "SELECT id FROM items ORDER BY id" | sort -n >"$T/new_ids"
+sort -u "$T/acks" >"$T/acks.sorted"
+psql_on new-db1 "SELECT id FROM items" | sort -u >"$T/new_ids"
 missing=$(comm -23 "$T/acks.sorted" "$T/new_ids" | wc -l)
 echo "acknowledged rows: $(wc -l <"$T/acks.sorted"), on new: $(wc -l <"$T/new_ids"), missing: $missing"
 check "zero acknowledged rows lost" test "$missing" = 0
@@ -117,14 +125,17 @@ grep -o '"phases":{[^}]*}' "$T/mig.final.json"
 
 # ---- B: new → old, abort before cutover ----
 scripts/lab ssh new-db1 'cat /etc/postgresql/15/main/pg_hba.conf /etc/postgresql/15/main/postgresql.conf /var/lib/postgresql/15/main/postgresql.auto.conf | sha256sum' >"$T/conf.before"
-M --to old >"$T/back.json" 2>"$T/back.err" &
+Mbg --to old >"$T/back.json" 2>"$T/back.err"
 pid=$!
-for ((i = 0; i < 3000; i++)); do
+# Stop it (SIGKILL) once the replica is built: mid-migration, before cutover.
+for ((i = 0; i < 30000; i++)); do
   kill -0 $pid 2>/dev/null || break
-  [[ "$(phase_now)" == "verify" ]] && { kill -KILL $pid; break; }
-  sleep 0.1
+  [[ "$(sqlite3 "$STATE" "SELECT state FROM steps WHERE name = 'pg-replica/forum' AND migration_id = (SELECT id FROM migrations ORDER BY started DESC LIMIT 1)" 2>/dev/null)" == done ]] &&
+    { kill -KILL $pid; break; }
+  sleep 0.02
 done
 wait $pid
+check "second migration stopped before cutover" test "$(phase_now)" != cutover
 M --abort >"$T/abort.out" 2>"$T/abort.err"; rc=$?
 check "abort exits 0" test $rc = 0
 scripts/lab ssh new-db1 'cat /etc/postgresql/15/main/pg_hba.conf /etc/postgresql/15/main/postgresql.conf /var/lib/postgresql/15/main/postgresql.auto.conf | sha256sum' >"$T/conf.after"
@@ -134,12 +145,12 @@ check "new still serves after abort" bash -c "curl -fsS -m 5 -H 'Host: www.examp
 check "DNS still answers new after abort" test "$(dns_www)" = "$(web_of new-web1)"
 
 # ---- C: new → old with PowerDNS down at cutover: rollback ----
-M --to old >"$T/c.out" 2>"$T/c.err" &
+Mbg --to old >"$T/c.out" 2>"$T/c.err"
 pid=$!
-for ((i = 0; i < 3000; i++)); do
+for ((i = 0; i < 30000; i++)); do
   kill -0 $pid 2>/dev/null || break
   [[ "$(phase_now)" == "cutover" ]] && { scripts/lab stop-dns >/dev/null 2>&1; break; }
-  sleep 0.1
+  sleep 0.02
 done
 wait $pid; rc=$?
 tail -n 8 "$T/c.err"

@@ -150,6 +150,7 @@ public:
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        stop();  // the destructor does not run when the constructor fails
         FAIL("pdns_server API did not come up: " << read_file(log_));
     }
     ~PdnsServer() { stop(); }

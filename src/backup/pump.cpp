@@ -1,0 +1,152 @@
+#include "backup/pump.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "util/error.hpp"
+#include "util/secret.hpp"
+
+namespace decamp::backup {
+
+namespace {
+
+constexpr size_t kQueueBytes = 8 << 20;
+
+struct SourceFailed : std::runtime_error {
+    SourceFailed() : std::runtime_error("the source of the stream failed") {}
+};
+struct Cancelled {};
+
+class ByteQueue {
+public:
+    bool push(std::string_view chunk) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return cancelled_ || size_ < kQueueBytes; });
+        if (cancelled_) return false;
+        q_.emplace_back(chunk);
+        size_ += chunk.size();
+        cv_.notify_all();
+        return true;
+    }
+    // False at a clean end; throws SourceFailed when the producer failed.
+    bool pop(std::string& out) {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return cancelled_ || closed_ || failed_ || !q_.empty(); });
+        if (failed_) throw SourceFailed();
+        if (q_.empty() || cancelled_) return false;
+        out = std::move(q_.front());
+        q_.pop_front();
+        size_ -= out.size();
+        cv_.notify_all();
+        return true;
+    }
+    void close(bool failed) {
+        std::lock_guard lk(mu_);
+        (failed ? failed_ : closed_) = true;
+        cv_.notify_all();
+    }
+    void cancel() {
+        std::lock_guard lk(mu_);
+        cancelled_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::string> q_;
+    size_t size_ = 0;
+    bool closed_ = false, failed_ = false, cancelled_ = false;
+};
+
+std::string tail(const std::string& s, size_t n = 1500) {
+    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t.empty() ? "(no output)" : t;
+}
+
+std::string exc_text(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "unknown error";
+    }
+}
+
+}  // namespace
+
+PumpResult pump(transport::Transport& source, const std::string& source_cmd,
+                transport::Transport& sink, const std::string& sink_cmd,
+                const std::function<void(std::string_view)>& tap, const std::string& what,
+                int source_ok_max) {
+    PumpResult res;
+    const auto start = std::chrono::steady_clock::now();
+    ByteQueue q;
+    std::exception_ptr src_exc;
+    bool src_cancelled = false;
+    std::thread producer([&] {
+        transport::RunOptions o;
+        o.on_output = [&](std::string_view chunk, bool is_err) {
+            if (is_err) {
+                if (res.source_err.size() < (1u << 20)) res.source_err.append(chunk);
+                return;
+            }
+            res.bytes += chunk.size();
+            if (tap) tap(chunk);
+            if (!q.push(chunk)) throw Cancelled{};
+        };
+        bool failed = true;
+        try {
+            res.source = source.run(source_cmd, o);
+            failed = res.source.exit_status < 0 || res.source.exit_status > source_ok_max;
+        } catch (const Cancelled&) {
+            src_cancelled = true;
+        } catch (...) {
+            src_exc = std::current_exception();
+        }
+        q.close(failed);
+    });
+    std::exception_ptr sink_exc;
+    try {
+        transport::RunOptions o;
+        o.stdin_source = [&](std::string& chunk) { return q.pop(chunk); };
+        res.sink = sink.run(sink_cmd, o);
+    } catch (...) {
+        sink_exc = std::current_exception();
+    }
+    q.cancel();
+    producer.join();
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::string src_problem, sink_problem;
+    if (src_exc) src_problem = exc_text(src_exc);
+    else if (src_cancelled) src_problem = "stopped because the receiving side failed";
+    else if (res.source.exit_status < 0 || res.source.exit_status > source_ok_max)
+        src_problem = (res.source.timed_out ? std::string("timed out") : "exit " + std::to_string(res.source.exit_status)) +
+                      ": " + tail(res.source_err.empty() ? res.source.err : res.source_err);
+    if (sink_exc) {
+        bool because_source = false;
+        try {
+            std::rethrow_exception(sink_exc);
+        } catch (const SourceFailed&) {
+            because_source = true;
+        } catch (...) {
+        }
+        sink_problem = because_source ? "stopped because the source failed" : exc_text(sink_exc);
+    } else if (res.sink.exit_status != 0) {
+        sink_problem = (res.sink.timed_out ? std::string("timed out") : "exit " + std::to_string(res.sink.exit_status)) +
+                       ": " + tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
+    }
+    if (src_problem.empty() && sink_problem.empty()) return res;
+    throw Error(redactor().mask(what + " failed; reading on " + source.describe() + ": " +
+                                (src_problem.empty() ? "ok" : src_problem) + "; writing on " + sink.describe() + ": " +
+                                (sink_problem.empty() ? "ok" : sink_problem)));
+}
+
+}  // namespace decamp::backup

@@ -1,0 +1,39 @@
+// decamp drill --to P.
+#include <csignal>
+#include <iostream>
+
+#include "backup/drill.hpp"
+#include "cli/common.hpp"
+#include "cli/progress.hpp"
+
+namespace decamp::cli {
+
+namespace {
+std::atomic<bool> g_drill_stop{false};
+void on_drill_signal(int) {
+    g_drill_stop = true;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+}
+}  // namespace
+
+int cmd_drill(const Args& args) {
+    backup::DrillOptions o;
+    o.target = args.get("to");
+    if (o.target.empty()) throw UsageError("drill needs --to PROVIDER (a spare provider)");
+    o.backup_id = args.get("backup", "latest");
+    o.keep = args.has("keep");
+    o.json = args.has("json");
+    o.verbosity = args.verbosity;
+    if (!args.get("state").empty()) o.state_path = args.get("state");
+    Loaded l = load_all(args, {});
+    if (!l.inv.backup) throw Error(l.inv.file.string() + ": no backup: section; a drill restores from backups");
+    std::signal(SIGINT, on_drill_signal);
+    std::signal(SIGTERM, on_drill_signal);
+    o.interrupted = &g_drill_stop;
+    auto progress = make_progress(true);
+    o.progress = progress.get();
+    return backup::run_drill(l.inv, l.role_books, o, std::cout, std::cerr);
+}
+
+}  // namespace decamp::cli
