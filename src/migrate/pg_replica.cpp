@@ -146,8 +146,8 @@ transport::RunResult run_checked(transport::Transport& t, const std::string& wha
     // Every command holds one lock on the host: if the orchestrator was killed, the command
     // it had started may still be running there (sshd does not stop a command without a
     // tty); the resumed run then waits for it instead of racing it, and its own idempotent
-    // checks see what the orphan did.
-    const std::string locked = "exec flock -w 1800 /run/lock/decamp-pg.lock sh -c " + quote(cmd);
+    // checks see what the orphan did. -o: a server the command starts must not inherit it.
+    const std::string locked = "exec flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + quote(cmd);
     transport::RunResult r = t.run(locked, opts);
     if (r.exit_status != 0) {
         std::string msg = t.describe() + ": " + what + " failed (" +

@@ -197,7 +197,10 @@ TEST_CASE("pg: ctl mode drives pg_ctl, service mode systemctl") {
     CHECK(pg::wait_caught_up(r, r, p, 5) == 0x3000060);
     r.push_result(0, "12\n");
     CHECK(pg::lag_bytes(r, p) == 12);
-    CHECK(r.commands().back().find(R"(WHERE usename = '\''decamp_repl'\''')") != std::string::npos);
+    // Sent under the host-side lock; the inner command is quoted once more for `sh -c`.
+    CHECK(r.commands().back().rfind("exec flock -o -w 1800 /run/lock/decamp-pg.lock sh -c ", 0) == 0);
+    CHECK(r.commands().back().find("decamp_repl") != std::string::npos);
+    CHECK(pg::lag_cmd(p.source, p.repl_user).find(R"(WHERE usename = '\''decamp_repl'\''')") != std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------
