@@ -51,6 +51,7 @@ Args parse_args(const Command& cmd, const std::vector<std::string>& argv) {
             break;
         }
         if (w == "-v" || w == "--verbose") { ++a.verbosity; continue; }
+        if (w == "--help" || w == "-h") { a.switches.push_back("help"); continue; }
         if (w == "-vv") { a.verbosity += 2; continue; }
         if (w.size() > 2 && w.rfind("--", 0) == 0) {
             std::string name = w.substr(2), value;

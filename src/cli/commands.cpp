@@ -68,7 +68,7 @@ const std::vector<Command>& commands() {
          {flag_inventory(), flag_limit()},
          cmd_hostkeys},
         {"migrate", "move the whole stack to another provider: provision, data, verify, DNS cutover",
-         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--json]",
+         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup ID]] [--json]",
          "Phases: preflight (hosts, keys, PostgreSQL versions, disk, DNS; lowers TTLs), provision\n"
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
@@ -77,10 +77,14 @@ const std::vector<Command>& commands() {
          "Every step is journaled in .decamp/state.db beside the inventory: after a crash or Ctrl-C,\n"
          "--resume finishes the job. --abort (before cutover) removes what the migration added to the\n"
          "source. A failing DNS switch or final health check rolls back to the source.\n"
-         "--dry-run changes nothing and exits non-zero on any problem it finds.",
+         "--dry-run changes nothing and exits non-zero on any problem it finds.\n"
+         "--from-backup: when the old provider is gone, the data comes from the latest backup\n"
+         "(decamp backup) instead of replication; the report states the data-loss window (RPO).",
          {flag_inventory(), {"to", 't', true, "target provider"}, {"dry-run", 'n', false, "show the plan, change nothing"},
           {"resume", 0, false, "continue the migration in progress"}, {"abort", 0, false, "undo a migration before cutover"},
           {"wait-ttl", 0, false, "wait for the old DNS TTL to expire before cutover"},
+          {"from-backup", 0, false, "the source is gone: restore the data from the latest backup instead"},
+          {"backup", 0, true, "with --from-backup: the backup id to restore (default: latest)"},
           {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"}, flag_json()},
          cmd_migrate},
         {"status", "where the stack runs and any migration in progress",

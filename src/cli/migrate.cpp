@@ -25,6 +25,11 @@ int cmd_migrate(const Args& args) {
     o.abort = args.has("abort");
     o.json = args.has("json");
     o.wait_ttl = args.has("wait-ttl");
+    o.from_backup = args.has("from-backup");
+    if (!args.get("backup").empty()) {
+        if (!o.from_backup) throw UsageError("--backup ID goes with --from-backup");
+        o.backup_id = args.get("backup");
+    }
     o.verbosity = args.verbosity;
     if (!args.get("state").empty()) o.state_path = args.get("state");
     if (o.target.empty() && !o.abort) throw UsageError("migrate needs --to PROVIDER (or --abort)");

@@ -12,6 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "backup/backup.hpp"
+#include "backup/manifest.hpp"
+#include "backup/restore.hpp"
 #include "dns/dns.hpp"
 #include "engine/script.hpp"
 #include "migrate/files.hpp"
@@ -175,6 +178,7 @@ private:
     std::vector<dns::RRset> target_rrsets(const std::string& provider, int ttl);
 
     void preflight();
+    void preflight_target_and_dns(uint64_t data_bytes);
     void provision();
     void replicate();
     void verify();
@@ -255,13 +259,49 @@ std::vector<dns::RRset> Migration::target_rrsets(const std::string& provider, in
 void Migration::preflight() {
     const std::string ph = "preflight";
     // Reaching every host is re-checked on every run (a resumed run must reach them too).
-    log_ << "  [preflight] reach every host of " << source_ << " and " << target_ << " …" << std::flush;
-    for (const auto& p : {source_, target_})
+    if (o_.from_backup) {
+        log_ << "  [preflight] reach every host of " << target_ << " (the source is not used: --from-backup) …" << std::flush;
+    } else {
+        log_ << "  [preflight] reach every host of " << source_ << " and " << target_ << " …" << std::flush;
+    }
+    for (const auto& p : {source_, target_}) {
+        if (o_.from_backup && p == source_) continue;
         for (const auto* h : inv_.provider_hosts(p)) {
-            auto r = conn(*h).run("true");
+            transport::RunResult r;
+            try {
+                r = conn(*h).run("true");
+            } catch (const transport::TransportError& e) {
+                if (p != source_ || e.kind() == transport::TransportError::Kind::HostKey) throw;
+                // The worst day: the old provider is gone. Say what the user can do.
+                auto li = backup::latest_backup(inv_);
+                std::string advice =
+                    li.found ? "the latest backup is " + li.id + " from " + backup::iso_time(li.time) + " (" +
+                                   backup::human_seconds(Journal::now() - li.time) + " ago): if " + source_ +
+                                   " is gone for good, run: decamp migrate --to " + target_ +
+                                   " --from-backup (writes after that backup are lost)"
+                             : "and there is no backup to fall back on (" + li.why + ")";
+                throw Error("source host " + h->name + " is unreachable (" + e.what() + "); " + advice);
+            }
             if (r.exit_status != 0) throw Error("host " + h->name + " does not run commands (exit " + std::to_string(r.exit_status) + ")");
         }
+    }
     log_ << " ok\n";
+    if (o_.from_backup) {
+        std::string d = step(ph, "backup-manifest", [&] {
+            backup::Repo repo(inv_);
+            auto m = backup::load_manifest(repo, o_.backup_id);
+            journal_->set("backup_id/" + mig_.id, m.id);
+            journal_->set("backup_time/" + mig_.id, std::to_string(m.time));
+            return m.id + " " + std::to_string(m.total_bytes());
+        });
+        std::istringstream in(d);
+        std::string id;
+        uint64_t bytes = 0;
+        in >> id >> bytes;
+        log_ << "    restoring backup " << id << " (" << human_bytes(bytes) << ")\n";
+        report_.data.push_back({"backup", id, bytes});
+        return preflight_target_and_dns(bytes);
+    }
 
     uint64_t data_bytes = 0;
     for (const auto& ds : inv_.data) {
@@ -297,6 +337,11 @@ void Migration::preflight() {
             report_.data.push_back({"files", ds.path, size});
         }
     }
+    preflight_target_and_dns(data_bytes);
+}
+
+void Migration::preflight_target_and_dns(uint64_t data_bytes) {
+    const std::string ph = "preflight";
     step(ph, "disk-space", [&] {
         std::string detail;
         for (const auto& ds : inv_.data) {
@@ -365,6 +410,16 @@ void Migration::provision() {
 
 void Migration::replicate() {
     const std::string ph = "replicate";
+    if (o_.from_backup) {
+        step(ph, "restore-from-backup", [&] {
+            auto rr = backup::restore_latest(
+                inv_, target_, [&](const Host& h) -> transport::Transport& { return conn(h); },
+                journal_->get("backup_id/" + mig_.id).value_or(o_.backup_id), log_);
+            journal_->set("backup_time/" + mig_.id, std::to_string(rr.backup_time));
+            return rr.backup_id + " " + std::to_string(rr.bytes) + " bytes";
+        });
+        return;
+    }
     for (const auto& ds : inv_.data) {
         if (ds.kind == "postgres") {
             auto p = replica_plan(ds);
@@ -417,7 +472,7 @@ void Migration::verify() {
         return describe(res);
     });
     for (const auto& ds : inv_.data) {
-        if (ds.kind != "postgres") continue;
+        if (ds.kind != "postgres" || o_.from_backup) continue;
         auto p = replica_plan(ds);
         int64_t lag = pg::lag_bytes(conn(*first_of(source_, ds.role)), p);
         log_ << "    replication lag for " << ds.database << ": " << (lag < 0 ? std::string("not connected!") : std::to_string(lag) + " bytes") << "\n";
@@ -453,13 +508,14 @@ void Migration::cutover() {
         argv.insert(argv.end(), services.begin(), services.end());
         return shell::join(argv);
     };
+    if (o_.from_backup) src_app.clear();  // the source is gone: nothing to stop there
     step(ph, "freeze-app", [&] {
         journal_->set("freeze_at/" + mig_.id, std::to_string(Journal::now()));
         for (const auto* h : src_app) sh(*h, systemctl("stop"), "stopping the app");
         return std::string("stopped ") + std::to_string(services.size()) + " service(s) on " + std::to_string(src_app.size()) + " host(s)";
     });
     for (const auto& ds : inv_.data) {
-        if (ds.kind != "postgres") continue;
+        if (ds.kind != "postgres" || o_.from_backup) continue;
         auto p = replica_plan(ds);
         const Host* src = first_of(source_, ds.role);
         const Host* dst = first_of(target_, ds.role);
@@ -475,7 +531,7 @@ void Migration::cutover() {
         });
     }
     for (const auto& ds : inv_.data) {
-        if (ds.kind != "files") continue;
+        if (ds.kind != "files" || o_.from_backup) continue;
         const Host* src = first_of(source_, ds.role);
         for (const auto* dst : hosts_of(target_, ds.role)) {
             std::string d = step(ph, "files-delta/" + ds.path + "/" + dst->name, [&] {
@@ -489,7 +545,7 @@ void Migration::cutover() {
         }
     }
     for (const auto& ds : inv_.data) {
-        if (ds.kind != "postgres") continue;
+        if (ds.kind != "postgres" || o_.from_backup) continue;
         auto p = replica_plan(ds);
         step(ph, "pg-promote/" + ds.database, [&] {
             pg::promote(conn(*first_of(target_, ds.role)), p);
@@ -540,7 +596,9 @@ void Migration::cutover() {
                 return describe(res);
             });
         } catch (const StepFailed& e) {
-            rollback(e.what());
+            // With --from-backup there is no source to go back to: the journal keeps the
+            // migration for --resume once the cause is fixed.
+            if (!o_.from_backup) rollback(e.what());
             throw;
         }
     }
@@ -656,6 +714,7 @@ int Migration::dry_run() {
     out_ << "\n## Reachability\n";
     for (const auto& p : {source_, target_})
         for (const auto* h : inv_.provider_hosts(p)) {
+            if (o_.from_backup && p == source_) continue;
             try {
                 conn(*h).run("true");
                 out_ << "- " << h->name << ": reachable, host key pinned\n";
@@ -665,7 +724,16 @@ int Migration::dry_run() {
             }
         }
     out_ << "\n## Data\n";
+    if (o_.from_backup) {
+        auto li = backup::latest_backup(inv_);
+        if (li.found)
+            out_ << "- from backup " << li.id << " taken " << backup::iso_time(li.time) << " ("
+                 << backup::human_seconds(Journal::now() - li.time) << " ago; writes after it are lost)\n";
+        else
+            problem("no backup to restore from: " + li.why, 5);
+    }
     for (const auto& ds : inv_.data) {
+        if (o_.from_backup) break;
         try {
             const Host* src = first_of(source_, ds.role);
             if (ds.kind == "postgres") {

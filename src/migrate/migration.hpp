@@ -22,6 +22,8 @@ struct MigrateOptions {
     bool abort = false;
     bool json = false;
     bool wait_ttl = false;       // really wait for the old TTL to expire before cutover
+    bool from_backup = false;    // the source is gone: restore the data from a backup
+    std::string backup_id = "latest";
     int lowered_ttl = 30;        // TTL set during the migration
     int catchup_timeout_s = 300;
     int forks = 50;

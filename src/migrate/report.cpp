@@ -60,6 +60,12 @@ void fill_report(ReportData& r, Journal& j, const std::string& id) {
         return v ? std::stod(*v) : -1;
     };
     double freeze = getd("freeze_at"), writable = getd("writable_at"), switched = getd("dns_switched_at");
+    if (auto b = j.get("backup_id/" + id)) r.backup_id = *b;
+    double btime = getd("backup_time");
+    if (btime > 0) {
+        r.backup_time = btime;
+        r.rpo_s = (switched > 0 ? switched : end) - btime;
+    }
     if (freeze > 0 && writable > 0) r.write_freeze_s = writable - freeze;
     if (freeze > 0 && switched > 0) r.downtime_s = switched - freeze;
     else if (freeze > 0 && writable > 0) r.downtime_s = writable - freeze;
@@ -70,6 +76,9 @@ std::string report_markdown(const ReportData& r) {
     o += "- state: " + r.state + "\n- total: " + secs(r.total_s) + "\n";
     if (r.downtime_s >= 0) o += "- downtime (app stopped on " + r.source + " → DNS answers " + r.target + "): " + secs(r.downtime_s) + "\n";
     if (r.write_freeze_s >= 0) o += "- write freeze (app stopped → app healthy on " + r.target + "): " + secs(r.write_freeze_s) + "\n";
+    if (r.rpo_s >= 0)
+        o += "- restored from backup " + r.backup_id + "; data-loss window (RPO): writes after the backup, " +
+             secs(r.rpo_s) + " before the switch, are not on " + r.target + "\n";
     if (r.lag_bytes >= 0) o += "- replication lag before cutover: " + std::to_string(r.lag_bytes) + " bytes\n";
     if (!r.rollback.empty()) o += "- ROLLED BACK: " + r.rollback + "\n";
     o += "\n## Phases\n\n| phase | time |\n|---|---|\n";
@@ -92,7 +101,8 @@ std::string report_json(const ReportData& r) {
     std::string o = "{\"id\":" + json_escape(r.id) + ",\"source\":" + json_escape(r.source) + ",\"target\":" +
                     json_escape(r.target) + ",\"state\":" + json_escape(r.state) + ",\"total_seconds\":" + num(r.total_s) +
                     ",\"downtime_seconds\":" + num(r.downtime_s) + ",\"write_freeze_seconds\":" + num(r.write_freeze_s) +
-                    ",\"replication_lag_bytes\":" + std::to_string(r.lag_bytes) + ",\"files_bytes_moved\":" +
+                    ",\"replication_lag_bytes\":" + std::to_string(r.lag_bytes) +
+                    ",\"backup_id\":" + json_escape(r.backup_id) + ",\"rpo_seconds\":" + num(r.rpo_s) + ",\"files_bytes_moved\":" +
                     std::to_string(r.moved_bytes) + ",\"rolled_back\":" + (r.rollback.empty() ? "false" : "true") +
                     ",\"rollback\":" + json_escape(r.rollback) + ",\"phases\":{";
     for (size_t i = 0; i < r.phases.size(); ++i)

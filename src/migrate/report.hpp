@@ -26,6 +26,9 @@ struct ReportData {
     std::vector<dns::RRset> dns_before;
     std::vector<std::string> dns_after;
     std::string rollback;           // what a rollback did, "" when none
+    std::string backup_id;          // --from-backup: the backup restored
+    double backup_time = 0;         // its time (unix seconds)
+    double rpo_s = -1;              // data-loss window: backup time → DNS switched
     struct Phase {
         std::string name;
         double seconds = 0;

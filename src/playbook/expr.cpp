@@ -23,6 +23,21 @@ bool has_template(std::string_view text) {
 
 namespace detail {
 
+bool has_template_inside(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::String: return has_template(v.as_string());
+        case Value::Kind::List:
+            for (const auto& i : v.items())
+                if (has_template_inside(i)) return true;
+            return false;
+        case Value::Kind::Map:
+            for (const auto& [k, i] : v.entries())
+                if (has_template_inside(i)) return true;
+            return false;
+        default: return false;
+    }
+}
+
 class Parser {
 public:
     Parser(std::string_view src, const Scope& scope, const Options& opts)
@@ -413,6 +428,19 @@ private:
         if (const Value* v = scope_.lookup(name)) {
             Res r{reveal(*v, opts_)};
             r.missing = name;
+            // Variables are templated when used, as in Ansible: `dir: "/srv/{{ host.name }}"`.
+            if (has_template_inside(r.v)) {
+                thread_local int depth = 0;
+                if (depth > 20) fail("variable \"" + name + "\" refers to itself");
+                ++depth;
+                try {
+                    r.v = render_value(r.v, scope_, opts_);
+                } catch (...) {
+                    --depth;
+                    throw;
+                }
+                --depth;
+            }
             return r;
         }
         return Res::undef(name);

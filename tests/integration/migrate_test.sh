@@ -43,7 +43,9 @@ Mbg() { ( exec "$DECAMP" migrate -i "$INV" --state "$STATE" "$@" ) & }
 web_of() { awk -v h="$1:" '$1 == h { for (i = 1; i <= NF; i++) if ($i == "address:") { gsub(/[,}]/, "", $(i+1)); print $(i+1) } }' "$INV"; }
 dns_www() { dig +short +time=1 +tries=2 -p 5300 @127.0.0.1 www.example.test A; }
 psql_on() { scripts/lab ssh "$1" "cd / && runuser -u postgres -- psql -d forum -tAc \"$2\""; }
-phase_now() { sqlite3 "$STATE" "SELECT phase FROM steps ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
+# The phase of the newest step of the newest migration.
+phase_now() { sqlite3 "$STATE" "SELECT phase FROM steps WHERE migration_id = (SELECT id FROM migrations ORDER BY started DESC LIMIT 1) ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
+step_state() { sqlite3 "$STATE" "SELECT state FROM steps WHERE name = '$1' AND migration_id = (SELECT id FROM migrations ORDER BY started DESC LIMIT 1)" 2>/dev/null; }
 
 "$DECAMP" apply -i "$INV" --quiet >"$T/apply.log" 2>&1 || { tail -n 30 "$T/apply.log"; bad "apply on old"; }
 check "stack serves on old" bash -c "curl -fsS -m 5 -H 'Host: www.example.test' http://$(web_of old-web1)/healthz | grep -q '\"ok\": *true'"
@@ -74,8 +76,9 @@ for kill_in in preflight provision replicate verify cutover; do
   for ((i = 0; i < 30000; i++)); do
     kill -0 $pid 2>/dev/null || break
     if [[ "$(phase_now)" == "$kill_in" ]]; then
-      # verify lasts a fraction of a second: kill at once; elsewhere let the phase get going.
-      [[ $kill_in == verify ]] || sleep 0.4
+      # preflight and verify last a fraction of a second: kill at once; elsewhere let the
+      # phase get going.
+      [[ $kill_in == verify || $kill_in == preflight ]] || sleep 0.4
       kill -KILL $pid 2>/dev/null && killed=1
       break
     fi
@@ -127,16 +130,18 @@ grep -o '"phases":{[^}]*}' "$T/mig.final.json"
 scripts/lab ssh new-db1 'cat /etc/postgresql/15/main/pg_hba.conf /etc/postgresql/15/main/postgresql.conf /var/lib/postgresql/15/main/postgresql.auto.conf | sha256sum' >"$T/conf.before"
 Mbg --to old >"$T/back.json" 2>"$T/back.err"
 pid=$!
-# Stop it (SIGKILL) once the replica is built: mid-migration, before cutover.
+# Stop it (SIGKILL) while the replica is being built: mid-migration, before cutover.
 for ((i = 0; i < 30000; i++)); do
   kill -0 $pid 2>/dev/null || break
-  [[ "$(sqlite3 "$STATE" "SELECT state FROM steps WHERE name = 'pg-replica/forum' AND migration_id = (SELECT id FROM migrations ORDER BY started DESC LIMIT 1)" 2>/dev/null)" == done ]] &&
-    { kill -KILL $pid; break; }
+  [[ "$(step_state pg-replica/forum)" == started ]] && { sleep 1; kill -KILL $pid; break; }
   sleep 0.02
 done
 wait $pid
+echo "second migration stopped at: $(phase_now)"; tail -n 4 "$T/back.err"
+check "second migration stopped before cutover" test "$(phase_now)" = replicate
 check "second migration stopped before cutover" test "$(phase_now)" != cutover
 M --abort >"$T/abort.out" 2>"$T/abort.err"; rc=$?
+cat "$T/abort.out" "$T/abort.err"
 check "abort exits 0" test $rc = 0
 scripts/lab ssh new-db1 'cat /etc/postgresql/15/main/pg_hba.conf /etc/postgresql/15/main/postgresql.conf /var/lib/postgresql/15/main/postgresql.auto.conf | sha256sum' >"$T/conf.after"
 check "new's PostgreSQL configuration byte-identical after abort" cmp -s "$T/conf.before" "$T/conf.after"

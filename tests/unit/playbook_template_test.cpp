@@ -130,3 +130,17 @@ TEST_CASE("secrets are masked unless revealed, and revealed ones are redacted") 
     // Offline (not revealed), a missing secret is not an error: it is not needed.
     CHECK(tmpl::render("{{ secrets.gone }}", s, {}) == "***");
 }
+
+TEST_CASE("variables are templated when used, and self-reference is an error") {
+    Value v = Value::map();
+    v.set("name", Value::string("web1"));
+    v.set("dir", Value::string("/srv/{{ name }}"));
+    v.set("files", Value::list({Value::string("{{ dir }}/a"), Value::string("{{ dir }}/b")}));
+    v.set("loop1", Value::string("{{ loop2 }}"));
+    v.set("loop2", Value::string("{{ loop1 }}"));
+    Scope s;
+    s.push(&v);
+    CHECK(tmpl::render("{{ dir }}/x", s, {}) == "/srv/web1/x");
+    CHECK(tmpl::render("{{ files | join(',') }}", s, {}) == "/srv/web1/a,/srv/web1/b");
+    CHECK_THROWS_AS(tmpl::render("{{ loop1 }}", s, {}), tmpl::TemplateError);
+}
