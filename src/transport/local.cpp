@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +41,15 @@ struct ChildSetup : bp::extend::handler {
     void on_exec_setup(Exec&) const {
         ::setpgid(0, 0);
         ::signal(SIGPIPE, SIG_DFL);
+        // Runs after the stdio redirections. A fork in another thread can happen between a
+        // pipe's creation and its close-on-exec flag (set_cloexec below is not atomic with
+        // pipe()): close every inherited descriptor above stdio, so no child ever holds
+        // another command's pipe open (which would keep that reader from seeing EOF).
+        // Boost's exec-error pipe goes too: /bin/sh always exists, so nothing is lost.
+        if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+            long max = ::sysconf(_SC_OPEN_MAX);
+            for (int fd = 3; fd < (max > 0 ? max : 4096); ++fd) ::close(fd);
+        }
     }
 };
 
