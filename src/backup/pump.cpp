@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "util/byte_queue.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
 
@@ -21,47 +22,6 @@ struct SourceFailed : std::runtime_error {
 };
 struct Cancelled {};
 
-class ByteQueue {
-public:
-    bool push(std::string_view chunk) {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return cancelled_ || size_ < kQueueBytes; });
-        if (cancelled_) return false;
-        q_.emplace_back(chunk);
-        size_ += chunk.size();
-        cv_.notify_all();
-        return true;
-    }
-    // False at a clean end; throws SourceFailed when the producer failed.
-    bool pop(std::string& out) {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return cancelled_ || closed_ || failed_ || !q_.empty(); });
-        if (failed_) throw SourceFailed();
-        if (q_.empty() || cancelled_) return false;
-        out = std::move(q_.front());
-        q_.pop_front();
-        size_ -= out.size();
-        cv_.notify_all();
-        return true;
-    }
-    void close(bool failed) {
-        std::lock_guard lk(mu_);
-        (failed ? failed_ : closed_) = true;
-        cv_.notify_all();
-    }
-    void cancel() {
-        std::lock_guard lk(mu_);
-        cancelled_ = true;
-        cv_.notify_all();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<std::string> q_;
-    size_t size_ = 0;
-    bool closed_ = false, failed_ = false, cancelled_ = false;
-};
 
 std::string tail(const std::string& s, size_t n = 1500) {
     std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
@@ -87,7 +47,7 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
                 int source_ok_max) {
     PumpResult res;
     const auto start = std::chrono::steady_clock::now();
-    ByteQueue q;
+    util::ByteQueue q(kQueueBytes);
     std::exception_ptr src_exc;
     bool src_cancelled = false;
     std::thread producer([&] {
@@ -115,7 +75,11 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
     std::exception_ptr sink_exc;
     try {
         transport::RunOptions o;
-        o.stdin_source = [&](std::string& chunk) { return q.pop(chunk); };
+        o.stdin_source = [&](std::string& chunk) {
+            if (q.pop(chunk)) return true;
+            if (q.failed()) throw SourceFailed();
+            return false;
+        };
         res.sink = sink.run(sink_cmd, o);
     } catch (...) {
         sink_exc = std::current_exception();

@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "util/byte_queue.hpp"
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
@@ -31,49 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kQueueBytes = 8 << 20;
 
-// Bytes in flight between the two hosts, at most `cap` (one chunk may overshoot).
-class ByteQueue {
-public:
-    explicit ByteQueue(size_t cap) : cap_(cap) {}
-    // Blocks while full; false once the consumer is gone.
-    bool push(std::string_view chunk) {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return cancelled_ || size_ < cap_; });
-        if (cancelled_) return false;
-        q_.emplace_back(chunk);
-        size_ += chunk.size();
-        cv_.notify_all();
-        return true;
-    }
-    // Blocks while empty; false at the end of the stream.
-    bool pop(std::string& out) {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return cancelled_ || closed_ || !q_.empty(); });
-        if (q_.empty() || cancelled_) return false;
-        out = std::move(q_.front());
-        q_.pop_front();
-        size_ -= out.size();
-        cv_.notify_all();
-        return true;
-    }
-    void close() {
-        std::lock_guard lk(mu_);
-        closed_ = true;
-        cv_.notify_all();
-    }
-    void cancel() {
-        std::lock_guard lk(mu_);
-        cancelled_ = true;
-        cv_.notify_all();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<std::string> q_;
-    size_t size_ = 0, cap_;
-    bool closed_ = false, cancelled_ = false;
-};
 
 // Counts regular files in a tar stream as it goes by (ustar/GNU/pax headers).
 class TarCounter {
@@ -147,7 +105,7 @@ SyncStats stream(transport::Transport& source, transport::Transport& target,
                  const std::string& src_cmd, const std::string& dst_cmd, const std::string& what) {
     SyncStats st;
     const auto start = Clock::now();
-    ByteQueue q(kQueueBytes);
+    util::ByteQueue q(kQueueBytes);
     TarCounter counter;
     std::string src_err;
     transport::RunResult src_res;
