@@ -84,6 +84,9 @@ struct Options {
     bool check = false;        // probes only
     bool diff = false;         // show content diffs
     int verbosity = 0;         // -v: log commands (masked)
+    // Most steps sent to a host in one round trip (consecutive steps nothing in between
+    // depends on); 1 = one round trip per step.
+    int batch = 64;
     std::function<void(const std::string&)> log;  // verbose command log sink
     const std::atomic<bool>* interrupted = nullptr;
 };
@@ -101,10 +104,29 @@ public:
 
 private:
     struct HostCtx;
+    struct TaskRun;
+    struct Exec;
+    using Clock = std::chrono::steady_clock;
     HostCtx& ctx(const inventory::Host& h);
-    bool ensure_connected(HostCtx& c);
+    bool ensure_connected(HostCtx& c, bool facts_now);
+    void gather_facts(HostCtx& c);
     void run_play_on_host(const plan::Assignment& a, HostCtx& c, std::atomic<bool>& abort_all);
-    bool run_step(const playbook::Play& play, const playbook::Task& task, HostCtx& c, bool handler);
+    bool run_tasks(const playbook::Play& play, const std::vector<const playbook::Task*>& tasks, HostCtx& c,
+                   bool handler, std::atomic<bool>& abort_all);
+    bool execute(const playbook::Play& play, std::vector<TaskRun>& batch, const std::string& launcher, HostCtx& c,
+                 bool handler);
+    void local_step(const playbook::Task& task, const plan::Step& st, HostCtx& c, StepResult& sr, Value& result);
+    void remote_step(const playbook::Task& task, const plan::Step& st, HostCtx& c, const Exec& r, StepResult& sr,
+                     Value& result);
+    bool record(const playbook::Play& play, TaskRun& tr, const plan::Step& st, HostCtx& c, StepResult sr,
+                Value result);
+    bool end_task(TaskRun& tr, HostCtx& c, bool handler);
+    void finish(const playbook::Play& play, const playbook::Task& task, HostCtx& c, StepResult sr);
+    void lost(const playbook::Play& play, HostCtx& c, const std::string& name, const playbook::Task& t,
+              const std::string& why, Clock::time_point t0);
+    tmpl::Options template_options() const;
+    bool is_remote(const playbook::Task& t, const plan::Step& st) const;
+    static bool is_solo(const playbook::Task& t);
     template <class F>
     void parallel(const std::vector<const inventory::Host*>& hosts, F&& fn);
 

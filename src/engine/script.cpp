@@ -1,8 +1,22 @@
 #include "engine/script.hpp"
 
+#include <random>
+
 #include "util/shell.hpp"
 
 namespace decamp::engine {
+
+namespace {
+
+std::string as_subshell(const std::string& change) {
+    return change.rfind("(\n", 0) == 0 ? change : "( " + change + "\n)";
+}
+
+std::string probe_capture(const modules::Action& a) {
+    return "__pe=$( exec 2>&1 >/dev/null </dev/null\n" + a.probe + "\n); __r=$?\n";
+}
+
+}  // namespace
 
 std::string apply_script(const modules::Action& a) {
     if (a.probe.empty()) return a.change;
@@ -10,13 +24,14 @@ std::string apply_script(const modules::Action& a) {
     // probe); the change keeps its own stdout/stderr for register:. A change that happens
     // to exit 96-98 is reported as a plain failure so it cannot pass for a verdict.
     std::string s;
-    s += "__pe=$( ( " + a.probe + "\n) 2>&1 >/dev/null </dev/null ); __r=$?\n";
+    s += probe_capture(a);
     s += "case $__r in 0) exit 97;; 1) ;; *) printf '%s\\n' \"$__pe\" >&2; exit 98;; esac\n";
     if (a.change.empty()) {
         s += "echo 'decamp: the probe asks for a change but the module has none' >&2; exit 98\n";
         return s;
     }
-    s += "( " + a.change + "\n); __c=$?\n";
+    // The change keeps its own stdout/stderr; it runs in a subshell (modules mostly give one).
+    s += as_subshell(a.change) + "\n__c=$?\n";
     s += "case $__c in 96|97|98) exit 1;; esac; exit $__c\n";
     return s;
 }
@@ -24,7 +39,7 @@ std::string apply_script(const modules::Action& a) {
 std::string check_script(const modules::Action& a) {
     if (a.probe.empty()) return "exit 96\n";  // always changes: nothing to read
     std::string s;
-    s += "__pe=$( ( " + a.probe + "\n) 2>&1 >/dev/null </dev/null ); __r=$?\n";
+    s += probe_capture(a);
     s += "case $__r in 0) exit 97;; 1) ;; *) printf '%s\\n' \"$__pe\" >&2; exit 98;; esac\n";
     if (!a.current_cmd.empty()) s += "( " + a.current_cmd + "\n) 2>/dev/null\n";
     s += "exit 96\n";
@@ -39,7 +54,106 @@ std::string with_become(const std::string& script, bool become, const std::strin
 }
 
 std::string stdin_launcher(bool become, const std::string& become_user, const std::string& login_user) {
-    return with_become("S=$(cat); exec </dev/null; eval \"$S\"", become, become_user, login_user);
+    // Always /bin/sh (as Ansible's shell module), whatever the login shell: the same shell
+    // the module scripts are tested with, and a lighter one than bash for the probes' forks.
+    const std::string inner = "S=$(cat); exec </dev/null; eval \"$S\"";
+    std::string target = become_user.empty() ? "root" : become_user;
+    if (become && target != login_user) return shell::become(inner, target);
+    return "exec /bin/sh -c " + shell::quote(inner);
+}
+
+
+std::string apply_inline(const modules::Action& a) {
+    if (a.probe.empty()) return as_subshell(a.change) + "\n__s=$?\n";
+    std::string s = probe_capture(a);
+    s += "case $__r in\n0) __s=97;;\n1) ";
+    if (a.change.empty())
+        s += "echo 'decamp: the probe asks for a change but the module has none' >&2; __s=98;;\n";
+    else
+        s += as_subshell(a.change) + "\n__s=$?; case $__s in 96|97|98) __s=1;; esac;;\n";
+    s += "*) printf '%s\\n' \"$__pe\" >&2; __s=98;;\nesac\n";
+    return s;
+}
+
+std::string check_inline(const modules::Action& a) {
+    if (a.probe.empty()) return "__s=96\n";
+    std::string s = probe_capture(a);
+    s += "case $__r in\n0) __s=97;;\n1) ";
+    if (!a.current_cmd.empty()) s += as_subshell(a.current_cmd) + " 2>/dev/null\n";
+    s += "__s=96;;\n*) printf '%s\\n' \"$__pe\" >&2; __s=98;;\nesac\n";
+    return s;
+}
+
+std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce) {
+    std::string s = "__b=" + nonce + "\n";
+    for (size_t i = 0; i < parts.size(); ++i) {
+        const std::string idx = std::to_string(i);
+        s += parts[i].script;
+        s += "printf '\\n%s:%s:%s\\n' \"$__b\" " + idx + " \"$__s\"; printf '\\n%s:%s:%s\\n' \"$__b\" " + idx +
+             " \"$__s\" >&2\n";
+        if (!parts[i].go_on.empty() && i + 1 < parts.size()) {
+            s += "case $__s in ";
+            for (size_t k = 0; k < parts[i].go_on.size(); ++k)
+                s += (k ? "|" : "") + std::to_string(parts[i].go_on[k]);
+            s += ") ;; *) exit 0;; esac\n";
+        }
+    }
+    return s;
+}
+
+std::string make_nonce() {
+    std::random_device rd;
+    static const char* hex = "0123456789abcdef";
+    std::string n;
+    for (int i = 0; i < 8; ++i) {
+        unsigned v = rd();
+        for (int k = 0; k < 4; ++k) n += hex[(v >> (k * 4)) & 15];
+    }
+    return "decamp" + n;
+}
+
+BatchSplitter::BatchSplitter(std::string nonce) : marker_("\n" + nonce + ":") {}
+
+void BatchSplitter::feed(std::string_view chunk, bool is_stderr) {
+    Stream& st = streams_[is_stderr ? 1 : 0];
+    st.buf.append(chunk);
+    for (;;) {
+        size_t from = st.scanned > marker_.size() ? st.scanned - marker_.size() : 0;
+        size_t p = st.buf.find(marker_, from);
+        if (p == std::string::npos) {
+            st.scanned = st.buf.size();
+            return;
+        }
+        size_t nl = st.buf.find('\n', p + marker_.size());
+        if (nl == std::string::npos) {
+            st.scanned = p;  // the marker line is not complete yet
+            return;
+        }
+        // "<index>:<status>"
+        std::string tag = st.buf.substr(p + marker_.size(), nl - p - marker_.size());
+        int status = -1;
+        if (auto colon = tag.find(':'); colon != std::string::npos) {
+            try {
+                status = std::stoi(tag.substr(colon + 1));
+            } catch (...) {
+            }
+        }
+        st.done.emplace_back(status, st.buf.substr(0, p));
+        st.buf.erase(0, nl + 1);
+        st.scanned = 0;
+    }
+}
+
+bool BatchSplitter::ready() const {
+    return streams_[0].done.size() > streams_[0].taken && streams_[1].done.size() > streams_[1].taken;
+}
+
+BatchSplitter::Part BatchSplitter::take() {
+    Part p;
+    p.status = streams_[0].done[streams_[0].taken].first;
+    p.out = std::move(streams_[0].done[streams_[0].taken++].second);
+    p.err = std::move(streams_[1].done[streams_[1].taken++].second);
+    return p;
 }
 
 Outcome apply_outcome(const modules::Action& a, int exit_status) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "modules/module.hpp"
 
@@ -28,6 +30,49 @@ std::string with_become(const std::string& script, bool become, const std::strin
 // command line (no secrets in `ps`, no argument-length limit), and the script itself runs
 // with stdin from /dev/null so nothing in it can eat the rest of the script.
 std::string stdin_launcher(bool become, const std::string& become_user, const std::string& login_user);
+
+// The same, for a step inside a batch: no `exit`; the verdict is left in $__s (same codes).
+std::string apply_inline(const modules::Action& a);
+std::string check_inline(const modules::Action& a);
+
+// Several steps in one round trip, each given as an *_inline script; after each the batch
+// writes a marker line "\n<nonce>:<index>:<status>\n" to stdout and to stderr, so each
+// step's output and status can be cut out of the streams as they arrive. The batch stops
+// after a step whose status is not in its `go_on` list (empty list = always go on).
+struct BatchPart {
+    std::string script;
+    std::vector<int> go_on;
+};
+std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce);
+// 128 random bits as hex: no step's output can forge a marker.
+std::string make_nonce();
+
+// Cuts a batch's two output streams into steps, chunk by chunk.
+class BatchSplitter {
+public:
+    explicit BatchSplitter(std::string nonce);
+    void feed(std::string_view chunk, bool is_stderr);
+    struct Part {
+        int status = -1;
+        std::string out, err;
+    };
+    // True when the next step's markers have arrived on both streams.
+    bool ready() const;
+    Part take();
+    // Output after the last marker (what a step that never finished printed).
+    const std::string& rest_out() const { return streams_[0].buf; }
+    const std::string& rest_err() const { return streams_[1].buf; }
+
+private:
+    struct Stream {
+        std::string buf;
+        size_t scanned = 0;
+        std::vector<std::pair<int, std::string>> done;  // status, text
+        size_t taken = 0;
+    };
+    std::string marker_;  // "\n<nonce>:"
+    Stream streams_[2];
+};
 
 Outcome apply_outcome(const modules::Action& a, int exit_status);
 Outcome check_outcome(const modules::Action& a, int exit_status);

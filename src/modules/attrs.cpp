@@ -29,16 +29,18 @@ FileAttrs read_attrs(const Args& a) {
 }
 
 std::vector<std::string> FileAttrs::probe_lines(const std::string& var, bool follow) const {
-    std::vector<std::string> out;
-    const std::string stat = follow ? "stat -L -c " : "stat -c ";
-    auto check = [&](const char* fmt, const std::string& want) {
-        out.push_back("[ \"$(" + stat + fmt + " -- \"$" + var + "\")\" = " + shell::quote(want) +
-                      " ] || exit 1");
+    // One stat call for every attribute asked (each exec costs on the host).
+    std::string fmt, want;
+    auto add = [&](const char* f, const std::string& w) {
+        fmt += (fmt.empty() ? "" : " ") + std::string(f);
+        want += (want.empty() ? "" : " ") + w;
     };
-    if (!mode.empty()) check("%a", stat_mode(mode));
-    if (!owner.empty()) check(numeric(owner) ? "%u" : "%U", owner);
-    if (!group.empty()) check(numeric(group) ? "%g" : "%G", group);
-    return out;
+    if (!mode.empty()) add("%a", stat_mode(mode));
+    if (!owner.empty()) add(numeric(owner) ? "%u" : "%U", owner);
+    if (!group.empty()) add(numeric(group) ? "%g" : "%G", group);
+    if (fmt.empty()) return {};
+    return {"[ \"$(stat " + std::string(follow ? "-L " : "") + "-c " + shell::quote(fmt) + " -- \"$" + var +
+            "\")\" = " + shell::quote(want) + " ] || exit 1"};
 }
 
 std::vector<std::string> FileAttrs::fix_lines(const std::string& var, bool recurse,

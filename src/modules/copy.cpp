@@ -38,7 +38,7 @@ Action plan_copy(const std::string& module, const Value& args, const Value&) {
                     ": $d is a directory (dest must name the file)\" >&2; exit 2; fi");
     probe.push_back("[ -e \"$d\" ] || exit 1");
     if (force) {
-        probe.push_back("[ \"$(sha256sum < \"$d\" | cut -c1-64)\" = " + hash + " ] || exit 1");
+        probe.push_back("case \"$(sha256sum < \"$d\")\" in " + hash + "*) ;; *) exit 1;; esac");
         for (auto& l : at.probe_lines("d")) probe.push_back(l);
     }
     act.probe = subshell(probe);

@@ -1,5 +1,7 @@
 // service / systemd: a unit started, stopped, restarted or reloaded; enabled; masked;
 // daemon-reload. restarted/reloaded always change (as in Ansible), so their probe is empty.
+#include <algorithm>
+
 #include "modules/args.hpp"
 #include "modules/builtin.hpp"
 #include "util/shell.hpp"
@@ -27,36 +29,56 @@ Action plan_service(const std::string& module, const Value& args, const Value&) 
         throw ArgError("masked", "a masked unit cannot be enabled");
 
     const std::string n = shell::quote(name);
-    const std::string is_enabled = "\"$(systemctl is-enabled -- " + n + " 2>/dev/null)\"";
+    // One `systemctl show` reads every property the probe needs (each systemctl call costs a
+    // few milliseconds on the host); the checks are shell patterns on its Key=value lines.
+    const std::string nl = "\n";
+    auto prop_in = [&](const std::string& prop, std::initializer_list<const char*> values) {
+        std::string pat;
+        for (const char* v : values) pat += (pat.empty() ? "" : "|") + std::string("*\"") + nl + prop + "=" + v + nl + "\"*";
+        return pat;
+    };
     std::vector<std::string> probe, change, parts;
     bool always = daemon_reload && name.empty();
+    std::vector<std::string> props;
 
     if (daemon_reload) {
-        if (!name.empty())
-            probe.push_back("[ \"$(systemctl show -p NeedDaemonReload --value -- " + n +
-                            " 2>/dev/null)\" != yes ] || exit 1");
+        if (!name.empty()) {
+            props.push_back("NeedDaemonReload");
+            probe.push_back("case $__u in " + prop_in("NeedDaemonReload", {"yes"}) + ") exit 1;; esac");
+        }
         change.push_back("systemctl daemon-reload");
         parts.push_back("daemon-reload");
     }
     if (masked && !*masked) {
-        probe.push_back("[ " + is_enabled + " != masked ] || exit 1");
+        props.push_back("UnitFileState");
+        probe.push_back("case $__u in " + prop_in("UnitFileState", {"masked", "masked-runtime"}) + ") exit 1;; esac");
         change.push_back("systemctl unmask -- " + n);
         parts.push_back("unmasked");
     }
     if (enabled) {
+        props.push_back("UnitFileState");
         if (*enabled)
-            // is-enabled exits 0 for enabled, static, indirect, alias, generated...
-            probe.push_back("systemctl is-enabled --quiet -- " + n + " || exit 1");
+            // The states `systemctl is-enabled` calls enabled (exit 0); a generated (SysV)
+            // unit is asked directly, its enablement lives in rc links.
+            probe.push_back("case $__u in " +
+                            prop_in("UnitFileState", {"enabled", "enabled-runtime", "static", "alias", "indirect", "transient"}) +
+                            ") ;; " + prop_in("UnitFileState", {"generated"}) + ") systemctl is-enabled --quiet -- " + n +
+                            " || exit 1;; *) exit 1;; esac");
         else
-            probe.push_back("case " + is_enabled + " in enabled|enabled-runtime|linked|linked-runtime) exit 1 ;; esac");
+            probe.push_back("case $__u in " + prop_in("UnitFileState", {"enabled", "enabled-runtime", "linked", "linked-runtime"}) +
+                            ") exit 1;; " + prop_in("UnitFileState", {"generated"}) + ") ! systemctl is-enabled --quiet -- " + n +
+                            " || exit 1;; esac");
         change.push_back(std::string("systemctl ") + (*enabled ? "enable" : "disable") + " -- " + n);
         parts.push_back(*enabled ? "enabled" : "disabled");
     }
+    // is-active answers yes for active and reloading.
     if (state == "started") {
-        probe.push_back("systemctl is-active --quiet -- " + n + " || exit 1");
+        props.push_back("ActiveState");
+        probe.push_back("case $__u in " + prop_in("ActiveState", {"active", "reloading"}) + ") ;; *) exit 1;; esac");
         change.push_back("systemctl start -- " + n);
     } else if (state == "stopped") {
-        probe.push_back("if systemctl is-active --quiet -- " + n + "; then exit 1; fi");
+        props.push_back("ActiveState");
+        probe.push_back("case $__u in " + prop_in("ActiveState", {"active", "reloading"}) + ") exit 1;; esac");
         change.push_back("systemctl stop -- " + n);
     } else if (state == "restarted") {
         always = true;
@@ -69,13 +91,23 @@ Action plan_service(const std::string& module, const Value& args, const Value&) 
     }
     if (!state.empty()) parts.insert(parts.begin(), state);
     if (masked && *masked) {
-        probe.push_back("[ " + is_enabled + " = masked ] || exit 1");
+        props.push_back("UnitFileState");
+        probe.push_back("case $__u in " + prop_in("UnitFileState", {"masked", "masked-runtime"}) + ") ;; *) exit 1;; esac");
         change.push_back("systemctl mask -- " + n);
         parts.push_back("masked");
     }
 
     Action act;
     if (!always) {
+        std::string show = "__u=\"" + nl + "$(systemctl show";
+        std::vector<std::string> seen;
+        for (const auto& p : props) {
+            if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
+            seen.push_back(p);
+            show += " -p " + p;
+        }
+        show += " -- " + n + " 2>/dev/null)" + nl + "\"";
+        probe.insert(probe.begin(), show);
         probe.insert(probe.begin(),
                      "command -v systemctl >/dev/null 2>&1 || { echo '" + module +
                          ": systemctl not found' >&2; exit 2; }");

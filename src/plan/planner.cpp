@@ -125,6 +125,19 @@ void HostVars::set_facts(const Value& facts) {
     facts_ = Value::map();
     facts_.set("facts", facts);
     facts_.set("ansible_facts", facts);
+    facts_loaded_ = true;
+}
+
+const Value* HostVars::load_facts(const std::string& name) const {
+    if (name != "facts" && name != "ansible_facts") return nullptr;
+    if (!facts_loaded_) {
+        Value f = loader_();
+        facts_ = Value::map();
+        facts_.set("facts", f);
+        facts_.set("ansible_facts", f);
+        facts_loaded_ = true;
+    }
+    return facts_.get(name);
 }
 
 tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
@@ -137,6 +150,7 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
     s.push(&magic_);  // magic names cannot be shadowed by accident
     if (task_vars) s.push(task_vars);
     if (item) s.push(item);
+    if (loader_ && !facts_loaded_) s.set_fallback([this](const std::string& n) { return load_facts(n); });
     return s;
 }
 

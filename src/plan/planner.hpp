@@ -3,6 +3,7 @@
 // No SSH here; the engine feeds it facts and registered results and runs what it returns.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ public:
     HostVars(const inventory::Inventory& inv, const inventory::Host& host);
     void set_play_vars(const Value& vars) { play_ = vars; }
     void set_facts(const Value& facts);
+    // Facts gathered on first use: the loader runs once, when a template first names
+    // `facts` or `ansible_facts` (a play with gather_facts: true gathers up front). It may
+    // throw (an unreachable host); the next use asks again.
+    void set_facts_loader(std::function<Value()> loader) { loader_ = std::move(loader); }
+    bool has_facts() const { return facts_loaded_; }
     void set_registered(const std::string& name, Value result) { registered_.set(name, std::move(result)); }
     const Value& facts() const { return facts_; }
     const Value& registered() const { return registered_; }
@@ -51,7 +57,10 @@ private:
     Value host_vars_;   // host's vars
     Value magic_;       // host, provider, inventory_hostname, role_hosts, groups, secrets
     Value play_ = Value::map();
-    Value facts_ = Value::map();  // facts, ansible_facts
+    mutable Value facts_ = Value::map();  // facts, ansible_facts (filled on first use)
+    mutable bool facts_loaded_ = false;
+    std::function<Value()> loader_;
+    const Value* load_facts(const std::string& name) const;
     Value registered_ = Value::map();
 };
 

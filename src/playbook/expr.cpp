@@ -14,7 +14,7 @@ const Value* Scope::lookup(const std::string& name) const {
     for (auto it = layers_.rbegin(); it != layers_.rend(); ++it)
         if (*it)
             if (const Value* v = (*it)->get(name)) return v;
-    return nullptr;
+    return fallback_ ? fallback_(name) : nullptr;
 }
 
 bool has_template(std::string_view text) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,10 +35,13 @@ public:
     Scope() = default;
     void push(const Value* map) { layers_.push_back(map); }
     void pop() { layers_.pop_back(); }
+    // Asked for a name no layer has (facts are gathered on first use); may return nullptr.
+    void set_fallback(std::function<const Value*(const std::string&)> f) { fallback_ = std::move(f); }
     const Value* lookup(const std::string& name) const;
 
 private:
     std::vector<const Value*> layers_;
+    std::function<const Value*(const std::string&)> fallback_;
 };
 
 struct Options {

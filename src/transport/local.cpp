@@ -215,10 +215,15 @@ RunResult LocalTransport::run(const std::string& command, const RunOptions& opts
     };
     feed();
 
-    if (opts.timeout.count() > 0) {
-        timer.expires_after(opts.timeout);
+    const auto deadline = opts.timeout.count() > 0 ? start + opts.timeout : Clock::time_point::max();
+    std::function<void()> arm;
+    arm = [&] {
+        // With an expiry callback the timer ticks every 100 ms to ask it.
+        if (opts.expired) timer.expires_after(std::chrono::milliseconds(100));
+        else timer.expires_at(deadline);
         timer.async_wait([&](const boost::system::error_code& e) {
-            if (e) return;
+            if (e || open_reads == 0) return;
+            if (Clock::now() < deadline && !(opts.expired && opts.expired())) return arm();
             res.timed_out = true;
             ::kill(-pid, SIGKILL);
             // A grandchild that left the group could hold the pipes open: stop reading soon.
@@ -231,7 +236,8 @@ RunResult LocalTransport::run(const std::string& command, const RunOptions& opts
                 in.close(ignore);
             });
         });
-    }
+    };
+    if (opts.timeout.count() > 0 || opts.expired) arm();
     try {
         io.run();
     } catch (...) {

@@ -182,7 +182,7 @@ RunResult SshTransport::run(const std::string& command, const RunOptions& opts) 
     // With a timeout, the shell first prints its PID (the session's process group, sshd
     // calls setsid) so a timed-out command can be killed: libssh2 1.10 cannot send a
     // "signal" request once exec has been used on a channel.
-    const bool want_pid = opts.timeout.count() > 0;
+    const bool want_pid = opts.timeout.count() > 0 || static_cast<bool>(opts.expired);
     const std::string wire = want_pid ? "echo $$\n" + command : command;
     std::string pid_line;
     bool pid_done = !want_pid;
@@ -298,13 +298,18 @@ RunResult SshTransport::run(const std::string& command, const RunOptions& opts) 
                 break;
         }
         if (blocked == None && libssh2_channel_eof(ch)) break;
-        if (Clock::now() >= deadline) {
+        if (Clock::now() >= deadline || (opts.expired && opts.expired())) {
             res.timed_out = true;
             break;
         }
-        if (!progress && !s.wait(deadline)) {
-            res.timed_out = true;
-            break;
+        if (!progress) {
+            // With an expiry callback, wake up at least every 100 ms to ask it.
+            auto until = deadline;
+            if (opts.expired) until = std::min(deadline, Clock::now() + milliseconds(100));
+            if (!s.wait(until) && until == deadline) {
+                res.timed_out = true;
+                break;
+            }
         }
     }
 

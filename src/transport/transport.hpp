@@ -20,6 +20,9 @@ struct RunOptions {
     // Pull-based stdin for streams (e.g. tar from another host): return false at EOF.
     std::function<bool(std::string& chunk)> stdin_source;
     std::chrono::milliseconds timeout{0};   // 0 = none
+    // Polled while the command runs (at least every 100 ms): returning true ends the run as
+    // a timeout (the command is killed). Lets a caller time parts of one long command.
+    std::function<bool()> expired;
     // Streaming output: called with each chunk as it arrives (stderr = true for stderr).
     // When set, out/err in the result still hold at most the last 64 KiB.
     std::function<void(std::string_view chunk, bool is_stderr)> on_output;

@@ -1,4 +1,4 @@
-// The engine against recording transports: ordering, check mode, handlers, failures,
+// The engine against recording transports, one step per round trip: ordering, check mode, handlers, failures,
 // unreachable hosts and secret masking, with no SSH.
 #include <doctest/doctest.h>
 
@@ -87,6 +87,7 @@ engine::Report run(Lab& lab, FakeConnector& conn, bool check = false) {
     engine::Options o;
     o.check = check;
     o.forks = 4;
+    o.batch = 1;  // these responders answer one step per command (batches: engine_batch_test)
     engine::Engine eng(lab.inv, conn, o);
     return eng.run(plan::assign_roles(lab.inv, lab.books, "p", ""));
 }
@@ -254,6 +255,7 @@ TEST_CASE("secrets reach the host but never the report") {
         return rc(3, "echo Zq9-very-secret-pw", "failed for Zq9-very-secret-pw");
     };
     engine::Options o;
+    o.batch = 1;
     o.verbosity = 1;
     std::string log;
     o.log = [&](const std::string& l) { log += l; };
