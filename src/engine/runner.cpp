@@ -576,6 +576,7 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
         if (r > 0 && opts_.interrupted && *opts_.interrupted) return false;
         size_t n = std::min(chunk_max, remote.size() - r);
         std::vector<BatchPart> parts;
+        std::vector<std::string> stat_paths, hash_paths;
         for (size_t k = r; k < r + n; ++k) {
             const Ref& ref = refs[remote[k]];
             const auto& task = *batch[ref.task].task;
@@ -586,10 +587,12 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
             // The host goes on after a step only when this engine would (check mode only reads).
             if (!opts_.check && !task.ignore_errors) p.go_on = act.probe.empty() ? std::vector<int>{0} : std::vector<int>{0, kScriptConverged};
             parts.push_back(std::move(p));
+            stat_paths.insert(stat_paths.end(), act.stat_paths.begin(), act.stat_paths.end());
+            hash_paths.insert(hash_paths.end(), act.hash_paths.begin(), act.hash_paths.end());
         }
         r += n;
         std::string nonce = n > 1 ? make_nonce() : "";
-        std::string script = n > 1 ? batch_script(parts, nonce) : parts[0].script;
+        std::string script = n > 1 ? batch_script(parts, nonce, stat_paths, hash_paths, opts_.check) : parts[0].script;
         if (opts_.verbosity > 0 && opts_.log)
             opts_.log(redactor().mask(c.host->name + " $ " + launcher + " <<'SCRIPT'\n" + script + "\nSCRIPT"));
         transport::RunOptions ro;

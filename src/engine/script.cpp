@@ -1,5 +1,6 @@
 #include "engine/script.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "util/shell.hpp"
@@ -84,11 +85,81 @@ std::string check_inline(const modules::Action& a) {
     return s;
 }
 
-std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce) {
+namespace {
+
+// Names the cache can hold: the lookups cut lines at newline/tab and sha256sum escapes
+// backslashes; two spaces could fake a sha256sum line boundary.
+bool cacheable(const std::string& p) {
+    return !p.empty() && p[0] == '/' && p.find_first_of("\n\t\\") == std::string::npos &&
+           p.find("  ") == std::string::npos;
+}
+
+std::vector<std::string> unique_cacheable(const std::vector<std::string>& in) {
+    std::vector<std::string> out;
+    for (const auto& p : in)
+        if (cacheable(p) && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    return out;
+}
+
+// Shell functions answering `stat -L -c FMT -- PATH` (FMT: %a %U %G %u %g, space separated)
+// and `sha256sum -- PATH` from the batch's up-front reads while __dc_ok=1; anything else,
+// or a path not read up front, goes to the real command.
+const char* kCacheFunctions = R"SH(__dc_stat() {
+  if [ "$__dc_ok" = 1 ] && [ $# -eq 5 ] && [ "$1" = -L ] && [ "$2" = -c ] && [ "$4" = -- ]; then
+    __dcr=${__dcS#*"
+$5	"}
+    if [ "$__dcr" != "$__dcS" ]; then
+      __dcr=${__dcr%%"
+"*}
+      __dcf=$3 __dcp=$5 __dco= __dcu=
+      set -f
+      set -- $__dcr
+      for __dct in $__dcf; do
+        case $__dct in %a) __dcv=$1;; %U) __dcv=$2;; %G) __dcv=$3;; %u) __dcv=$4;; %g) __dcv=$5;; *) __dcu=1;; esac
+        __dco="${__dco:+$__dco }$__dcv"
+      done
+      set +f
+      if [ -z "$__dcu" ] && [ $# -eq 5 ]; then printf '%s
+' "$__dco"; return 0; fi
+      command stat -L -c "$__dcf" -- "$__dcp"; return
+    fi
+  fi
+  command stat "$@"
+}
+__dc_sha() {
+  if [ "$__dc_ok" = 1 ] && [ $# -eq 2 ] && [ "$1" = -- ]; then
+    __dcr=${__dcH%%"  $2
+"*}
+    if [ "$__dcr" != "$__dcH" ]; then printf '%s  %s
+' "${__dcr##*"
+"}" "$2"; return 0; fi
+  fi
+  command sha256sum "$@"
+}
+)SH";
+
+}  // namespace
+
+std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce,
+                         const std::vector<std::string>& stat_paths, const std::vector<std::string>& hash_paths,
+                         bool check) {
     std::string s = "__b=" + nonce + "\n";
+    const auto sp = unique_cacheable(stat_paths), hp = unique_cacheable(hash_paths);
+    const bool cache = sp.size() + hp.size() >= 2;
+    if (cache) {
+        s += kCacheFunctions;
+        s += "__dc_ok=1 __dcs=__dc_stat __dch=__dc_sha\n";
+        std::string sl, hl;
+        for (const auto& p : sp) sl += " " + shell::quote(p);
+        for (const auto& p : hp) hl += " " + shell::quote(p);
+        s += "__dcS=\"\n$(stat -L -c '%n\t%a %U %G %u %g' --" + sl + " 2>/dev/null)\n\"\n";
+        s += "__dcH=\"\n$(sha256sum --" + hl + " 2>/dev/null)\n\"\n";
+    }
     for (size_t i = 0; i < parts.size(); ++i) {
         const std::string idx = std::to_string(i);
         s += parts[i].script;
+        // Only a converged step leaves the host as it was read.
+        if (cache && !check) s += "[ \"$__s\" = 97 ] || __dc_ok=0\n";
         s += "printf '\\n%s:%s:%s\\n' \"$__b\" " + idx + " \"$__s\"; printf '\\n%s:%s:%s\\n' \"$__b\" " + idx +
              " \"$__s\" >&2\n";
         if (!parts[i].go_on.empty() && i + 1 < parts.size()) {

@@ -43,7 +43,13 @@ struct BatchPart {
     std::string script;
     std::vector<int> go_on;
 };
-std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce);
+// stat_paths / hash_paths: what the parts' probes will stat (-L) and hash (Action's lists).
+// With two or more, the batch first reads them all with one stat and one sha256sum, and
+// the probes' ${__dcs:-stat} / ${__dch:-sha256sum} answer from that - until a step does
+// anything but converge (in apply mode), from when on every probe asks the host again.
+std::string batch_script(const std::vector<BatchPart>& parts, const std::string& nonce,
+                         const std::vector<std::string>& stat_paths = {},
+                         const std::vector<std::string>& hash_paths = {}, bool check = false);
 // 128 random bits as hex: no step's output can forge a marker.
 std::string make_nonce();
 

@@ -39,8 +39,10 @@ std::vector<std::string> FileAttrs::probe_lines(const std::string& var, bool fol
     if (!owner.empty()) add(numeric(owner) ? "%u" : "%U", owner);
     if (!group.empty()) add(numeric(group) ? "%g" : "%G", group);
     if (fmt.empty()) return {};
-    return {"[ \"$(stat " + std::string(follow ? "-L " : "") + "-c " + shell::quote(fmt) + " -- \"$" + var +
-            "\")\" = " + shell::quote(want) + " ] || exit 1"};
+    // Following links, the call goes through ${__dcs:-stat}: a batch may answer it from the
+    // one stat it made up front (engine/script.cpp); alone it is plain stat.
+    return {"[ \"$(" + std::string(follow ? "${__dcs:-stat} -L" : "stat") + " -c " + shell::quote(fmt) + " -- \"$" +
+            var + "\")\" = " + shell::quote(want) + " ] || exit 1"};
 }
 
 std::vector<std::string> FileAttrs::fix_lines(const std::string& var, bool recurse,

@@ -38,8 +38,11 @@ Action plan_copy(const std::string& module, const Value& args, const Value&) {
                     ": $d is a directory (dest must name the file)\" >&2; exit 2; fi");
     probe.push_back("[ -e \"$d\" ] || exit 1");
     if (force) {
-        probe.push_back("case \"$(sha256sum < \"$d\")\" in " + hash + "*) ;; *) exit 1;; esac");
+        // sha256sum escapes odd names with a leading backslash.
+        probe.push_back("case \"$(${__dch:-sha256sum} -- \"$d\")\" in " + hash + "*|\\\\" + hash + "*) ;; *) exit 1;; esac");
         for (auto& l : at.probe_lines("d")) probe.push_back(l);
+        act.hash_paths.push_back(dest);
+        if (!at.empty()) act.stat_paths.push_back(dest);
     }
     act.probe = subshell(probe);
 

@@ -59,6 +59,7 @@ Action plan_file(const std::string&, const Value& args, const Value&) {
                 probe.push_back("[ -z \"$(find \"$p\" \\( " + expr + " \\) -print -quit)\" ] || exit 1");
         } else {
             for (auto& l : at.probe_lines("p")) probe.push_back(l);
+            if (!at.empty()) act.stat_paths.push_back(path);
         }
         change.push_back("mkdir -p -- \"$p\"");
         for (auto& l : at.fix_lines("p", recurse)) change.push_back(l);
@@ -96,6 +97,7 @@ Action plan_file(const std::string&, const Value& args, const Value&) {
         if (idempotent) {
             probe.push_back("[ -e \"$p\" ] || exit 1");
             for (auto& l : at.probe_lines("p")) probe.push_back(l);
+            if (!at.empty()) act.stat_paths.push_back(path);
             change.push_back("[ -e \"$p\" ] || touch -- \"$p\"");
         } else {
             probe.clear();  // like Ansible: touch updates the times, so it always changes
@@ -111,6 +113,7 @@ Action plan_file(const std::string&, const Value& args, const Value&) {
                         "or copy to create it)\" >&2; exit 2; fi");
         probe.push_back("if [ -d \"$p\" ]; then echo \"file: $p is a directory, not a file\" >&2; exit 2; fi");
         for (auto& l : at.probe_lines("p")) probe.push_back(l);
+        if (!at.empty()) act.stat_paths.push_back(path);
         for (auto& l : at.fix_lines("p")) change.push_back(l);
         if (at.empty()) change.clear();
         act.summary = "file " + path + (desc.empty() ? "" : " (" + desc + ")");

@@ -315,6 +315,7 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
         for (auto& l : at.probe_lines("p")) probe.push_back(l);
     }
     Action act;
+    if (!at.empty()) act.stat_paths.push_back(path);
     act.probe = subshell(probe);
     std::vector<std::string> change{"p=" + shell::quote(path), perl + " apply \"$p\" || exit 2"};
     if (!at.empty()) {

@@ -33,6 +33,10 @@ struct Action {
     // Checks (wait_for, http_check): the change is itself a read-only check; it runs in
     // check mode too and is never reported as "changed".
     bool check_only = false;
+    // Paths the probe reads with `stat -L` / `sha256sum` (through ${__dcs:-stat} and
+    // ${__dch:-sha256sum}): a batch of steps may read them all with one call each up front.
+    std::vector<std::string> stat_paths;
+    std::vector<std::string> hash_paths;
 };
 
 // Bad argument value or combination, named by argument key ("" = the module as a whole).

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 
 #include "engine/engine.hpp"
 #include "engine/script.hpp"
@@ -289,4 +290,86 @@ TEST_CASE("batch splitter: markers cut at any byte boundary, forged markers are 
         CHECK(parts[1].status == 97);
         CHECK(s.rest_out() == "tail");
     }
+}
+
+namespace {
+
+// Puts logging wrappers for stat and sha256sum first on PATH for the test's lifetime.
+struct CountingTools {
+    test::TempDir bin;
+    std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+    CountingTools() {
+        for (const char* tool : {"stat", "sha256sum"}) {
+            auto p = bin.write(tool, "#!/bin/sh\necho " + std::string(tool) + " >> " + (bin.path() / "calls").string() +
+                                         "\nPATH=" + old_path + " exec " + tool + " \"$@\"\n");
+            std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+        }
+        setenv("PATH", (bin.path().string() + ":" + old_path).c_str(), 1);
+    }
+    ~CountingTools() { setenv("PATH", old_path.c_str(), 1); }
+    int calls(const std::string& tool) const {
+        std::ifstream in(bin.path() / "calls");
+        int n = 0;
+        for (std::string l; std::getline(in, l);) n += l == tool;
+        return n;
+    }
+    void reset() const { std::filesystem::remove(bin.path() / "calls"); }
+};
+
+}  // namespace
+
+TEST_CASE("batch: probes answer from one stat and one sha256sum up front, until a step changes something") {
+    const char* book = R"(- hosts: web
+  tasks:
+    - file: { path: "@/d", state: directory, mode: "0750" }
+    - file: { path: "@/d/e", state: directory, mode: "0700" }
+    - copy: { dest: "@/d/a", content: "a\n", mode: "0640" }
+    - copy: { dest: "@/d/b", content: "b\n" }
+    - template: { dest: "@/d/c", content: "c\n", mode: "0600" }
+    - lineinfile: { path: "@/d/l", line: "x=1", create: true, mode: "0644" }
+    - copy: { dest: "@/d/o", content: "o", owner: "OWNER", group: GID, mode: "0604" }
+    - file: { path: "@/d/o", owner: "OWNER", group: "GROUP" }
+)";
+    CountingTools tools;
+    test::TempDir shared;
+    std::string b = book;
+    for (size_t p; (p = b.find('@')) != std::string::npos;) b.replace(p, 1, shared.path().string());
+    // Owner by name, group by id and by name: the cached answers must read like stat's.
+    auto me = shared.write("me", "");
+    auto field = [&](const char* fmt) {
+        std::string cmd = "stat -c " + std::string(fmt) + " " + me.string(), out;
+        FILE* f = popen(cmd.c_str(), "r");
+        char buf[256];
+        while (fgets(buf, sizeof buf, f)) out += buf;
+        pclose(f);
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        return out;
+    };
+    for (auto [k, v] : {std::pair<std::string, std::string>{"OWNER", field("%U")}, {"GID", field("%g")}, {"GROUP", field("%G")}})
+        for (size_t p; (p = b.find(k)) != std::string::npos;) b.replace(p, k.size(), v);
+    Run cold(b);
+    CHECK(cold.host().changed == 7);
+    tools.reset();
+    Run warm(b);
+    CHECK(warm.host().changed == 0);
+    CHECK(warm.host().ok == 8);
+    CHECK(warm.scripts() == 1);
+    CHECK(tools.calls("stat") == 1);
+    CHECK(tools.calls("sha256sum") == 1);
+
+    // Drift on the host: found by the cached answers, and a later probe of the same path
+    // (after the change) asks the host again instead of trusting the stale answer.
+    std::filesystem::permissions(shared.path() / "d", std::filesystem::perms(0755));
+    std::ofstream(shared.path() / "d/b") << "drift";
+    std::string more = R"(    - file: { path: "@/d", state: directory, mode: "0750" }
+    - copy: { dest: "@/d/b", content: "b\n" }
+)";
+    for (size_t p; (p = more.find('@')) != std::string::npos;) more.replace(p, 1, shared.path().string());
+    Run fix(b + more);
+    REQUIRE(fix.statuses().size() == 10);
+    CHECK(fix.host().steps[0].status == engine::Status::Changed);
+    CHECK(fix.host().steps[3].status == engine::Status::Changed);
+    CHECK(fix.host().changed == 2);
+    CHECK(fix.host().steps[8].status == engine::Status::Ok);
+    CHECK(fix.host().steps[9].status == engine::Status::Ok);
 }

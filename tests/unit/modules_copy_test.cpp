@@ -74,7 +74,10 @@ TEST_CASE("copy: existing mode kept without mode:, directory dest fails, force: 
 TEST_CASE("copy: probe text and argument errors") {
     auto act = plan("copy", args({{"dest", S("/etc/motd")}, {"content", S("hi\n")}, {"owner", S("root")}, {"_src", S("files/motd")}}));
     CHECK(act.probe.find(util::sha256_hex("hi\n")) != std::string::npos);
-    CHECK(act.probe.find("stat -L -c %U -- \"$d\")\" = root ]") != std::string::npos);
+    CHECK(act.probe.find("-L -c %U -- \"$d\")\" = root ]") != std::string::npos);
+    // What a batch may read up front for this probe.
+    CHECK(act.hash_paths == std::vector<std::string>{"/etc/motd"});
+    CHECK(act.stat_paths == std::vector<std::string>{"/etc/motd"});
     CHECK(act.summary == "copy files/motd -> /etc/motd (owner root)");
     CHECK(arg_error_key("copy", args({{"dest", S("/x")}, {"content", S("")}, {"backup", B(true)}})) == "backup");
     CHECK(arg_error_key("copy", args({{"dest", S("/x")}, {"src", S("files/x")}})) == "src");
