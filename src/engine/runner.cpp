@@ -69,7 +69,8 @@ struct Engine::HostCtx {
     bool connected = false;
     bool dead = false;  // failed or unreachable: sits out the rest of the run
     std::set<std::string> notified;
-    Clock::time_point t0 = Clock::now();
+    Clock::time_point t0 = Clock::now();    // connecting started
+    Clock::time_point last = Clock::now();  // its last step ended
 };
 
 Engine::Engine(const inventory::Inventory& inv, Connector& connector, Options opts, Progress* progress)
@@ -109,6 +110,7 @@ bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
     if (c.dead) return false;
     try {
         if (!c.connected) {
+            c.t0 = Clock::now();
             c.conn = connector_.connect(*c.host);
             c.connected = true;
             // Facts are gathered on first use (one read-only round trip), unless a play asks
@@ -132,6 +134,7 @@ bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
         sr.status = Status::Unreachable;
         sr.message = c.report.error;
         c.report.steps.push_back(sr);
+        c.last = Clock::now();
         if (progress_) progress_->step_done(c.host->name, sr);
         return false;
     }
@@ -203,7 +206,7 @@ Report Engine::run(const std::vector<plan::Assignment>& plays) {
     }
     for (const auto& name : order_) {
         auto& c = *hosts_[name];
-        c.report.seconds = since(c.t0);
+        c.report.seconds = std::chrono::duration<double>(c.last - c.t0).count();
         if (opts_.interrupted && *opts_.interrupted && c.report.state == HostState::Ok) c.report.state = HostState::Interrupted;
         rep.hosts.push_back(c.report);
         if (progress_) progress_->host_done(c.report);
@@ -379,6 +382,7 @@ void Engine::finish(const playbook::Play& play, const playbook::Task& task, Host
     }
     if (progress_) progress_->step_done(c.host->name, sr);
     rep.steps.push_back(std::move(sr));
+    c.last = Clock::now();
 }
 
 // A step that needs no round trip: skipped, debug, set_fact, or check mode's "not run".
@@ -690,11 +694,12 @@ Report Engine::run_command(const std::vector<const inventory::Host*>& hosts, con
         sr.seconds = since(s0);
         if (progress_) progress_->step_done(h.name, sr);
         c.report.steps.push_back(sr);
+        c.last = Clock::now();
     });
     Report rep;
     for (const auto& name : order_) {
         auto& c = *hosts_[name];
-        c.report.seconds = since(c.t0);
+        c.report.seconds = std::chrono::duration<double>(c.last - c.t0).count();
         rep.hosts.push_back(c.report);
         if (progress_) progress_->host_done(c.report);
     }

@@ -15,12 +15,14 @@ die() {
   exit 1
 }
 
+# Builds (or brings up to date) the Release binary, unless DECAMP names another one.
 ensure_decamp() {
-  if [[ ! -x "$DECAMP" ]]; then
-    say "building $DECAMP"
+  if [[ "$DECAMP" == "$REPO_ROOT/build-bench/decamp" ]]; then
+    say "building $DECAMP (Release)"
     cmake -S "$REPO_ROOT" -B "$REPO_ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$REPO_ROOT/build-bench" -j"$(nproc)" --target decamp >/dev/null
   fi
+  [[ -x "$DECAMP" ]] || die "no decamp binary at $DECAMP"
 }
 
 # timed SCENARIO TOOL HOSTS RUN LOG -- CMD...

@@ -136,6 +136,26 @@ if fan:
         L.append(f"| {label} | {cell((scen, tool, n))} | {m / n * 1000:.1f} ms | {rss_txt} | {per} |")
     L.append("")
 
+# Where a converged run spends its time on a host (tests/bench/run: host_profile).
+prof = {tool: v[0][0] for (scen, tool, n), v in rows.items() if scen == "profile" and v}
+if "batch" in prof:
+    ms = lambda k: f"{prof[k] * 1000:.1f} ms" if k in prof else "—"
+    trips = int(prof.get("round-trips", 0))
+    L.append("## Host side of one converged run (first host, measured on the host)")
+    L.append("")
+    L.append(f"decamp sent the 20 tasks to the host in {trips} round trip(s). Running that very script "
+             "again on the host with /bin/sh, beside the tools its probes start (each figure includes "
+             "starting a shell, `sh -c`):")
+    L.append("")
+    L.append("| the whole 20-task script | `sh -c :` | `$(stat …)` | `$(sha256sum …)` | `perl -e 1` | `systemctl show` |")
+    L.append("|---:|---:|---:|---:|---:|---:|")
+    L.append(f"| {ms('batch')} | {ms('sh')} | {ms('stat')} | {ms('sha256sum')} | {ms('perl')} | {ms('systemctl-show')} |")
+    L.append("")
+    L.append("In the lab every host shares this machine's CPUs, so the hosts' script times add up: "
+             "N hosts cost about N × that figure ÷ CPUs on top of connecting; on separate machines "
+             "they run in parallel.")
+    L.append("")
+
 # Targets.
 T = []
 for n in sizes:
