@@ -17,7 +17,7 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 void on_sigint(int) {
-    // First Ctrl-C: finish the running step on each host, then stop. Second: default action.
+    // First Ctrl-C: finish the running batch on each host, then stop. Second: default action.
     g_interrupted = true;
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);

@@ -47,7 +47,9 @@ const std::vector<Command>& commands() {
          "Without playbook files, applies each role's playbooks to the active provider's hosts\n"
          "(or --provider P). With files, runs their plays on the hosts each play names, as\n"
          "ansible-playbook does. Each step probes first and changes only what differs; a second\n"
-         "apply on converged hosts reports 0 changed. Ctrl-C finishes the running step, then stops.",
+         "apply on converged hosts reports 0 changed. Consecutive steps that do not depend on each\n"
+         "other reach a host in one round trip (a batch). Ctrl-C lets each host finish its running\n"
+         "batch (a package install or wait_for always ends one), then stops; a second Ctrl-C kills.",
          {flag_inventory(), flag_provider(), flag_limit(), flag_forks(), flag_json(),
           {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"}},
          cmd_apply},

@@ -244,6 +244,8 @@ namespace {
 
 bool is_local_module(const std::string& m) { return m == "debug" || m == "set_fact"; }
 
+bool is_slow_module(const std::string& m) { return m == "apt" || m == "package" || m == "wait_for"; }
+
 bool literal_bool(const std::string& e) {
     std::string t = e;
     while (!t.empty() && (t.back() == ' ')) t.pop_back();
@@ -341,7 +343,9 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
             }
             batch.push_back(std::move(tr));
             ++j;
-            if (solo || !t.register_as.empty() || t.module == "set_fact") break;
+            // Slow steps (package installs, waits) end a batch: Ctrl-C lets the running
+            // batch finish, and this keeps that to at most one slow step.
+            if (solo || !t.register_as.empty() || t.module == "set_fact" || is_slow_module(t.module)) break;
         }
         i = j;
         if (planning_failed) continue;

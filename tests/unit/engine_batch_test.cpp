@@ -373,3 +373,15 @@ TEST_CASE("batch: probes answer from one stat and one sha256sum up front, until 
     CHECK(fix.host().steps[8].status == engine::Status::Ok);
     CHECK(fix.host().steps[9].status == engine::Status::Ok);
 }
+
+TEST_CASE("batch: a slow step (package, wait_for) ends its batch") {
+    Run r(R"(- hosts: web
+  tasks:
+    - command: "true"
+    - wait_for: { path: "@/inv.yml", timeout: 5 }
+    - command: "true"
+    - command: "true"
+)");
+    CHECK(r.host().failed == 0);
+    CHECK(r.scripts() == 2);
+}
