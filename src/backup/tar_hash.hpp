@@ -12,34 +12,29 @@
 #include <string_view>
 
 #include "util/sha256.hpp"
+#include "util/tar_stream.hpp"
 
 namespace decamp::backup {
 
-class TarHasher {
+class TarHasher : private util::TarStream::Handler {
 public:
-    void feed(std::string_view data);
+    TarHasher() : tar_(*this) {}
+    void feed(std::string_view data) { tar_.feed(data); }
     // True once the two zero blocks that end an archive were seen.
-    bool ended() const { return ended_; }
+    bool ended() const { return tar_.ended(); }
     const std::map<std::string, std::string>& files() const { return files_; }
 
 private:
-    void header(const std::string& h);
-    void entry_done();
-    std::string hdr_;
-    uint64_t left_ = 0;      // data bytes of the current entry still to come
-    uint64_t pad_ = 0;       // padding after it
-    enum class Data { Skip, Hash, LongName, Pax } data_ = Data::Skip;
-    std::string meta_;       // GNU long name or pax header being collected
-    std::string next_name_;  // from an L or x entry, for the next header
+    void entry(const util::TarStream::Entry& e) override;
+    void data(std::string_view chunk) override;
+    void entry_end() override;
+    util::TarStream tar_;
     std::string cur_name_;
     std::unique_ptr<util::Sha256> sha_;
     std::map<std::string, std::string> files_;
-    int zeros_ = 0;
-    bool ended_ = false;
 };
 
 std::string hex(const uint8_t* p, size_t n);
-// "./a/b" → "a/b", "a/" → "a"; "" for the root itself.
-std::string normalize_tar_path(std::string name);
+using util::normalize_tar_path;
 
 }  // namespace decamp::backup

@@ -22,6 +22,7 @@
 #include "util/byte_queue.hpp"
 #include "util/error.hpp"
 #include "util/shell.hpp"
+#include "util/tar_stream.hpp"
 
 namespace decamp::migrate::files {
 
@@ -33,58 +34,17 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kQueueBytes = 8 << 20;
 
 
-// Counts regular files in a tar stream as it goes by (ustar/GNU/pax headers).
-class TarCounter {
+// Counts regular files in a tar stream as it goes by.
+class TarCounter : private util::TarStream::Handler {
 public:
-    void feed(std::string_view d) {
-        while (!d.empty() && !ended_) {
-            if (skip_) {
-                size_t n = size_t(std::min<uint64_t>(skip_, d.size()));
-                skip_ -= n;
-                d.remove_prefix(n);
-                continue;
-            }
-            size_t take = std::min(512 - hdr_.size(), d.size());
-            hdr_.append(d.substr(0, take));
-            d.remove_prefix(take);
-            if (hdr_.size() == 512) {
-                header(hdr_);
-                hdr_.clear();
-            }
-        }
-    }
+    void feed(std::string_view d) { tar_.feed(d); }
     uint64_t files() const { return files_; }
-    bool ended() const { return ended_; }
+    bool ended() const { return tar_.ended(); }
 
 private:
-    void header(const std::string& h) {
-        if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; })) {
-            if (++zeros_ == 2) ended_ = true;
-            return;
-        }
-        zeros_ = 0;
-        const char type = h[156];
-        if (type == '0' || type == '\0' || type == '7') ++files_;
-        if (type >= '1' && type <= '6') return;  // links, devices, dirs, fifos: no data
-        skip_ = (size(h) + 511) / 512 * 512;
-    }
-    static uint64_t size(const std::string& h) {
-        uint64_t v = 0;
-        if ((unsigned char)h[124] & 0x80) {  // GNU base-256 for sizes past 8 GiB
-            for (int i = 125; i < 136; ++i) v = v << 8 | (unsigned char)h[i];
-            return v;
-        }
-        for (int i = 124; i < 136; ++i) {
-            char c = h[i];
-            if (c >= '0' && c <= '7') v = v * 8 + uint64_t(c - '0');
-            else if (c != ' ' || v) break;
-        }
-        return v;
-    }
-    std::string hdr_;
-    uint64_t skip_ = 0, files_ = 0;
-    int zeros_ = 0;
-    bool ended_ = false;
+    void entry(const util::TarStream::Entry& e) override { files_ += e.regular() ? 1 : 0; }
+    util::TarStream tar_{*this};
+    uint64_t files_ = 0;
 };
 
 struct Cancelled {};
