@@ -114,7 +114,7 @@ private:
     bool run_tasks(const playbook::Play& play, const std::vector<const playbook::Task*>& tasks, HostCtx& c,
                    bool handler, std::atomic<bool>& abort_all);
     bool execute(const playbook::Play& play, std::vector<TaskRun>& batch, const std::string& launcher, HostCtx& c,
-                 bool handler);
+                 bool handler, const std::atomic<bool>* abort_all);
     void local_step(const playbook::Task& task, const plan::Step& st, HostCtx& c, StepResult& sr, Value& result);
     void remote_step(const playbook::Task& task, const plan::Step& st, HostCtx& c, const Exec& r, StepResult& sr,
                      Value& result);

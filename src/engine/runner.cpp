@@ -115,12 +115,14 @@ bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
             c.connected = true;
             // Facts are gathered on first use (one read-only round trip), unless a play asks
             // for them up front with gather_facts: true.
-            c.vars->set_facts_loader([this, &c] {
-                auto r = c.conn->run(facts_command());
-                if (r.exit_status != 0)
-                    throw transport::TransportError(transport::TransportError::Kind::Channel,
-                                                    "fact gathering failed: " + tail(r.err, 300));
-                return parse_facts(r.out);
+            c.vars->set_facts_loader([&c] {
+                try {
+                    auto r = c.conn->run(facts_command());
+                    if (r.exit_status != 0) throw plan::FactsUnavailable("fact gathering failed: " + tail(r.err, 300));
+                    return parse_facts(r.out);
+                } catch (const transport::TransportError& e) {
+                    throw plan::FactsUnavailable(std::string("fact gathering failed: ") + e.what());
+                }
             });
         }
         if (facts_now && !c.vars->has_facts()) gather_facts(c);
@@ -269,6 +271,7 @@ struct Engine::Exec {
     int rc = -1;
     std::string out, err;
     bool timed_out = false;
+    bool missing = false;  // no result came back for this step
     double seconds = 0;
 };
 
@@ -305,12 +308,12 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
         while (j < tasks.size()) {
             const auto& t = *tasks[j];
             const bool solo = is_solo(t);
-            if (!batch.empty() && (solo || opts_.batch <= 1)) break;
+            if (!batch.empty() && (solo || opts_.batch <= 1 || play.any_errors_fatal)) break;
             TaskRun tr;
             tr.task = &t;
             try {
                 tr.steps = plan::plan_task(t, *c.vars, topts);
-            } catch (const transport::TransportError& e) {  // facts are gathered on first use
+            } catch (const plan::FactsUnavailable& e) {  // facts are gathered on first use
                 if (!batch.empty()) break;
                 lost(play, c, t.display_name(), t, e.what(), Clock::now());
                 return false;
@@ -349,7 +352,7 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
         }
         i = j;
         if (planning_failed) continue;
-        if (!execute(play, batch, launcher, c, handler)) return false;
+        if (!execute(play, batch, launcher, c, handler, &abort_all)) return false;
     }
     return true;
 }
@@ -473,6 +476,12 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
         result.set("changed", Value::boolean(changed));
         result.set("failed", Value::boolean(failed));
     }
+    if (r.missing) {  // it may not have run: never ok, whatever failed_when says
+        failed = true;
+        changed = false;
+        result.set("failed", Value::boolean(true));
+        result.set("changed", Value::boolean(false));
+    }
     sr.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
 }
 
@@ -516,7 +525,7 @@ bool Engine::end_task(TaskRun& tr, HostCtx& c, bool handler) {
 // framed script per chunk of opts_.batch steps), results are recorded in order as they
 // arrive. False when the host stops.
 bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, const std::string& launcher,
-                     HostCtx& c, bool handler) {
+                     HostCtx& c, bool handler, const std::atomic<bool>* abort_all) {
     struct Ref {
         size_t task;
         size_t step;  // npos: the end of the task
@@ -578,11 +587,20 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
     };
 
     advance();
-    const size_t chunk_max = static_cast<size_t>(std::max(1, opts_.batch));
-    size_t r = 0;
-    while (!halted && r < remote.size()) {
-        if (r > 0 && opts_.interrupted && *opts_.interrupted) return false;
-        size_t n = std::min(chunk_max, remote.size() - r);
+    // A task that goes alone (failed_when, a changed_when expression) sends its loop items
+    // one per round trip too: only here is it known whether the next one may run. So does
+    // a play with any_errors_fatal, so that another host's failure stops this one soon.
+    const bool solo = batch.size() == 1 && is_solo(*batch[0].task);
+    const size_t chunk_max = solo || play.any_errors_fatal ? 1 : static_cast<size_t>(std::max(1, opts_.batch));
+    bool first = true;
+    // The cursor always rests on the next remote step without a result: each chunk starts
+    // there, so steps a chunk did not get to (it ended early) go out again in the next.
+    while (!halted && cursor < refs.size()) {
+        if (!first && ((opts_.interrupted && *opts_.interrupted) || (abort_all && *abort_all))) return false;
+        first = false;
+        const size_t r = static_cast<size_t>(std::find(remote.begin(), remote.end(), cursor) - remote.begin());
+        if (r >= remote.size()) break;  // cannot happen: advance() stops only at remote steps
+        const size_t n = std::min(chunk_max, remote.size() - r);
         std::vector<BatchPart> parts;
         std::vector<std::string> stat_paths, hash_paths;
         for (size_t k = r; k < r + n; ++k) {
@@ -592,13 +610,13 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
             BatchPart p;
             p.script = n == 1 ? (opts_.check ? check_script(act) : apply_script(act))
                               : (opts_.check ? check_inline(act) : apply_inline(act));
+            p.probed = !act.probe.empty();
             // The host goes on after a step only when this engine would (check mode only reads).
             if (!opts_.check && !task.ignore_errors) p.go_on = act.probe.empty() ? std::vector<int>{0} : std::vector<int>{0, kScriptConverged};
             parts.push_back(std::move(p));
             stat_paths.insert(stat_paths.end(), act.stat_paths.begin(), act.stat_paths.end());
             hash_paths.insert(hash_paths.end(), act.hash_paths.begin(), act.hash_paths.end());
         }
-        r += n;
         std::string nonce = n > 1 ? make_nonce() : "";
         std::string script = n > 1 ? batch_script(parts, nonce, stat_paths, hash_paths, opts_.check) : parts[0].script;
         if (opts_.verbosity > 0 && opts_.log)
@@ -627,15 +645,19 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
         } else if (limit.count() > 0) {
             ro.timeout = limit;
         }
+        const size_t before = cursor;
         transport::RunResult res;
         try {
             res = c.conn->run(launcher, ro);
         } catch (const transport::TransportError& e) {
-            if (!halted && cursor < refs.size()) {
+            if (halted) return false;
+            if (cursor < refs.size() && refs[cursor].remote) {
                 const Ref& ref = refs[cursor];
                 lost(play, c, batch[ref.task].steps[ref.step].name, *batch[ref.task].task, e.what(), step_t0);
+                return false;
             }
-            return false;
+            // Every step had reported: the next round trip finds out whether the session lives.
+            break;
         }
         if (halted) break;
         if (n == 1) {
@@ -647,17 +669,24 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
             e.seconds = since(step_t0);
             deliver(e);
         } else if (cursor < refs.size() && refs[cursor].remote &&
-                   std::find(remote.begin(), remote.begin() + static_cast<long>(r), cursor) != remote.begin() + static_cast<long>(r)) {
-            // The batch ended before this step reported: timed out, or the shell died.
+                   std::find(remote.begin() + static_cast<long>(r), remote.begin() + static_cast<long>(r + n), cursor) !=
+                       remote.begin() + static_cast<long>(r + n)) {
+            // The batch ended before this step reported: timed out, or the shell died. It
+            // counts as failed whatever failed_when says (it may not have run at all); with
+            // ignore_errors the steps after it go out again in the next round trip.
             Exec e;
-            e.rc = res.timed_out ? -1 : (res.exit_status == 0 ? -1 : res.exit_status);
+            e.rc = -1;
+            e.missing = true;
             e.out = split.rest_out();
             e.err = split.rest_err();
-            if (!res.timed_out && e.err.empty()) e.err = "the host's shell ended before this step reported";
+            if (!res.timed_out)
+                e.err = (e.err.empty() ? "" : e.err + "\n") + "the host's shell ended (exit " +
+                        std::to_string(res.exit_status) + ") before this step reported";
             e.timed_out = res.timed_out;
             e.seconds = since(step_t0);
             deliver(e);
         }
+        if (!halted && cursor == before) break;  // no progress: never loop forever
     }
     return !halted;
 }

@@ -159,7 +159,7 @@ std::string batch_script(const std::vector<BatchPart>& parts, const std::string&
         const std::string idx = std::to_string(i);
         s += parts[i].script;
         // Only a converged step leaves the host as it was read.
-        if (cache && !check) s += "[ \"$__s\" = 97 ] || __dc_ok=0\n";
+        if (cache && !check) s += parts[i].probed ? "[ \"$__s\" = 97 ] || __dc_ok=0\n" : "__dc_ok=0\n";
         s += "printf '\\n%s:%s:%s\\n' \"$__b\" " + idx + " \"$__s\"; printf '\\n%s:%s:%s\\n' \"$__b\" " + idx +
              " \"$__s\" >&2\n";
         if (!parts[i].go_on.empty() && i + 1 < parts.size()) {

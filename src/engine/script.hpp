@@ -42,6 +42,7 @@ std::string check_inline(const modules::Action& a);
 struct BatchPart {
     std::string script;
     std::vector<int> go_on;
+    bool probed = true;  // false: a command run as is (whatever it exits, it may have changed things)
 };
 // stat_paths / hash_paths: what the parts' probes will stat (-L) and hash (Action's lists).
 // With two or more, the batch first reads them all with one stat and one sha256sum, and

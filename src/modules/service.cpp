@@ -92,7 +92,8 @@ Action plan_service(const std::string& module, const Value& args, const Value&) 
     if (!state.empty()) parts.insert(parts.begin(), state);
     if (masked && *masked) {
         props.push_back("UnitFileState");
-        probe.push_back("case $__u in " + prop_in("UnitFileState", {"masked", "masked-runtime"}) + ") ;; *) exit 1;; esac");
+        // masked-runtime goes at the next boot: not what masked: true asks for.
+        probe.push_back("case $__u in " + prop_in("UnitFileState", {"masked"}) + ") ;; *) exit 1;; esac");
         change.push_back("systemctl mask -- " + n);
         parts.push_back("masked");
     }

@@ -177,6 +177,8 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
         Value l;
         try {
             l = tmpl::render_value(*task.loop, s, opts);
+        } catch (const FactsUnavailable&) {
+            throw;
         } catch (const std::exception& e) {
             throw task_error(task, std::string("loop: ") + e.what());
         }

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ std::vector<Assignment> assign_roles(const inventory::Inventory& inv,
 std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
                                      const std::vector<playbook::Playbook>& books,
                                      const std::string& provider, const std::string& limit);
+
+// Thrown through templating when facts were needed and could not be gathered (the host
+// is unreachable): the engine reports the host, not the task.
+class FactsUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 // The variables of one host during one play. Owns every layer; scope() points into them.
 class HostVars {

@@ -385,3 +385,71 @@ TEST_CASE("batch: a slow step (package, wait_for) ends its batch") {
     CHECK(r.host().failed == 0);
     CHECK(r.scripts() == 2);
 }
+
+TEST_CASE("batch: a failed_when loop goes one item per round trip, every item recorded and registered") {
+    Run r(R"(- hosts: web
+  tasks:
+    - name: "probe {{ item }}"
+      shell: "touch @/i{{ item }}; exit {{ item }}"
+      loop: [3, 0, 4]
+      register: st
+      failed_when: false
+    - name: count
+      debug: { msg: "{{ st.results | length }} {{ st.results[0].rc }} {{ st.results[2].rc }}" }
+    - name: "fails on output"
+      shell: "echo {{ item }}; touch @/o{{ item }}"
+      loop: [ok, ERR, later]
+      failed_when: "'ERR' in result.stdout"
+)");
+    REQUIRE(r.host().steps.size() == 6);
+    CHECK(r.host().steps[3].message == "3 3 4");
+    CHECK(r.exists("i3"));
+    CHECK(r.exists("i4"));
+    CHECK(r.host().steps[5].status == engine::Status::Failed);
+    CHECK(r.exists("oERR"));
+    CHECK_FALSE(r.exists("olater"));  // the host did not run past the item failed_when failed
+}
+
+TEST_CASE("batch: a step that times out under ignore_errors does not swallow the steps after it") {
+    Run r(R"(- hosts: web
+  tasks:
+    - name: hangs
+      shell: "sleep 30"
+      ignore_errors: true
+    - name: a
+      command: "touch @/a"
+    - name: b
+      command: "touch @/b"
+      notify: h
+  handlers:
+    - name: h
+      command: "touch @/h"
+)",
+          false, 64, "ssh: { command_timeout: 1 }\n");
+    CHECK(r.statuses() == v({"hangs=failed", "a=changed", "b=changed", "h=changed"}));
+    CHECK(r.host().steps[0].message.find("timed out") != std::string::npos);
+    CHECK(r.exists("a"));
+    CHECK(r.exists("b"));
+    CHECK(r.exists("h"));
+}
+
+TEST_CASE("batch: a command exiting 97 (what a converged probe says) still drops the cached reads") {
+    test::TempDir shared;
+    std::string b = R"(- hosts: web
+  tasks:
+    - copy: { dest: "@/f", content: "orig" }
+    - copy: { dest: "@/g", content: "g" }
+    - shell: "echo drift > @/f; exit 97"
+      ignore_errors: true
+    - copy: { dest: "@/f", content: "orig" }
+)";
+    for (size_t p; (p = b.find('@')) != std::string::npos;) b.replace(p, 1, shared.path().string());
+    Run first(b);
+    Run second(b);
+    REQUIRE(second.host().steps.size() == 4);
+    CHECK(second.host().steps[0].status == engine::Status::Ok);
+    CHECK(second.host().steps[3].status == engine::Status::Changed);
+    std::ifstream in(shared.path() / "f");
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(content == "orig");
+}

@@ -67,6 +67,7 @@ TEST_CASE("service: started + enabled, one systemctl call decides, the change ru
     auto masked = plan("systemd", args({{"name", S("x")}, {"masked", B(true)}}));
     CHECK(f.probe(masked, "export FAKE_UnitFileState=masked") == 0);
     CHECK(f.probe(masked, "export FAKE_UnitFileState=enabled") == 1);
+    CHECK(f.probe(masked, "export FAKE_UnitFileState=masked-runtime") == 1);  // gone at reboot
     auto unmasked = plan("systemd", args({{"name", S("x")}, {"masked", B(false)}}));
     CHECK(f.probe(unmasked, "export FAKE_UnitFileState=masked-runtime") == 1);
     CHECK(f.probe(unmasked, "export FAKE_UnitFileState=disabled") == 0);
