@@ -63,7 +63,6 @@ std::string stdin_launcher(bool become, const std::string& become_user, const st
     return "exec /bin/sh -c " + shell::quote(inner);
 }
 
-
 std::string apply_inline(const modules::Action& a) {
     if (a.probe.empty()) return as_subshell(a.change) + "\n__s=$?\n";
     std::string s = probe_capture(a);
@@ -119,8 +118,7 @@ $5	"}
         __dco="${__dco:+$__dco }$__dcv"
       done
       set +f
-      if [ -z "$__dcu" ] && [ $# -eq 5 ]; then printf '%s
-' "$__dco"; return 0; fi
+      if [ -z "$__dcu" ] && [ $# -eq 5 ]; then printf '%s\n' "$__dco"; return 0; fi
       command stat -L -c "$__dcf" -- "$__dcp"; return
     fi
   fi
@@ -130,8 +128,7 @@ __dc_sha() {
   if [ "$__dc_ok" = 1 ] && [ $# -eq 2 ] && [ "$1" = -- ]; then
     __dcr=${__dcH%%"  $2
 "*}
-    if [ "$__dcr" != "$__dcH" ]; then printf '%s  %s
-' "${__dcr##*"
+    if [ "$__dcr" != "$__dcH" ]; then printf '%s  %s\n' "${__dcr##*"
 "}" "$2"; return 0; fi
   fi
   command sha256sum "$@"
