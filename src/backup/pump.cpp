@@ -10,6 +10,7 @@
 #include "util/byte_queue.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
+#include "util/text.hpp"
 
 namespace decamp::backup {
 
@@ -22,12 +23,7 @@ struct SourceFailed : std::runtime_error {
 };
 struct Cancelled {};
 
-
-std::string tail(const std::string& s, size_t n = 1500) {
-    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-    return t.empty() ? "(no output)" : t;
-}
+using util::output_tail;
 
 std::string exc_text(const std::exception_ptr& e) {
     try {
@@ -93,7 +89,7 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
     else if (src_cancelled) src_problem = "stopped because the receiving side failed";
     else if (res.source.exit_status < 0 || res.source.exit_status > source_ok_max)
         src_problem = (res.source.timed_out ? std::string("timed out") : "exit " + std::to_string(res.source.exit_status)) +
-                      ": " + tail(res.source_err.empty() ? res.source.err : res.source_err);
+                      ": " + output_tail(res.source_err.empty() ? res.source.err : res.source_err);
     if (sink_exc) {
         bool because_source = false;
         try {
@@ -105,7 +101,7 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
         sink_problem = because_source ? "stopped because the source failed" : exc_text(sink_exc);
     } else if (res.sink.exit_status != 0) {
         sink_problem = (res.sink.timed_out ? std::string("timed out") : "exit " + std::to_string(res.sink.exit_status)) +
-                       ": " + tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
+                       ": " + output_tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
     }
     if (src_problem.empty() && sink_problem.empty()) return res;
     throw Error(redactor().mask(what + " failed; reading on " + source.describe() + ": " +

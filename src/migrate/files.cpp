@@ -23,6 +23,7 @@
 #include "util/error.hpp"
 #include "util/shell.hpp"
 #include "util/tar_stream.hpp"
+#include "util/text.hpp"
 
 namespace decamp::migrate::files {
 
@@ -49,11 +50,7 @@ private:
 
 struct Cancelled {};
 
-std::string tail(const std::string& s, size_t n = 1500) {
-    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-    return t.empty() ? "(no output)" : t;
-}
+using util::output_tail;
 
 std::string status(const transport::RunResult& r) {
     return r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_status);
@@ -121,11 +118,11 @@ SyncStats stream(transport::Transport& source, transport::Transport& target,
     if (src_exc) src_problem = exc_text(src_exc);
     else if (src_cancelled && !counter.ended()) src_problem = "stopped (the target failed)";
     else if (!src_cancelled && src_res.exit_status != 0 && src_res.exit_status != 1)
-        src_problem = status(src_res) + ": " + tail(src_res.err.empty() ? src_err : src_res.err);
+        src_problem = status(src_res) + ": " + output_tail(src_res.err.empty() ? src_err : src_res.err);
     if (dst_exc) dst_problem = exc_text(dst_exc);
-    else if (dst_res.exit_status != 0) dst_problem = status(dst_res) + ": " + tail(dst_res.err);
+    else if (dst_res.exit_status != 0) dst_problem = status(dst_res) + ": " + output_tail(dst_res.err);
     if (src_problem.empty() && dst_problem.empty()) return st;
-    if (src_cancelled && src_problem.size() && !src_err.empty()) src_problem += ": " + tail(src_err);
+    if (src_cancelled && src_problem.size() && !src_err.empty()) src_problem += ": " + output_tail(src_err);
     throw Error(what + " failed; source " + source.describe() + ": " +
                 (src_problem.empty() ? "ok" : src_problem) + "; target " + target.describe() +
                 ": " + (dst_problem.empty() ? "ok" : dst_problem));
@@ -158,7 +155,7 @@ std::string must_run(transport::Transport& t, const std::string& what, const std
                      const transport::RunOptions& o = {}) {
     auto r = t.run(cmd, o);
     if (r.exit_status != 0)
-        throw Error(t.describe() + ": " + what + " failed (" + status(r) + "): " + tail(r.err));
+        throw Error(t.describe() + ": " + what + " failed (" + status(r) + "): " + output_tail(r.err));
     return r.out;
 }
 

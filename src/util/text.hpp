@@ -1,0 +1,16 @@
+// Small text helpers shared by the data movers' messages.
+#pragma once
+
+#include <string>
+
+namespace decamp::util {
+
+// The last `n` bytes of a command's output for an error message, trailing blanks removed;
+// "(no output)" when nothing is left.
+inline std::string output_tail(const std::string& s, size_t n = 1500) {
+    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t.empty() ? "(no output)" : t;
+}
+
+}  // namespace decamp::util
