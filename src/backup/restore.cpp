@@ -180,7 +180,8 @@ RestoreResult restore_backup(const inventory::Inventory& inv, Repo& repo, const 
             sh(t, pg::swap_cmd(s.cluster, s.e->name, scratch_db(s.e->name)), "replacing database " + s.e->name);
         } else {
             const std::string p = quote(s.e->name), st = quote(staging_path(s.e->name)), old = quote(s.e->name + ".decamp-old");
-            sh(t, "rm -rf -- " + old + " && { if [ -e " + p + " ]; then mv -- " + p + " " + old + "; fi; } && mv -- " + st + " " + p +
+            // mv -T: a symlink planted at either name is an error, never a directory to move into.
+            sh(t, "rm -rf -- " + old + " && { if [ -e " + p + " ]; then mv -T -- " + p + " " + old + "; fi; } && mv -T -- " + st + " " + p +
                       " && rm -rf -- " + old, "replacing " + s.e->name);
         }
         log << "  " << s.e->kind << " " << s.e->name << " on " << s.host->name << " replaced by the restored copy\n";

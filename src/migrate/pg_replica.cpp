@@ -103,11 +103,7 @@ std::string psql_c(const std::string& sql) { return "psql_ -c " + quote(sql); }
 // and mode. grep -v exits 1 when it selects nothing: an empty file is a fine result.
 std::string rewrite_file(const std::string& path, const std::string& filter) {
     return "f=" + quote(path) + "\n" +
-           "tmp=$(mktemp \"$f.decamp-XXXXXX\") || exit 1\n" +
-           "{ " + filter + "; } >\"$tmp\"; rc=$?\n" +
-           "if [ $rc -gt 1 ]; then rm -f \"$tmp\"; exit 1; fi\n" +
-           "chown --reference=\"$f\" \"$tmp\" && chmod --reference=\"$f\" \"$tmp\" && "
-           "mv -f \"$tmp\" \"$f\" || { rm -f \"$tmp\"; exit 1; }\n";
+           shell::write_output_atomic(path, filter, "", "", "", {0, 1}) + " || exit 1\n";
 }
 
 std::string reload_and_check_hba() {
@@ -298,8 +294,9 @@ std::string grant_replication_cmd(const ReplicaPlan& p) {
            "will do)\" >&2; exit 3; fi\n" +
            "psql_stdin || exit 1\n" +
            "line=" + quote(line) + "\n" +
-           "grep -qxF -- \"$line\" " + quote(hba_path(c)) + " || printf '%s\\n' \"$line\" >>" +
-           quote(hba_path(c)) + " || exit 1\n" + reload_and_check_hba();
+           "if ! grep -qxF -- \"$line\" " + quote(hba_path(c)) + "; then\n" +
+           rewrite_file(hba_path(c), "cat \"$f\" && printf '%s\\n' \"$line\"") + "fi\n" +
+           reload_and_check_hba();
 }
 
 std::string revoke_replication_cmd(const ReplicaPlan& p) {
@@ -425,7 +422,7 @@ std::string fence_cmd(const ReplicaPlan& p) {
     for (const auto& l : lines) printf_lines += " " + quote(l);
     std::string s = preamble(c);
     s += "if ! grep -qxF -- " + quote(lines[1]) + " " + quote(hba_path(c)) + "; then\n" +
-         rewrite_file(hba_path(c), printf_lines + "; cat \"$f\"") + "fi\n";
+         rewrite_file(hba_path(c), printf_lines + " && cat \"$f\"") + "fi\n";
     s += psql_c("ALTER SYSTEM SET default_transaction_read_only = on") + " || exit 1\n";
     s += reload_and_check_hba();
     // pg_reload_conf only signals: wait until a new session sees the setting (the same

@@ -162,7 +162,8 @@ LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSp
 
 const std::string& lineinfile_perl() {
     // Exit codes: 0 nothing to do, 1 change needed (check), 3 error (message on stderr).
-    static const std::string prog = R"PL(use strict;
+    // The write itself is the shared dc_write (util/atomic_write.cpp).
+    static const std::string prog = shell::atomic_write_perl_sub() + R"PL(
 my ($mode, $path) = @ARGV;
 sub fail { print STDERR "lineinfile: $_[0]\n"; exit 3 }
 my ($line, $re, $ss, $ia, $ib) = @ENV{qw(DC_LINE DC_RE DC_SS DC_AFTER DC_BEFORE)};
@@ -237,15 +238,9 @@ if ($exists) { require Cwd; $real = Cwd::realpath($path) // fail("cannot resolve
 (my $dir = $real) =~ s{/[^/]*\z}{};
 $dir = "/" if $dir eq "";
 if (!-d $dir) { require File::Path; File::Path::make_path($dir) or fail("cannot create $dir") }
-my $tmp = "$dir/.decamp.$$.tmp";
-my $um = umask(077);
-open(my $out, ">:raw", $tmp) or fail("cannot write $tmp: $!");
-umask($um);
-print $out @n or do { unlink $tmp; fail("cannot write $tmp: $!") };
-close $out or do { unlink $tmp; fail("cannot write $tmp: $!") };
-if ($exists) { my @st = stat($real); chmod($st[2] & 07777, $tmp); chown($st[4], $st[5], $tmp) }
-else { chmod(0666 & ~$um, $tmp) }
-rename($tmp, $real) or do { unlink $tmp; fail("cannot rename to $real: $!") };
+my @attrs = map { $ENV{$_} // "" } qw(DC_MODE DC_OWNER DC_GROUP);
+eval { dc_write($real, sub { print { $_[0] } @n or die "cannot write: $!\n" }, @attrs); 1 }
+  or fail($@ =~ s/\n\z//r);
 exit 0;
 )PL";
     return prog;
@@ -304,6 +299,9 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
     if (s.backrefs) env += "DC_BACKREFS=1 ";
     if (s.firstmatch) env += "DC_FIRST=1 ";
     if (s.create) env += "DC_CREATE=1 ";
+    add_env("DC_MODE", at.mode);
+    add_env("DC_OWNER", at.owner);
+    add_env("DC_GROUP", at.group);
     const std::string perl = env + "perl -e " + shell::quote(lineinfile_perl());
 
     std::vector<std::string> probe{"p=" + shell::quote(path),

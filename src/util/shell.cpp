@@ -84,35 +84,6 @@ std::string base64(std::string_view data) {
     return out;
 }
 
-std::string write_file_atomic(const std::string& path, std::string_view content,
-                              const std::string& mode, const std::string& owner,
-                              const std::string& group) {
-    // The temp name lives beside the target so the final mv is a rename on one filesystem;
-    // $$ keeps two concurrent writers apart. On any failure the temp file is removed.
-    // - `dirname; echo .` then `${t%??}` keeps a directory name that ends in a newline intact.
-    // - The temp file is created under umask 077, so secret content is never readable by
-    //   others, not even for a moment; the final mode is set before the rename.
-    // - Without an explicit mode/owner/group an existing target keeps its own (as Ansible's
-    //   atomic_move does); a new file gets 0666 & ~umask and the caller's ownership.
-    // - mv -T refuses to move the file *into* a directory that sits at `path`.
-    const std::string q = quote(path);
-    std::vector<std::string> steps;
-    steps.push_back("(umask 077 && printf '%s' " + quote(base64(content)) +
-                    " | base64 -d > \"$t\")");
-    if (!mode.empty())
-        steps.push_back("chmod " + quote(mode) + " \"$t\"");
-    else
-        steps.push_back("if [ -e " + q + " ]; then chmod --reference=" + q +
-                        " \"$t\"; else chmod \"$(printf %o $((0666 & ~$(umask))))\" \"$t\"; fi");
-    if (owner.empty() || group.empty())
-        steps.push_back("{ [ ! -e " + q + " ] || chown --reference=" + q + " \"$t\" 2>/dev/null || :; }");
-    if (!owner.empty() || !group.empty())
-        steps.push_back("chown " + quote(owner + (group.empty() ? "" : ":" + group)) + " \"$t\"");
-    steps.push_back("mv -fT -- \"$t\" " + q);
-    return "t=\"$(dirname -- " + q + "; echo .)\" && t=\"${t%??}/.decamp.$$.tmp\" && { " +
-           all_of(steps) + "; } || { rm -f -- \"$t\"; false; }";
-}
-
 std::string become(const std::string& script, const std::string& become_user) {
     Argv argv{"sudo", "-n"};
     if (!become_user.empty() && become_user != "root") {

@@ -26,12 +26,21 @@ std::string negate(const std::string& cmd);                       // ! cmd
 std::string group(const std::string& cmd);                        // { cmd; }
 std::string silent(const std::string& cmd);                       // cmd >/dev/null 2>&1
 
-// Write `content` to `path` atomically (temp file in the same directory, then rename),
-// with mode (octal string, may be empty) and owner/group (may be empty). Content travels
-// inside the command as base64, so any byte sequence is safe.
+// Replace `path` on the host atomically and without following anything an attacker could
+// plant (util/atomic_write.cpp says how): `content` travels as base64 in the command, so any
+// byte sequence is safe. mode is octal text or ""; owner/group names, ids or "". Without
+// mode/owner/group an existing regular file keeps its own; a new one gets 0666 & ~umask.
 std::string write_file_atomic(const std::string& path, std::string_view content,
                               const std::string& mode, const std::string& owner,
                               const std::string& group);
+// The same, with the content printed by the shell command `producer`; an exit status of the
+// producer outside `ok_codes` (or a producer that dies) leaves the file untouched.
+std::string write_output_atomic(const std::string& path, const std::string& producer,
+                                const std::string& mode, const std::string& owner,
+                                const std::string& group, std::initializer_list<int> ok_codes);
+// The Perl sub `dc_write(DEST, FILL, MODE, OWNER, GROUP)` behind both, for host-side Perl
+// programs that write files themselves (lineinfile): FILL->($fh) prints the content.
+const std::string& atomic_write_perl_sub();
 
 // Run `script` under `sudo -n` as root (or `become_user`), via sh -c.
 std::string become(const std::string& script, const std::string& become_user = "root");

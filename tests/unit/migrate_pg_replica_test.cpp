@@ -102,12 +102,13 @@ TEST_CASE("pg: the pg_hba line, its removal and the fence lines") {
     const std::string grant = pg::grant_replication_cmd(p);
     CHECK(grant.find("line='hostssl replication decamp_repl 198.18.2.12/32 scram-sha-256  # "
                      "decamp-migration m-42'\n"
-                     "grep -qxF -- \"$line\" /etc/postgresql/15/main/pg_hba.conf || printf "
-                     "'%s\\n' \"$line\" >>/etc/postgresql/15/main/pg_hba.conf || exit 1\n") !=
-          std::string::npos);
+                     "if ! grep -qxF -- \"$line\" /etc/postgresql/15/main/pg_hba.conf; then\n"
+                     "f=/etc/postgresql/15/main/pg_hba.conf\n") != std::string::npos);
+    // pg_hba.conf is replaced through the shared atomic writer, never appended through a link.
+    CHECK(grant.find("{ cat \"$f\" && printf '%s\\n' \"$line\"; }; printf") != std::string::npos);
     CHECK(grant.find("psql_ -c 'SHOW ssl'") != std::string::npos);
     const std::string revoke = pg::revoke_replication_cmd(p);
-    CHECK(revoke.find("{ grep -vxF -- \"$line\" \"$f\"; } >\"$tmp\"") != std::string::npos);
+    CHECK(revoke.find("{ { grep -vxF -- \"$line\" \"$f\"; }; printf") != std::string::npos);
     CHECK(revoke.find("DROP ROLE IF EXISTS \"decamp_repl\"") != std::string::npos);
 
     auto lines = pg::fence_hba_lines(p);
