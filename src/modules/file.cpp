@@ -11,8 +11,15 @@ Action plan_file(const std::string&, const Value& args, const Value&) {
     Args a(args);
     const std::string key = a.which({"path", "dest", "name"});
     if (key.empty()) throw ArgError("path", "is required");
-    const std::string path = a.required_str(key);
+    // The path names the entry itself: with a trailing slash every tool resolves a symlink in
+    // the last component (`rm -rf link/` empties the directory the link points to), so the
+    // slashes go. Symlinks in the parent directories are followed, as by the kernel and Ansible.
+    std::string path = a.required_str(key);
     require_absolute_path(key, path);
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    const std::string last = path.substr(path.rfind('/') + 1);
+    if (last == "." || last == "..")
+        throw ArgError(key, "must name the entry itself, not end in /" + last);
     const std::string state =
         a.choice("state", {"file", "directory", "link", "hard", "absent", "touch"}, "file");
     if (state == "hard") throw ArgError("state", "state=hard is not supported (expected file, directory, link, absent or touch)");
@@ -36,12 +43,11 @@ Action plan_file(const std::string&, const Value& args, const Value&) {
     std::vector<std::string> probe{set_p}, change{set_p};
 
     if (state == "absent") {
-        // Refuse the obvious disasters; anything else is the playbook's decision.
-        std::string trimmed = path;
-        while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-        if (trimmed == "/") throw ArgError(key, "refusing to remove /");
+        // Refuse the obvious disaster; anything else is the playbook's decision.
+        if (path == "/") throw ArgError(key, "refusing to remove /");
         probe.push_back("if [ -e \"$p\" ] || [ -L \"$p\" ]; then exit 1; fi");
-        change.push_back("rm -rf -- \"$p\"");
+        // A symlink is removed as the link (as Ansible does), never recursed through.
+        change.push_back("if [ -L \"$p\" ]; then rm -f -- \"$p\"; else rm -rf -- \"$p\"; fi");
         act.summary = "file " + path + " absent";
         act.ok_reason = path + " does not exist";
         act.change_text = "- " + path;

@@ -133,3 +133,35 @@ TEST_CASE("file: owner (by name) and group (by id) and mode are read with one st
     auto other_owner = plan("file", args({{"path", S(f.string())}, {"owner", S(who == "nobody" ? "daemon" : "nobody")}}));
     CHECK(run_sh(other_owner.probe).code == 1);
 }
+
+TEST_CASE("file: state=absent through a symlink removes the link, never the target's files") {
+    TempDir dir;
+    auto kept = dir.write("data/precious", "1");
+    dir.write("data/sub/deep", "2");
+    const fs::path link = dir.path() / "link";
+    fs::create_directory_symlink(dir.path() / "data", link);
+    for (const std::string spelling : {link.string() + "/", link.string() + "//", link.string()}) {
+        CAPTURE(spelling);
+        if (!fs::is_symlink(fs::symlink_status(link))) fs::create_directory_symlink(dir.path() / "data", link);
+        auto act = plan("file", args({{"path", S(spelling)}, {"state", S("absent")}}));
+        CHECK(act.summary == "file " + link.string() + " absent");
+        CHECK(run_sh(act.probe).code == 1);
+        auto r = run_sh(act.change);
+        CHECK_MESSAGE(r.code == 0, r.out);
+        CHECK_FALSE(fs::exists(fs::symlink_status(link)));
+        CHECK(read_file(kept) == "1");
+        CHECK(read_file(dir.path() / "data/sub/deep") == "2");
+        CHECK(run_sh(act.probe).code == 0);
+    }
+    // A link to a file: the link goes, the file stays.
+    fs::create_symlink(kept, link);
+    REQUIRE(run_sh(plan("file", args({{"path", S(link.string())}, {"state", S("absent")}})).change).code == 0);
+    CHECK_FALSE(fs::exists(fs::symlink_status(link)));
+    CHECK(read_file(kept) == "1");
+    // Paths that do not name an entry.
+    CHECK(arg_error_key("file", args({{"path", S(link.string() + "/.")}, {"state", S("absent")}})) == "path");
+    CHECK(arg_error_key("file", args({{"path", S(link.string() + "/..")}, {"state", S("absent")}})) == "path");
+    // A directory reached through a symlinked parent is the playbook's to remove (documented).
+    auto via_parent = plan("file", args({{"path", S(link.string() + "/")}, {"state", S("directory")}}));
+    CHECK(via_parent.summary == "directory " + link.string());
+}
