@@ -188,6 +188,33 @@ void require_absolute_path(const std::string& key, const std::string& path) {
     if (path.find('\0') != std::string::npos) throw ArgError(key, "path contains a NUL byte");
 }
 
+namespace {
+bool has_nul(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::String: return v.as_string().find('\0') != std::string::npos;
+        case Value::Kind::List:
+            for (const auto& i : v.items())
+                if (has_nul(i)) return true;
+            return false;
+        case Value::Kind::Map:
+            for (const auto& [k, i] : v.entries())
+                if (k.find('\0') != std::string::npos || has_nul(i)) return true;
+            return false;
+        default: return false;
+    }
+}
+}  // namespace
+
+void require_no_nul(const Value& args) {
+    if (!args.is_map()) {
+        if (has_nul(args)) throw ArgError("", "an argument contains a NUL byte");
+        return;
+    }
+    for (const auto& [k, v] : args.entries())
+        if (k.find('\0') != std::string::npos || has_nul(v))
+            throw ArgError(k, "contains a NUL byte");
+}
+
 void require_no_newline(const std::string& key, const std::string& value) {
     if (value.find_first_of("\n\r") != std::string::npos || value.find('\0') != std::string::npos)
         throw ArgError(key, "must not contain newlines or NUL bytes");

@@ -49,6 +49,9 @@ private:
 // Shared validation helpers; each throws ArgError(key, ...) naming what was expected.
 void require_absolute_path(const std::string& key, const std::string& path);
 void require_no_newline(const std::string& key, const std::string& value);
+// No string anywhere in a task's arguments (keys included, at any depth) holds a NUL byte:
+// a C string or the host's shell would silently cut it there. Throws ArgError(top-level key).
+void require_no_nul(const Value& args);
 // User, group and unit names and the like: [A-Za-z0-9_] first, then [A-Za-z0-9_.@:+-].
 void require_simple_name(const std::string& key, const std::string& value, const char* what);
 // 0755 -> "755" as `stat -c %a` prints it.

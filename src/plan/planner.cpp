@@ -4,6 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "modules/args.hpp"
+#include "playbook/task_file.hpp"
+
 namespace decamp::plan {
 
 using inventory::Host;
@@ -155,18 +158,12 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
 }
 
 std::string read_task_file(const playbook::Task& task, const std::string& src) {
-    std::filesystem::path p(src);
-    if (p.is_relative()) {
-        // Ansible looks in files/ or templates/ beside the playbook, then the playbook dir.
-        const char* sub = task.module == "template" ? "templates" : "files";
-        std::filesystem::path a = task.dir / sub / p, b = task.dir / p;
-        p = std::filesystem::exists(a) ? a : b;
+    const std::filesystem::path p = playbook::resolve_task_file(task.dir, task.module, src);
+    try {
+        return playbook::read_task_file(p);
+    } catch (const std::runtime_error& e) {
+        throw task_error(task, "cannot read " + src + " (" + p.string() + "): " + e.what());
     }
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw task_error(task, "cannot read " + src + " (looked for " + p.string() + ")");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts) {
@@ -212,6 +209,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
                 }
             }
             st.args = tmpl::render_value(task.args, scope, opts);
+            modules::require_no_nul(st.args);  // a rendered value may bring one
             if (task.module == "copy" || task.module == "template") {
                 if (const Value* src = st.args.get("src")) {
                     if (st.args.get("content"))

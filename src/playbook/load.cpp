@@ -5,8 +5,10 @@
 #include <sstream>
 #include <tuple>
 
+#include "modules/args.hpp"
 #include "modules/module.hpp"
 #include "playbook/playbook.hpp"
+#include "playbook/task_file.hpp"
 #include "playbook/template.hpp"
 #include "util/schema.hpp"
 #include "util/yaml.hpp"
@@ -320,6 +322,14 @@ private:
 
     void check_args(const std::string& name, const modules::Module* mod, const Value& args,
                     const std::string& path) {
+        try {
+            modules::require_no_nul(args);
+        } catch (const modules::ArgError& e) {
+            const Value* v = args.is_map() ? args.get(e.key()) : nullptr;
+            c_.error(v ? v->mark() : args.mark(), e.key().empty() ? path : path + "/" + e.key(), e.what());
+            return;
+        }
+        if (name == "copy" || name == "template") check_src(name, args, path);
         std::vector<std::string> allowed;
         std::vector<std::string> required;
         if (name == "debug") allowed = {"msg", "var"};
@@ -357,6 +367,16 @@ private:
             for (const auto& r : required)
                 if (!args.get(r)) c_.error(args, path + "/" + r, "required argument \"" + r + "\" is missing");
         }
+    }
+
+    // A static src must be a regular readable file now, not at plan time (or, worse, a
+    // truncated destination): a directory, FIFO, device or missing file is reported here.
+    void check_src(const std::string& name, const Value& args, const std::string& path) {
+        const Value* src = args.get("src");
+        if (!src || !src->is_string() || tmpl::has_template(src->as_string())) return;
+        const auto p = resolve_task_file(dir_, name, src->as_string());
+        const std::string why = task_file_problem(p);
+        if (!why.empty()) c_.error(*src, path + "/src", "cannot read " + src->as_string() + " (" + p.string() + "): " + why);
     }
 
     size_t diags_count() const { return diags_.size(); }
