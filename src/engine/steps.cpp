@@ -109,7 +109,12 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
     else sr.message = act.summary;
     if (out == Outcome::WouldChange && sr.diff.empty()) {
         if (act.desired && !act.diff_path.empty()) {
-            sr.diff = util::unified_diff(r.out, act.desired(r.out), act.diff_path + " (current)", act.diff_path + " (planned)");
+            try {
+                sr.diff = util::unified_diff(r.out, act.desired(r.out), act.diff_path + " (current)",
+                                             act.diff_path + " (planned)");
+            } catch (const std::exception& e) {  // a regex past its budget, say: no diff, and why
+                sr.diff = std::string("(no diff: ") + e.what() + ")";
+            }
         } else if (!act.change_text.empty()) {
             sr.diff = act.change_text;
         }

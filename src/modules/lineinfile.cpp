@@ -1,11 +1,12 @@
 #include "modules/lineinfile.hpp"
 
-#include <regex>
+#include <algorithm>
 #include <vector>
 
 #include "modules/args.hpp"
 #include "modules/attrs.hpp"
 #include "modules/builtin.hpp"
+#include "util/regex.hpp"
 #include "util/shell.hpp"
 
 namespace decamp::modules {
@@ -29,16 +30,10 @@ std::string rstrip_crlf(std::string s) {
     return s;
 }
 
-// Python's `$` also matches before a final newline; ECMAScript's does not, so search the
-// line without its "\n".
-bool search(const std::regex& re, const std::string& line, std::smatch* m = nullptr) {
-    static thread_local std::string buf;
-    buf = line;
-    if (!buf.empty() && buf.back() == '\n') buf.pop_back();
-    std::smatch local;
-    bool found = std::regex_search(buf, local, re);
-    if (found && m) *m = local;
-    return found;
+// A line is searched as it is, newline included: PCRE2's `$` matches before a final
+// newline as Perl's (and Python's) does, so this agrees with the Perl run on the host.
+bool search(const util::Regex& re, const std::string& line, std::vector<std::string>* groups = nullptr) {
+    return re.search(line, groups);
 }
 
 // Python's match.expand: \1..\99, \g<n>, \n, \t, \\ .
@@ -77,7 +72,7 @@ LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSp
     std::vector<std::string> lines = split_keep(content);
     LineinfileResult r;
     const std::string line = s.line.value_or("");
-    std::optional<std::regex> re;
+    std::optional<util::Regex> re;
     if (s.regexp) re.emplace(*s.regexp);
 
     if (!s.present) {
@@ -94,7 +89,7 @@ LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSp
 
     std::optional<std::string> ia = s.insertafter, ib = s.insertbefore;
     if (!ia && !ib) ia = "EOF";
-    std::optional<std::regex> ins;
+    std::optional<util::Regex> ins;
     if (ia && *ia != "BOF" && *ia != "EOF") ins.emplace(*ia);
     else if (ib && *ib != "BOF") ins.emplace(*ib);
 
@@ -103,12 +98,11 @@ LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSp
     std::vector<std::string> groups;
     if (re) {
         for (size_t i = 0; i < lines.size(); ++i) {
-            std::smatch m;
+            std::vector<std::string> m;
             if (search(*re, lines[i], &m)) {
                 idx0 = long(i);
                 match = true;
-                groups.clear();
-                for (size_t g = 0; g < m.size(); ++g) groups.push_back(m[g].str());
+                groups = std::move(m);
                 if (s.firstmatch) break;
             }
         }
@@ -166,6 +160,8 @@ const std::string& lineinfile_perl() {
     static const std::string prog = shell::atomic_write_perl_sub() + R"PL(
 my ($mode, $path) = @ARGV;
 sub fail { print STDERR "lineinfile: $_[0]\n"; exit 3 }
+# Perl's regex engine has no step limit: a pathological pattern ends by SIGALRM (exit 142).
+alarm 120;
 my ($line, $re, $ss, $ia, $ib) = @ENV{qw(DC_LINE DC_RE DC_SS DC_AFTER DC_BEFORE)};
 my $present = $ENV{DC_STATE} eq "present";
 my ($backrefs, $first, $create) = map { ($ENV{$_} // "") eq "1" } qw(DC_BACKREFS DC_FIRST DC_CREATE);
@@ -246,6 +242,9 @@ exit 0;
     return prog;
 }
 
+constexpr const char* kGaveUp =
+    "lineinfile: gave up after 120 s (a regular expression too expensive for this file?)";
+
 Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
     Args a(args);
     const std::string key = a.which({"path", "dest", "destfile", "name"});
@@ -282,8 +281,17 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
         throw ArgError("line", "one of line, regexp or search_string is required with state=absent");
     }
     if (s.line) require_no_newline(line_key, *s.line);
-    // Regexes are not checked with std::regex here: Perl (the authority on the host)
-    // accepts (?i), lookbehind and more; a bad one fails the probe with Perl's message.
+    // Regexes are compiled now with PCRE2 (Perl's dialect): a bad one is an argument error
+    // at load time rather than a failed probe on every host.
+    for (const auto& [k, v] : {std::pair{re_key, s.regexp}, {std::string("insertafter"), s.insertafter},
+                               {std::string("insertbefore"), s.insertbefore}}) {
+        if (!v || ((k == "insertafter" || k == "insertbefore") && (*v == "BOF" || *v == "EOF"))) continue;
+        try {
+            util::Regex check(*v);
+        } catch (const util::RegexError& e) {
+            throw ArgError(k, e.what());
+        }
+    }
     const FileAttrs at = read_attrs(a);
 
     std::string env;
@@ -307,6 +315,7 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
     std::vector<std::string> probe{"p=" + shell::quote(path),
                                    "command -v perl >/dev/null 2>&1 || { echo 'lineinfile: perl not found' >&2; exit 2; }",
                                    perl + " check \"$p\"", "rc=$?",
+                                   "[ $rc -eq 142 ] && echo " + shell::quote(kGaveUp) + " >&2",
                                    "[ $rc -eq 0 ] || { [ $rc -eq 1 ] && exit 1; exit 2; }"};
     if (!at.empty()) {
         probe.push_back("[ -e \"$p\" ] || exit 0");
@@ -315,7 +324,7 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
     Action act;
     if (!at.empty()) act.stat_paths.push_back(path);
     act.probe = subshell(probe);
-    std::vector<std::string> change{"p=" + shell::quote(path), perl + " apply \"$p\" || exit 2"};
+    std::vector<std::string> change{"p=" + shell::quote(path), perl + " apply \"$p\" || { [ $? -eq 142 ] && echo " + shell::quote(kGaveUp) + " >&2; exit 2; }"};
     if (!at.empty()) {
         change.push_back("[ -e \"$p\" ] || exit 0");
         for (auto& l : at.fix_lines("p")) change.push_back(l + " || exit 2");
@@ -323,13 +332,9 @@ Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
     act.change = subshell(change);
     act.diff_path = path;
     act.current_cmd = "if [ -f " + shell::quote(path) + " ]; then cat -- " + shell::quote(path) + "; fi";
-    act.desired = [s](const std::string& current) {
-        try {
-            return lineinfile_apply(current, s).content;
-        } catch (const std::regex_error&) {
-            return current;
-        }
-    };
+    // May throw util::RegexError (a pattern too expensive on this content): the engine shows
+    // it in place of the diff.
+    act.desired = [s](const std::string& current) { return lineinfile_apply(current, s).content; };
     const std::string what = s.line ? "'" + *s.line + "'"
                              : s.regexp ? "/" + *s.regexp + "/" : "'" + *s.search_string + "'";
     act.summary = "line " + what + (s.present ? " in " : " not in ") + path;

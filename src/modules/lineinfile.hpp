@@ -1,7 +1,10 @@
 // lineinfile: Ansible's algorithm, twice. lineinfile_apply() is the pure C++ version used to
 // show diffs; the probe and change run the same algorithm on the host as a small Perl
 // program (perl-base is Essential on Debian, and Perl regexes are close to Python's), with
-// every value passed through the environment so hostile text stays data.
+// every value passed through the environment so hostile text stays data. Both sides use
+// the same regex dialect (PCRE2 here, see util/regex.hpp), so the diff shown is the change
+// made. The C++ side stays because the diff is computed from content already fetched, with
+// no second round trip; the Perl side stays because the host edits its own file atomically.
 #pragma once
 
 #include <optional>
@@ -22,8 +25,7 @@ struct LineinfileResult {
     bool changed = false;
 };
 
-// `exists` = the file exists (content is its bytes). Regexes use std::regex (ECMAScript),
-// close to but not exactly Python's; the host-side Perl run is the authority.
+// Regexes are PCRE2 with a step budget: util::RegexError when a pattern is too expensive.
 LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSpec& spec);
 
 // The Perl program run on the host: `perl -e PROGRAM check|apply PATH` with DC_* variables.

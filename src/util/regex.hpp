@@ -1,0 +1,41 @@
+// Regular expressions on the orchestrator: PCRE2 (the dialect of the Perl that runs on the
+// hosts), behind this small interface so no header includes pcre2.h. The matcher works on
+// the heap, not the C stack (std::regex recursed per character and crashed on a 1 MB line),
+// and every match has a step budget: a pathological pattern fails with RegexError instead of
+// hanging the run.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace decamp::util {
+
+class RegexError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Regex {
+public:
+    // Perl syntax, bytes (no UTF mode, as Perl without `use utf8`). Throws RegexError.
+    explicit Regex(std::string_view pattern);
+    ~Regex();
+    Regex(Regex&&) noexcept;
+    Regex& operator=(Regex&&) noexcept;
+
+    // Finds the first match anywhere in `subject` (`$` also matches before a final newline,
+    // as in Perl). When `groups` is given it receives group 0 (the match) and every capture
+    // group, "" for one that did not take part. Throws RegexError past the step budget.
+    bool search(std::string_view subject, std::vector<std::string>* groups = nullptr) const;
+
+    const std::string& pattern() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace decamp::util
