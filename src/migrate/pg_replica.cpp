@@ -353,10 +353,11 @@ std::string basebackup_cmd(const ReplicaPlan& p) {
          "printf '%s\\n' \"$passline\" >\"$pf\" && chown " + owner + " \"$pf\" || exit 1\n";
     s += stop_cmd(c) + " || exit 1\n";
     // A data dir left by an interrupted run is junk: drop it, keep the real .pre-decamp.
-    s += "if [ -e " + quote(c.data_dir + ".decamp-partial") + " ]; then rm -rf -- " + data +
+    s += "if [ -f " + quote(c.data_dir + ".decamp-partial") + " ] && [ ! -L " + quote(c.data_dir + ".decamp-partial") + " ]; then rm -rf -- " + data +
          "; elif [ -e " + data + " ]; then rm -rf -- " + quote(c.data_dir + ".pre-decamp") +
-         " && mv -- " + data + " " + quote(c.data_dir + ".pre-decamp") + " || exit 1; fi\n";
-    s += "touch -- " + quote(c.data_dir + ".decamp-partial") + " || exit 1\n";
+         " && mv -T -- " + data + " " + quote(c.data_dir + ".pre-decamp") + " || exit 1; fi\n";
+    // Not touch: it would create whatever file a symlink planted at that name points to.
+    s += shell::write_file_atomic(c.data_dir + ".decamp-partial", "", "0600", "", "") + " || exit 1\n";
     s += "install -d -o " + owner + " -g \"$(id -gn " + owner + ")\" -m 0700 -- " + data +
          " || exit 1\n";
     s += join(as_user(c, {"env"})) + " \"PGPASSFILE=$pf\" " +

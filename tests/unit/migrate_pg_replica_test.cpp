@@ -151,7 +151,7 @@ TEST_CASE("pg: the password never appears in a command, only on stdin") {
                   "sslmode=require application_name='\\''decamp-m-42'\\''' "
                   "-D /var/lib/postgresql/15/main -R -X stream -c fast -w") != std::string::npos);
     CHECK(bb.find("systemctl stop postgresql@15-main") != std::string::npos);
-    CHECK(bb.find("mv -- /var/lib/postgresql/15/main /var/lib/postgresql/15/main.pre-decamp") !=
+    CHECK(bb.find("mv -T -- /var/lib/postgresql/15/main /var/lib/postgresql/15/main.pre-decamp") !=
           std::string::npos);
 
     // Through the runners: the recorded commands never hold it, and errors are masked.
