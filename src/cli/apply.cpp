@@ -15,12 +15,17 @@ namespace decamp::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_kill_steps{false};
 
-void on_sigint(int) {
-    // First Ctrl-C: finish the running batch on each host, then stop. Second: default action.
+void on_sigint(int sig) {
+    // First Ctrl-C: finish the running batch on each host, then stop. Second (or SIGTERM):
+    // kill the running steps' process groups on the hosts, then stop. Third: default action.
+    if (sig == SIGTERM || g_interrupted) {
+        g_kill_steps = true;
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+    }
     g_interrupted = true;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
 }
 
 engine::Options engine_options(const Args& args, bool check) {
@@ -30,6 +35,7 @@ engine::Options engine_options(const Args& args, bool check) {
     o.verbosity = args.verbosity;
     o.log = [](const std::string& line) { std::cerr << line << "\n"; };
     o.interrupted = &g_interrupted;
+    o.kill_steps = &g_kill_steps;
     if (auto f = args.get("forks"); !f.empty()) {
         try {
             o.forks = std::stoi(f);
@@ -97,6 +103,7 @@ int cmd_run(const Args& args) {
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
     auto connector = engine::make_connector(inv);
     std::signal(SIGINT, on_sigint);
+    std::signal(SIGTERM, on_sigint);
     engine::Report rep;
     {
         auto progress = make_progress(true);

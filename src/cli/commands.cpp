@@ -65,8 +65,8 @@ const std::vector<Command>& commands() {
         {"hostkeys", "record hosts' SSH keys in the inventory's known_hosts (on request only)",
          "decamp hostkeys scan [-i FILE] [--limit PATTERN]",
          "decamp refuses unknown and changed host keys. 'hostkeys scan' connects to each host,\n"
-         "and appends its key to ssh.known_hosts when none is recorded; a different recorded key\n"
-         "is never replaced (exit 4).",
+         "and appends its key to ssh.known_hosts when no entry of any form (hashed, pattern,\n"
+         "@cert-authority) names it; a different recorded key is never replaced (exit 4).",
          {flag_inventory(), flag_limit()},
          cmd_hostkeys},
         {"migrate", "move the whole stack to another provider: provision, data, verify, DNS cutover",

@@ -1,57 +1,91 @@
 // decamp hostkeys scan: record host keys explicitly (trust on first use, only on request).
-#include <fstream>
+// Whether a host is already pinned is decided by the transport's own matcher
+// (transport/known_hosts.hpp): an entry of any form (hashed, a pattern list, @cert-authority)
+// means the scan never adds a key for that host.
 #include <iostream>
-#include <sstream>
 
 #include "cli/common.hpp"
 #include "engine/engine.hpp"
+#include "transport/known_hosts.hpp"
 
 namespace decamp::cli {
+
+namespace kh = transport::known_hosts;
 
 int cmd_hostkeys(const Args& args) {
     if (args.positional.empty() || args.positional[0] != "scan")
         throw UsageError("usage: decamp hostkeys scan [-i FILE] [--limit PATTERN]");
     inventory::Inventory inv = inventory::load(inventory_path(args));
-    if (inv.ssh.known_hosts.empty()) throw UsageError("the inventory sets no ssh.known_hosts file to record keys in");
+    const std::string& path = inv.ssh.known_hosts;
+    if (path.empty()) throw UsageError("the inventory sets no ssh.known_hosts file to record keys in");
     std::vector<const inventory::Host*> all;
     for (const auto& h : inv.hosts)
         if (!h.is_local()) all.push_back(&h);
     auto hosts = args.get("limit").empty() ? all : inventory::select(inv, args.get("limit"), all);
-    std::string existing;
-    {
-        std::ifstream in(inv.ssh.known_hosts);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        existing = ss.str();
+
+    kh::File file = kh::read_file(path);
+    if (!file.errors.empty()) {
+        // A line that cannot be read might be the pin for a host: add nothing.
+        for (const auto& e : file.errors) std::cerr << e << "\n";
+        std::cerr << "decamp: error: fix " << path << " first; no key was recorded\n";
+        return kExitHostKey;
     }
     int code = 0;
-    std::string added;
+    std::vector<std::string> added, recorded;
     for (const auto* h : hosts) {
         try {
-            std::string line = transport::scan_host_key(engine::ssh_config(inv, *h));
-            std::string prefix = line.substr(0, line.find(' ') + 1);
-            if (existing.find(line) != std::string::npos) {
-                std::cout << h->name << ": already recorded\n";
-                continue;
+            auto cfg = engine::ssh_config(inv, *h);
+            kh::File scanned = kh::parse(transport::scan_host_key(cfg), "scan");
+            if (scanned.entries.size() != 1) throw transport::TransportError(transport::TransportError::Kind::HostKey, "unreadable host key");
+            const kh::Entry& key = scanned.entries[0];
+            const std::string fp = key.key_type + " " + transport::fingerprint_sha256(key.key);
+            const std::string field = kh::host_field(cfg.address, cfg.port);
+            auto c = kh::check(file, cfg.address, cfg.port, key.key_type, key.key);
+            auto at = [&](const kh::Entry* e) { return path + ":" + std::to_string(e->line); };
+            switch (c.verdict) {
+                case kh::Verdict::Match:
+                    std::cout << h->name << ": already recorded (" << at(c.entry) << ")\n";
+                    continue;
+                case kh::Verdict::Mismatch:
+                    std::cerr << h->name << ": the host presents " << fp << " but a DIFFERENT key is recorded for "
+                              << field << " at " << at(c.pinned.front())
+                              << "; nothing added. If the host was really reinstalled, verify the new fingerprint "
+                                 "out of band, remove the old entry (`ssh-keygen -R '" << field << "' -f " << path
+                              << "`) and scan again\n";
+                    code = kExitHostKey;
+                    continue;
+                case kh::Verdict::Revoked:
+                    std::cerr << h->name << ": the host presents " << fp << ", which " << at(c.entry)
+                              << " marks @revoked; nothing added\n";
+                    code = kExitHostKey;
+                    continue;
+                case kh::Verdict::CertOnly:
+                    std::cerr << h->name << ": " << field << " is covered by the @cert-authority line " << at(c.entry)
+                              << ", but decamp cannot verify host certificates; nothing added (pin the host's own "
+                                 "key by hand after taking it out of that line's patterns)\n";
+                    code = kExitHostKey;
+                    continue;
+                case kh::Verdict::Unknown:
+                    break;
             }
-            if (existing.find("\n" + prefix) != std::string::npos || existing.rfind(prefix, 0) == 0) {
-                std::cerr << h->name << ": a DIFFERENT key is recorded for " << prefix
-                          << "in " << inv.ssh.known_hosts << "; remove that line first if the host was really reinstalled\n";
-                code = kExitHostKey;
-                continue;
-            }
-            added += line + "\n";
-            std::cout << h->name << ": recorded " << line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size()) << " key\n";
+            added.push_back(kh::format_line(cfg.address, cfg.port, key.key_type, key.key));
+            // Later hosts with the same address see this entry (no duplicate lines).
+            for (auto& e : kh::parse(added.back(), path).entries) file.entries.push_back(std::move(e));
+            recorded.push_back(h->name + ": recorded " + fp);
         } catch (const transport::TransportError& e) {
             std::cerr << h->name << ": " << e.what() << "\n";
             code = std::max(code, int(kExitUnreachable));
         }
     }
     if (!added.empty()) {
-        std::ofstream out(inv.ssh.known_hosts, std::ios::app);
-        if (!existing.empty() && existing.back() != '\n') out << "\n";
-        out << added;
+        try {
+            kh::append(path, added);
+        } catch (const std::exception& e) {
+            std::cerr << "decamp: error: " << e.what() << "; no key was recorded\n";
+            return kExitHostKey;
+        }
     }
+    for (const auto& r : recorded) std::cout << r << "\n";
     return code;
 }
 

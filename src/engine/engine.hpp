@@ -88,7 +88,9 @@ struct Options {
     // depends on); 1 = one round trip per step.
     int batch = 64;
     std::function<void(const std::string&)> log;  // verbose command log sink
-    const std::atomic<bool>* interrupted = nullptr;
+    const std::atomic<bool>* interrupted = nullptr;  // stop after the running steps
+    // Kill the running steps now (their process groups on the host) and stop.
+    const std::atomic<bool>* kill_steps = nullptr;
 };
 
 class Engine {

@@ -308,12 +308,25 @@ Report Engine::run_command(const std::vector<const inventory::Host*>& hosts, con
         std::string script = with_become(command, become, "root", h.user);
         if (opts_.verbosity > 0 && opts_.log) opts_.log(redactor().mask(h.name + " $ " + script));
         try {
-            auto r = c.conn->run(script);
+            // Streamed: only a bounded tail of each stream is kept (capture.hpp).
+            Capture out, err;
+            transport::RunOptions ro;
+            ro.on_output = [&](std::string_view chunk, bool is_err) { (is_err ? err : out).append(chunk); };
+            if (inv_.ssh.command_timeout > 0) ro.timeout = std::chrono::seconds(inv_.ssh.command_timeout);
+            ro.expired = [&] { return opts_.kill_steps && *opts_.kill_steps; };
+            auto r = c.conn->run(script, ro);
+            const bool killed = r.timed_out && opts_.kill_steps && *opts_.kill_steps;
             sr.rc = r.exit_status;
-            sr.stdout_tail = redactor().mask(tail(r.out, 64 * 1024));
-            sr.stderr_tail = redactor().mask(tail(r.err, 64 * 1024));
+            sr.stdout_tail = redactor().mask(tail(out.str(), kCaptureTail));
+            sr.stderr_tail = redactor().mask(tail(err.str(), kCaptureTail));
             sr.status = r.exit_status == 0 ? Status::Changed : Status::Failed;
-            sr.message = "exit " + std::to_string(r.exit_status);
+            sr.message = killed       ? "interrupted: its processes on the host were killed"
+                         : r.timed_out ? "timed out after " + std::to_string(inv_.ssh.command_timeout) +
+                                             " s (ssh.command_timeout): its processes on the host were killed"
+                                       : "exit " + std::to_string(r.exit_status);
+            if (out.overflow())
+                sr.stdout_tail = "…(" + std::to_string(out.total() - out.str().size()) + " earlier bytes not kept)\n" +
+                                 sr.stdout_tail;
             if (r.exit_status != 0) {
                 c.report.state = HostState::Failed;
                 c.report.error = sr.message;

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "engine/capture.hpp"
 #include "engine/engine.hpp"
 
 namespace decamp::engine {
@@ -73,9 +74,20 @@ struct Engine::TaskRun {
 // What one remote step came back with.
 struct Engine::Exec {
     int rc = -1;
-    std::string out, err;
+    std::string out, err;  // all of it, or the last kCaptureTail bytes (see capture.hpp)
+    uint64_t out_bytes = 0, err_bytes = 0;
+    bool out_cut = false, err_cut = false;  // more than kCaptureFull bytes came
+    void set_output(const Capture& o, const Capture& e) {
+        out = o.str();
+        err = e.str();
+        out_bytes = o.total();
+        err_bytes = e.total();
+        out_cut = o.overflow();
+        err_cut = e.overflow();
+    }
     bool timed_out = false;
     bool missing = false;  // no result came back for this step
+    bool interrupted = false;  // killed by a second Ctrl-C
     double seconds = 0;
 };
 

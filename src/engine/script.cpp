@@ -183,22 +183,31 @@ std::string make_nonce() {
 BatchSplitter::BatchSplitter(std::string nonce) : marker_("\n" + nonce + ":") {}
 
 void BatchSplitter::feed(std::string_view chunk, bool is_stderr) {
+    // Only the bytes that could still be the start of a marker line stay in `window`;
+    // everything before goes into the step's Capture (bounded, see capture.hpp).
     Stream& st = streams_[is_stderr ? 1 : 0];
-    st.buf.append(chunk);
+    st.window.append(chunk);
     for (;;) {
-        size_t from = st.scanned > marker_.size() ? st.scanned - marker_.size() : 0;
-        size_t p = st.buf.find(marker_, from);
+        size_t p = st.window.find(marker_);
         if (p == std::string::npos) {
-            st.scanned = st.buf.size();
+            size_t keep = std::min(st.window.size(), marker_.size() - 1);
+            st.cur.append(std::string_view(st.window).substr(0, st.window.size() - keep));
+            st.window.erase(0, st.window.size() - keep);
             return;
         }
-        size_t nl = st.buf.find('\n', p + marker_.size());
+        size_t nl = st.window.find('\n', p + marker_.size());
         if (nl == std::string::npos) {
-            st.scanned = p;  // the marker line is not complete yet
+            // The marker line is not complete yet (it is short: the nonce is unguessable).
+            st.cur.append(std::string_view(st.window).substr(0, p));
+            st.window.erase(0, p);
+            if (st.window.size() > marker_.size() + 64) {
+                st.cur.append(st.window);  // not a marker line after all: plain output
+                st.window.clear();
+            }
             return;
         }
         // "<index>:<status>"
-        std::string tag = st.buf.substr(p + marker_.size(), nl - p - marker_.size());
+        std::string tag = st.window.substr(p + marker_.size(), nl - p - marker_.size());
         int status = -1;
         if (auto colon = tag.find(':'); colon != std::string::npos) {
             try {
@@ -206,9 +215,10 @@ void BatchSplitter::feed(std::string_view chunk, bool is_stderr) {
             } catch (...) {
             }
         }
-        st.done.emplace_back(status, st.buf.substr(0, p));
-        st.buf.erase(0, nl + 1);
-        st.scanned = 0;
+        st.cur.append(std::string_view(st.window).substr(0, p));
+        st.done.emplace_back(status, std::move(st.cur));
+        st.cur = Capture();
+        st.window.erase(0, nl + 1);
     }
 }
 
@@ -222,6 +232,21 @@ BatchSplitter::Part BatchSplitter::take() {
     p.out = std::move(streams_[0].done[streams_[0].taken++].second);
     p.err = std::move(streams_[1].done[streams_[1].taken++].second);
     return p;
+}
+
+size_t BatchSplitter::retained() const {
+    size_t n = 0;
+    for (const auto& st : streams_) {
+        n += st.window.capacity() + st.cur.retained();
+        for (size_t i = st.taken; i < st.done.size(); ++i) n += st.done[i].second.retained();
+    }
+    return n;
+}
+
+Capture BatchSplitter::rest(int stream) const {
+    Capture c = streams_[stream].cur;
+    c.append(streams_[stream].window);
+    return c;
 }
 
 Outcome apply_outcome(const modules::Action& a, int exit_status) {

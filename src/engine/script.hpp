@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/capture.hpp"
 #include "modules/module.hpp"
 
 namespace decamp::engine {
@@ -54,27 +55,31 @@ std::string batch_script(const std::vector<BatchPart>& parts, const std::string&
 // 128 random bits as hex: no step's output can forge a marker.
 std::string make_nonce();
 
-// Cuts a batch's two output streams into steps, chunk by chunk.
+// Cuts a batch's two output streams into steps, chunk by chunk. What it holds per stream is
+// bounded (a Capture of the step at hand plus a marker's length), whatever a step prints.
 class BatchSplitter {
 public:
     explicit BatchSplitter(std::string nonce);
     void feed(std::string_view chunk, bool is_stderr);
     struct Part {
         int status = -1;
-        std::string out, err;
+        Capture out, err;
     };
     // True when the next step's markers have arrived on both streams.
     bool ready() const;
     Part take();
     // Output after the last marker (what a step that never finished printed).
-    const std::string& rest_out() const { return streams_[0].buf; }
-    const std::string& rest_err() const { return streams_[1].buf; }
+    Capture rest_out() const { return rest(0); }
+    Capture rest_err() const { return rest(1); }
+    // Bytes held for steps not yet taken (for tests of the memory bound).
+    size_t retained() const;
 
 private:
+    Capture rest(int stream) const;
     struct Stream {
-        std::string buf;
-        size_t scanned = 0;
-        std::vector<std::pair<int, std::string>> done;  // status, text
+        std::string window;  // not yet known not to be a marker
+        Capture cur;         // the current step's output
+        std::vector<std::pair<int, Capture>> done;  // status, output
         size_t taken = 0;
     };
     std::string marker_;  // "\n<nonce>:"

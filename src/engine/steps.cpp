@@ -101,14 +101,28 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
     }
     bool changed = out == Outcome::Changed || out == Outcome::WouldChange;
     bool failed = out == Outcome::Failed;
+    // A registered value is bounded (capture.hpp): past it the task fails rather than
+    // register a silently cut stdout.
+    const bool cut = r.out_cut || r.err_cut;
+    const std::string too_big =
+        cut && !task.register_as.empty() && !opts_.check
+            ? "output too large to register: stdout " + std::to_string(r.out_bytes) + " bytes, stderr " +
+                  std::to_string(r.err_bytes) + " bytes; `register` keeps at most " +
+                  std::to_string(kCaptureFull / 1024 / 1024) + " MiB of each (filter on the host, e.g. `| tail -n 1000`)"
+            : "";
     std::string stdout_text = opts_.check ? "" : r.out;
-    if (r.timed_out) sr.message = "timed out after " + std::to_string(inv_.ssh.command_timeout) + " s";
+    if (r.interrupted) sr.message = "interrupted: the step's processes on the host were killed";
+    else if (r.timed_out) sr.message = "timed out after " + std::to_string(inv_.ssh.command_timeout) + " s";
+    else if (!too_big.empty()) sr.message = too_big;
     else if (failed && r.rc == kScriptProbeFailed) sr.message = "probe failed: " + tail(r.err, 500);
     else if (failed) sr.message = "exit " + std::to_string(r.rc) + (r.err.empty() ? "" : ": " + tail(r.err, 500));
     else if (out == Outcome::Ok) sr.message = act.ok_reason.empty() ? act.summary : act.ok_reason;
     else sr.message = act.summary;
     if (out == Outcome::WouldChange && sr.diff.empty()) {
-        if (act.desired && !act.diff_path.empty()) {
+        if (r.out_cut) {
+            sr.diff = "(the current content is larger than " + std::to_string(kCaptureFull / 1024 / 1024) +
+                      " MiB: no diff shown)";
+        } else if (act.desired && !act.diff_path.empty()) {
             try {
                 sr.diff = util::unified_diff(r.out, act.desired(r.out), act.diff_path + " (current)",
                                              act.diff_path + " (planned)");
@@ -139,7 +153,7 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
         result.set("changed", Value::boolean(changed));
         result.set("failed", Value::boolean(failed));
     }
-    if (r.missing) {  // it may not have run: never ok, whatever failed_when says
+    if (r.missing || r.interrupted || !too_big.empty()) {  // never ok, whatever failed_when says
         failed = true;
         changed = false;
         result.set("failed", Value::boolean(true));
@@ -289,6 +303,10 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
         const auto limit = std::chrono::seconds(inv_.ssh.command_timeout);
         auto step_t0 = Clock::now();
         BatchSplitter split(nonce);
+        Capture out_cap, err_cap;  // one step alone: its output, bounded
+        // A second Ctrl-C (or SIGTERM) ends the running step now: the transport kills its
+        // process group on the host, as for a timeout.
+        auto killed = [&] { return opts_.kill_steps && *opts_.kill_steps; };
         if (n > 1) {
             ro.on_output = [&](std::string_view chunk, bool is_err) {
                 split.feed(chunk, is_err);
@@ -296,17 +314,18 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
                     auto part = split.take();
                     Exec e;
                     e.rc = part.status;
-                    e.out = std::move(part.out);
-                    e.err = std::move(part.err);
+                    e.set_output(part.out, part.err);
                     e.seconds = since(step_t0);
                     step_t0 = Clock::now();
                     deliver(e);
                 }
             };
             // command_timeout holds per step: the clock restarts at every step's marker.
-            if (limit.count() > 0) ro.expired = [&] { return Clock::now() - step_t0 > limit; };
-        } else if (limit.count() > 0) {
-            ro.timeout = limit;
+            ro.expired = [&] { return killed() || (limit.count() > 0 && Clock::now() - step_t0 > limit); };
+        } else {
+            ro.on_output = [&](std::string_view chunk, bool is_err) { (is_err ? err_cap : out_cap).append(chunk); };
+            if (limit.count() > 0) ro.timeout = limit;
+            ro.expired = killed;
         }
         const size_t before = cursor;
         transport::RunResult res;
@@ -326,9 +345,9 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
         if (n == 1) {
             Exec e;
             e.rc = res.exit_status;
-            e.out = std::move(res.out);
-            e.err = std::move(res.err);
+            e.set_output(out_cap, err_cap);
             e.timed_out = res.timed_out;
+            e.interrupted = res.timed_out && killed();
             e.seconds = since(step_t0);
             deliver(e);
         } else if (cursor < refs.size() && refs[cursor].remote &&
@@ -340,8 +359,8 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
             Exec e;
             e.rc = -1;
             e.missing = true;
-            e.out = split.rest_out();
-            e.err = split.rest_err();
+            e.set_output(split.rest_out(), split.rest_err());
+            e.interrupted = res.timed_out && killed();
             if (!res.timed_out)
                 e.err = (e.err.empty() ? "" : e.err + "\n") + "the host's shell ended (exit " +
                         std::to_string(res.exit_status) + ") before this step reported";

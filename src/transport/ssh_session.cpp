@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "transport/crypto.hpp"
+#include "transport/known_hosts.hpp"
 
 namespace decamp::transport::detail {
 
@@ -46,18 +47,6 @@ const char* key_type_name(int type) {
         case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
         case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
         default: return "unknown";
-    }
-}
-
-int knownhost_key_bits(int type) {
-    switch (type) {
-        case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-        case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-        case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-        case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-        case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-        case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
-        default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
     }
 }
 
@@ -123,11 +112,6 @@ std::string host_label(const SshConfig& cfg) {
                            : cfg.address + ":" + std::to_string(cfg.port);
     if (cfg.name.empty() || cfg.name == cfg.address) return addr;
     return cfg.name + " (" + addr + ")";
-}
-
-std::string known_hosts_host(const std::string& address, int port) {
-    if (port == 22) return address;
-    return "[" + address + "]:" + std::to_string(port);
 }
 
 SshSession::SshSession(const SshConfig& cfg) : cfg_(cfg) {
@@ -327,8 +311,7 @@ std::string SshSession::host_key_line() const {
     int type = 0;
     const char* key = libssh2_session_hostkey(session_, &len, &type);
     if (!key) throw TransportError(Kind::HostKey, "no host key from " + label());
-    return known_hosts_host(cfg_.address, cfg_.port) + " " + key_type_name(type) + " " +
-           base64_encode(std::string_view(key, len));
+    return known_hosts::format_line(cfg_.address, cfg_.port, key_type_name(type), std::string_view(key, len));
 }
 
 void SshSession::verify_host_key() {
@@ -336,58 +319,67 @@ void SshSession::verify_host_key() {
     int type = 0;
     const char* key = libssh2_session_hostkey(session_, &len, &type);
     if (!key) throw TransportError(Kind::HostKey, "no host key from " + label());
-    std::string seen = fingerprint_sha256(std::string_view(key, len));
-    if (!cfg_.strict_host_keys) return;
-
-    std::string pin_hint = "; to trust it, verify the fingerprint out of band and pin it with "
-                           "`decamp hostkeys scan --limit " +
-                           (cfg_.name.empty() ? cfg_.address : cfg_.name) + "` (or `ssh-keyscan -p " +
-                           std::to_string(cfg_.port) + " " + cfg_.address + " >> " +
-                           (cfg_.known_hosts.empty() ? "known_hosts" : cfg_.known_hosts) + "`)";
+    const std::string_view blob(key, len);
+    const std::string seen = std::string(key_type_name(type)) + " " + fingerprint_sha256(blob);
+    const std::string file = cfg_.known_hosts.empty() ? "known_hosts" : cfg_.known_hosts;
+    const std::string who = cfg_.name.empty() ? cfg_.address : cfg_.name;
+    const std::string pin_hint = "; to trust it, verify the fingerprint out of band and pin it with "
+                                 "`decamp hostkeys scan --limit " + who + "`";
     if (cfg_.known_hosts.empty())
-        throw TransportError(Kind::HostKey, "host key of " + label() + " is " + key_type_name(type) +
-                                                " " + seen + " but no known_hosts file is configured" +
-                                                pin_hint);
+        throw TransportError(Kind::HostKey,
+                             "host key of " + label() + " is " + seen + " but no known_hosts file is configured" +
+                                 (cfg_.strict_host_keys ? pin_hint
+                                                        : " (ssh.strict_host_keys: false records new hosts' keys "
+                                                          "there; set ssh.known_hosts)"));
 
-    LIBSSH2_KNOWNHOSTS* kh = libssh2_knownhost_init(session_);
-    if (!kh) throw TransportError(Kind::HostKey, "cannot initialise known_hosts for " + label());
-    struct Free {
-        LIBSSH2_KNOWNHOSTS* kh;
-        ~Free() { libssh2_knownhost_free(kh); }
-    } free_kh{kh};
-    if (std::filesystem::exists(cfg_.known_hosts)) {
-        if (libssh2_knownhost_readfile(kh, cfg_.known_hosts.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
-            throw TransportError(Kind::HostKey, "cannot read known_hosts file " + cfg_.known_hosts +
-                                                    ": " + last_error());
-    }
-    libssh2_knownhost* found = nullptr;
-    int check = libssh2_knownhost_checkp(
-        kh, cfg_.address.c_str(), cfg_.port, key, len,
-        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_key_bits(type), &found);
-    switch (check) {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+    // The same parser and matcher as `decamp hostkeys scan` (known_hosts.hpp).
+    known_hosts::File kh = known_hosts::read_file(cfg_.known_hosts);
+    if (!kh.errors.empty())
+        throw TransportError(Kind::HostKey, "cannot check the host key of " + label() + ": " + kh.errors.front() +
+                                                (kh.errors.size() > 1 ? " (and " + std::to_string(kh.errors.size() - 1) +
+                                                                            " more bad lines)" : ""));
+    auto c = known_hosts::check(kh, cfg_.address, cfg_.port, key_type_name(type), blob);
+    switch (c.verdict) {
+        case known_hosts::Verdict::Match:
             return;
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH: {
-            std::string expected = "a different key";
-            if (found && found->key) {
-                if (auto blob = base64_decode(found->key)) expected = fingerprint_sha256(*blob);
-            }
+        case known_hosts::Verdict::Revoked:
+            throw TransportError(Kind::HostKey, "REVOKED host key for " + label() + ": the server presented " + seen +
+                                                    ", which " + file + ":" + std::to_string(c.entry->line) +
+                                                    " marks @revoked; refusing to connect");
+        case known_hosts::Verdict::CertOnly:
             throw TransportError(
                 Kind::HostKey,
-                "HOST KEY MISMATCH for " + label() + ": the server presented " + key_type_name(type) +
-                    " " + seen + " but " + cfg_.known_hosts + " expects " + expected +
-                    ". The host may have been reinstalled, or someone is intercepting the "
-                    "connection. Remove the old entry only after checking the new fingerprint" +
-                    pin_hint);
+                "host key of " + label() + " (" + seen + ") can only be trusted through the @cert-authority line " +
+                    file + ":" + std::to_string(c.entry->line) +
+                    ", but decamp cannot verify host certificates (libssh2 does not support them); "
+                    "pin the host's own key instead (verify it out of band, then `decamp hostkeys scan --limit " +
+                    who + "` after removing the host from the @cert-authority line's patterns)");
+        case known_hosts::Verdict::Mismatch: {
+            std::string expected;
+            for (const auto* e : c.pinned)
+                expected += (expected.empty() ? "" : ", ") + e->key_type + " " + fingerprint_sha256(e->key) + " (" +
+                            file + ":" + std::to_string(e->line) + ")";
+            throw TransportError(
+                Kind::HostKey,
+                "HOST KEY MISMATCH for " + label() + ": the server presented " + seen + " but " + file +
+                    " expects " + expected +
+                    ". The host may have been reinstalled, or someone is intercepting the connection. "
+                    "Do not add the new key next to the old one: verify the new fingerprint out of band, "
+                    "then remove the old entry (`ssh-keygen -R '" + known_hosts::host_field(cfg_.address, cfg_.port) +
+                    "' -f " + file + "`) and pin the new key with `decamp hostkeys scan --limit " + who + "`");
         }
-        case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-            throw TransportError(Kind::HostKey, "unknown host key for " + label() + ": " +
-                                                    key_type_name(type) + " " + seen +
-                                                    " is not in " + cfg_.known_hosts + pin_hint);
-        default:
-            throw TransportError(Kind::HostKey, "cannot check host key of " + label() + " (" + seen +
-                                                    ") against " + cfg_.known_hosts + ": " +
-                                                    last_error());
+        case known_hosts::Verdict::Unknown:
+            break;
+    }
+    if (cfg_.strict_host_keys)
+        throw TransportError(Kind::HostKey,
+                             "unknown host key for " + label() + ": " + seen + " is not in " + file + pin_hint);
+    // strict_host_keys: false is OpenSSH's accept-new: a host with no entry gets one.
+    try {
+        known_hosts::append(cfg_.known_hosts,
+                            {known_hosts::format_line(cfg_.address, cfg_.port, key_type_name(type), blob)});
+    } catch (const std::exception& e) {
+        throw TransportError(Kind::HostKey, "new host " + label() + " (" + seen + ") cannot be recorded: " + e.what());
     }
 }
 

@@ -21,8 +21,6 @@ class Tunnel;  // ssh_tunnel.cpp: the jump-host pump
 
 // "web1 (127.0.0.1:2222)", or "127.0.0.1:2222" when the config has no name.
 std::string host_label(const SshConfig& cfg);
-// The known_hosts host field: "address" for port 22, else "[address]:port".
-std::string known_hosts_host(const std::string& address, int port);
 
 class SshSession {
 public:
@@ -32,7 +30,8 @@ public:
     SshSession(const SshSession&) = delete;
     SshSession& operator=(const SshSession&) = delete;
 
-    void verify_host_key();  // throws HostKey (skipped when strict_host_keys is false)
+    // Throws HostKey; with strict_host_keys false, records an unknown host (accept-new).
+    void verify_host_key();
     void authenticate();     // throws Auth
     std::string host_key_line() const;  // known_hosts line for the key the server presented
 

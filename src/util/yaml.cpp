@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -40,10 +41,30 @@ Value scalar(const YAML::Node& node) {
     return Value::string(s);
 }
 
+// yaml-cpp keeps an alias as a reference to its anchor, so parsing is cheap; expansion
+// happens here, one Value per node reached. A document cannot hold more nodes than it has
+// bytes without aliases, so the budget is max(kMinNodeBudget, bytes): ordinary anchors and
+// merge keys fit, and a "billion laughs" bomb stops after a few milliseconds.
+constexpr size_t kMinNodeBudget = 100000;
+constexpr int kMaxDepth = 64;
+
+struct Budget {
+    size_t left;
+    bool exhausted = false;
+};
+
 Value convert(const YAML::Node& node, const std::string& file, const std::string& path,
-              std::vector<Diagnostic>& diags, int depth) {
+              std::vector<Diagnostic>& diags, int depth, Budget& budget) {
     Mark m = mark_of(node.Mark(), file);
-    if (depth > 64) {
+    if (budget.exhausted) return Value().at(m);
+    if (budget.left == 0) {
+        budget.exhausted = true;
+        diags.push_back({m, path, "the document expands to too many values (aliases expanding each other?); "
+                                  "at most max(100000, its size in bytes) are accepted"});
+        return Value().at(m);
+    }
+    --budget.left;
+    if (depth > kMaxDepth) {
         diags.push_back({m, path, "nesting deeper than 64 levels"});
         return Value().at(m);
     }
@@ -54,13 +75,16 @@ Value convert(const YAML::Node& node, const std::string& file, const std::string
         case YAML::NodeType::Sequence: {
             Value list = Value::list();
             size_t i = 0;
-            for (const auto& item : node)
-                list.push(convert(item, file, path + "/" + std::to_string(i++), diags, depth + 1));
+            for (const auto& item : node) {
+                if (budget.exhausted) break;
+                list.push(convert(item, file, path + "/" + std::to_string(i++), diags, depth + 1, budget));
+            }
             return list.at(m);
         }
         case YAML::NodeType::Map: {
             Value map = Value::map();
             for (const auto& kv : node) {
+                if (budget.exhausted) break;
                 Mark km = mark_of(kv.first.Mark(), file);
                 if (!kv.first.IsScalar()) {
                     diags.push_back({km, path, "map keys must be plain strings"});
@@ -73,7 +97,7 @@ Value convert(const YAML::Node& node, const std::string& file, const std::string
                                                     map.key_mark(key).str() + ")"});
                     continue;
                 }
-                map.set(key, convert(kv.second, file, child, diags, depth + 1));
+                map.set(key, convert(kv.second, file, child, diags, depth + 1, budget));
                 map.set_key_mark(key, km);
             }
             return map.at(m);
@@ -87,7 +111,8 @@ Value convert(const YAML::Node& node, const std::string& file, const std::string
 Value parse(const std::string& text, const std::string& file, std::vector<Diagnostic>& diags) {
     try {
         YAML::Node root = YAML::Load(text);
-        return convert(root, file, "", diags, 0);
+        Budget budget{std::max(kMinNodeBudget, text.size())};
+        return convert(root, file, "", diags, 0, budget);
     } catch (const YAML::Exception& e) {
         diags.push_back({mark_of(e.mark, file), "", "invalid YAML: " + e.msg});
     } catch (const std::exception& e) {

@@ -282,13 +282,13 @@ TEST_CASE("batch splitter: markers cut at any byte boundary, forged markers are 
             drain();
         }
         REQUIRE(parts.size() == 2);
-        CHECK(parts[0].out == "hello\ndecamp0000:0:0\n");
+        CHECK(parts[0].out.str() == "hello\ndecamp0000:0:0\n");
         CHECK(parts[0].status == 0);
-        CHECK(parts[0].err == "e1\n");
-        CHECK(parts[1].err == "");
-        CHECK(parts[1].out == "");
+        CHECK(parts[0].err.str() == "e1\n");
+        CHECK(parts[1].err.str() == "");
+        CHECK(parts[1].out.str() == "");
         CHECK(parts[1].status == 97);
-        CHECK(s.rest_out() == "tail");
+        CHECK(s.rest_out().str() == "tail");
     }
 }
 

@@ -255,10 +255,56 @@ TEST_CASE("ssh: strict host keys") {
         REQUIRE(test::read_text(cfg.known_hosts).rfind("|1|", 0) == 0);
         CHECK(connect_ssh(cfg)->run("true").exit_status == 0);
     }
-    SUBCASE("strict_host_keys off accepts anything") {
-        std::ofstream(cfg.known_hosts) << "";
+    SUBCASE("strict_host_keys off is accept-new: a new host is recorded, a changed key refused") {
+        std::ofstream(cfg.known_hosts) << "# pinned by hand\n";
         cfg.strict_host_keys = false;
         CHECK(connect_ssh(cfg)->run("true").exit_status == 0);
+        CHECK(test::read_text(cfg.known_hosts) == "# pinned by hand\n" + sshd.known_hosts_line() + "\n");
+        CHECK(connect_ssh(cfg)->run("true").exit_status == 0);  // now pinned: matches, no second line
+        CHECK(test::read_text(cfg.known_hosts) == "# pinned by hand\n" + sshd.known_hosts_line() + "\n");
+
+        Sshd::keygen("ed25519", tmp.path() / "other");
+        std::istringstream pub(test::read_text(tmp.path() / "other.pub"));
+        std::string type, blob;
+        pub >> type >> blob;
+        std::ofstream(cfg.known_hosts) << "[127.0.0.1]:" << sshd.port() << " ssh-ed25519 " << blob << "\n";
+        TransportError e = connect_error(cfg);
+        CHECK(e.kind() == Kind::HostKey);
+        CHECK(std::string(e.what()).find("MISMATCH") != std::string::npos);
+        CHECK(std::string(e.what()).find("ssh-keygen -R") != std::string::npos);
+        CHECK(std::string(e.what()).find(">>") == std::string::npos);  // never "append the new key"
+        CHECK(test::read_text(cfg.known_hosts).find(sshd.host_key_base64()) == std::string::npos);
+    }
+    SUBCASE("accept-new into a known_hosts that cannot be written is an error") {
+        cfg.strict_host_keys = false;
+        cfg.known_hosts = (tmp.path() / "no-such-dir" / "known_hosts").string();
+        TransportError e = connect_error(cfg);
+        CHECK(e.kind() == Kind::HostKey);
+        CHECK(std::string(e.what()).find("cannot be recorded") != std::string::npos);
+        std::filesystem::create_directory(tmp.path() / "kh-dir");
+        cfg.known_hosts = (tmp.path() / "kh-dir").string();
+        CHECK(connect_error(cfg).kind() == Kind::HostKey);
+    }
+    SUBCASE("a port-less entry does not pin another port") {
+        std::ofstream(cfg.known_hosts) << "127.0.0.1 ssh-ed25519 " << sshd.host_key_base64() << "\n";
+        CHECK(connect_error(cfg).kind() == Kind::HostKey);
+    }
+    SUBCASE("@revoked and @cert-authority") {
+        std::ofstream(cfg.known_hosts) << sshd.known_hosts_line() << "\n@revoked * ssh-ed25519 "
+                                       << sshd.host_key_base64() << "\n";
+        TransportError e = connect_error(cfg);
+        CHECK(std::string(e.what()).find("REVOKED") != std::string::npos);
+        CHECK(std::string(e.what()).find(":2") != std::string::npos);
+        std::ofstream(cfg.known_hosts) << "@cert-authority * ssh-ed25519 " << sshd.host_key_base64() << "\n";
+        cfg.strict_host_keys = false;  // not even accept-new trusts a host a CA is meant to vouch for
+        e = connect_error(cfg);
+        CHECK(std::string(e.what()).find("cannot verify host certificates") != std::string::npos);
+    }
+    SUBCASE("a bad known_hosts line is refused with file:line") {
+        std::ofstream(cfg.known_hosts, std::ios::app) << "garbage-line\n";
+        TransportError e = connect_error(cfg);
+        CHECK(e.kind() == Kind::HostKey);
+        CHECK(std::string(e.what()).find(cfg.known_hosts + ":2:") != std::string::npos);
     }
     SUBCASE("scan_host_key returns the known_hosts line") {
         CHECK(scan_host_key(cfg) == sshd.known_hosts_line());
