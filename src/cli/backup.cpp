@@ -68,7 +68,7 @@ int cmd_backup(const Args& args) {
     }
     if (action != "run") throw UsageError("unknown backup action '" + action + "'; expected run, list, verify or prune");
     std::string provider = args.get("provider");
-    if (provider.empty()) provider = migrate::active_provider(inv, args.get("state"));
+    if (provider.empty()) provider = migrate::active_provider(inv, args.get("state")).name;
     if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
     backup::Repo repo(inv);
     backup::Connections conns(inv);

@@ -32,35 +32,44 @@ const std::vector<Command>& commands() {
          "Loads the inventory and each playbook its roles name (plus any given), checks\n"
          "structure, keys, module arguments and cross references, and prints every error as\n"
          "file:line:column: key/path: message. Touches no host.",
-         {flag_inventory(), flag_json()},
+         {flag_inventory(), flag_json(), flag_state()},
          cmd_validate},
         {"plan", "show what would run on each host (--offline: without contacting hosts)",
          "decamp plan [-i FILE] [--offline] [--provider P] [--limit PATTERN] [--json] [PLAYBOOK...]",
          "With --offline, lists per host the ordered steps (module, name, resolved arguments,\n"
          "secrets masked) from the inventory and playbooks alone. Without playbook files, each\n"
-         "role's playbooks are planned for the provider's hosts.",
+         "role's playbooks are planned for the hosts of the provider the stack runs on.",
          {flag_inventory(), {"offline", 0, false, "do not contact any host"}, flag_provider(), flag_limit(),
-          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}},
+          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}, flag_state()},
          cmd_plan},
         {"apply", "converge hosts: run each role's playbooks (or the given ones)",
          "decamp apply [-i FILE] [--provider P] [--limit PATTERN] [--forks N] [--json] [PLAYBOOK...]",
-         "Without playbook files, applies each role's playbooks to the active provider's hosts\n"
-         "(or --provider P). With files, runs their plays on the hosts each play names, as\n"
-         "ansible-playbook does. Each step probes first and changes only what differs; a second\n"
+         "Without playbook files, applies each role's playbooks to the hosts of the provider the\n"
+         "stack runs on (or --provider P). With files, runs their plays on the hosts each play\n"
+         "names, as ansible-playbook does. Each step probes first and changes only what differs; a second\n"
          "apply on converged hosts reports 0 changed. Consecutive steps that do not depend on each\n"
          "other reach a host in one round trip (a batch). Ctrl-C lets each host finish its running\n"
-         "batch (a package install or wait_for always ends one), then stops; a second Ctrl-C kills.",
+         "batch (a package install or wait_for always ends one), then stops; a second Ctrl-C kills.\n"
+         "\n"
+         "Where the stack runs is the state's record (.decamp/state.db beside the inventory, written\n"
+         "by migrate), else the inventory's active:; every command says which. Hosts of a provider\n"
+         "the stack left are touched only with --provider, and with a warning. The same holds for\n"
+         "plan, validate, run and facts.",
          {flag_inventory(), flag_provider(), flag_limit(), flag_forks(), flag_json(),
-          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"}},
+          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"},
+          flag_state()},
          cmd_apply},
         {"run", "run an ad-hoc command on the hosts a pattern selects",
-         "decamp run [-i FILE] PATTERN [--become] [--json] -- COMMAND [ARGS...]",
-         "The words after -- are joined with spaces and run by the login shell on each host.",
-         {flag_inventory(), flag_forks(), flag_json(), {"become", 'b', false, "run with sudo -n as root"}},
+         "decamp run [-i FILE] PATTERN [--provider P] [--become] [--json] -- COMMAND [ARGS...]",
+         "The words after -- are joined with spaces and run by the login shell on each host. PATTERN\n"
+         "selects among the hosts of every provider the stack has not left (or of --provider P).",
+         {flag_inventory(), flag_forks(), flag_json(), {"become", 'b', false, "run with sudo -n as root"},
+          flag_provider(), flag_state()},
          cmd_run},
         {"facts", "show the facts decamp gathers from hosts",
-         "decamp facts [-i FILE] [--json] HOST|PATTERN", "",
-         {flag_inventory(), flag_json()},
+         "decamp facts [-i FILE] [--provider P] [--json] HOST|PATTERN",
+         "PATTERN selects among the hosts of every provider the stack has not left (or of --provider P).",
+         {flag_inventory(), flag_json(), flag_provider(), flag_state()},
          cmd_facts},
         {"hostkeys", "record hosts' SSH keys in the inventory's known_hosts (on request only)",
          "decamp hostkeys scan [-i FILE] [--limit PATTERN]",

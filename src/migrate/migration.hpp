@@ -11,6 +11,7 @@
 
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
+#include "migrate/active.hpp"
 #include "playbook/playbook.hpp"
 
 namespace decamp::migrate {
@@ -38,9 +39,6 @@ struct MigrateOptions {
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log);
-
-// The provider the stack runs on: the journal's record, else the inventory's `active`.
-std::string active_provider(const inventory::Inventory& inv, const std::filesystem::path& state_path);
 
 // `decamp status`.
 int run_status(const inventory::Inventory& inv, const std::filesystem::path& state_path, bool json,
