@@ -62,7 +62,10 @@ int cmd_backup(const Args& args) {
     }
     if (action == "prune") {
         backup::Repo repo(inv);
-        if (!args.has("dry-run")) {
+        if (!args.has("dry-run") && !args.has("yes")) {
+            // Refused the same way whether or not there is something to remove, so a script
+            // without --yes fails on its first run, not on the day a backup expires.
+            require_consent_possible(args, "backup prune");
             // Shows what would go, and asks, before anything is removed.
             auto preview = backup::apply_retention(inv, repo, true, std::cerr);
             if (!preview.removed.empty()) {

@@ -15,14 +15,30 @@ Consent consent_rule(bool yes, bool terminal) {
 
 bool on_terminal() { return isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
 
+namespace {
+
+UsageError refusal(const std::string& command) {
+    return UsageError("decamp " + command + " changes hosts and asks for confirmation first, but there is no " +
+                      "terminal to ask on; pass --yes to go ahead without asking (as CI does)");
+}
+
+}  // namespace
+
+void require_consent_possible(const Args& args, const std::string& command, bool terminal) {
+    if (consent_rule(args.has("yes"), terminal) == Consent::Refused) throw refusal(command);
+}
+
+void require_consent_possible(const Args& args, const std::string& command) {
+    require_consent_possible(args, command, on_terminal());
+}
+
 bool confirm(const Args& args, const std::string& command, const std::string& what, bool terminal, std::istream& in,
              std::ostream& err) {
     switch (consent_rule(args.has("yes"), terminal)) {
     case Consent::Given:
         return true;
     case Consent::Refused:
-        throw UsageError("decamp " + command + " changes hosts and asks for confirmation first, but there is no " +
-                         "terminal to ask on; pass --yes to go ahead without asking (as CI does)");
+        throw refusal(command);
     case Consent::Ask:
         break;
     }

@@ -25,6 +25,11 @@ bool on_terminal();
 bool confirm(const Args& args, const std::string& command, const std::string& what, bool terminal, std::istream& in,
              std::ostream& err);
 
+// Throws that UsageError now when the rule would refuse (no terminal, no --yes), for a
+// command that only sometimes has something to confirm.
+void require_consent_possible(const Args& args, const std::string& command, bool terminal);
+void require_consent_possible(const Args& args, const std::string& command);
+
 // The same on the process's own terminal (std::cin, std::cerr).
 bool confirm(const Args& args, const std::string& command, const std::string& what);
 

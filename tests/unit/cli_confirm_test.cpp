@@ -76,6 +76,12 @@ TEST_CASE("confirmation: shows what will happen and accepts only yes") {
     }
 }
 
+TEST_CASE("confirmation: a command that only sometimes asks is refused up front without a terminal") {
+    CHECK_THROWS_AS(require_consent_possible(with({}), "backup prune", false), UsageError);
+    CHECK_NOTHROW(require_consent_possible(with({}), "backup prune", true));
+    CHECK_NOTHROW(require_consent_possible(with({"yes"}), "backup prune", false));
+}
+
 TEST_CASE("migrate without a terminal and without --yes exits 2 before it writes a journal") {
     test::TempDir dir;
     dir.write("web.yml", "- hosts: web\n  tasks: []\n");
