@@ -25,6 +25,10 @@ Endpoints:
 The database may disappear or move (decamp migrates it between hosts): every database
 error answers 503 and the next request reconnects. The process never exits because the
 database is gone.
+
+The app never runs DDL: its schema (files/forum-schema.sql) is created on the primary by
+playbooks/postgres.yml. A database without it answers 503 ("relation items does not
+exist"), and a read-only replica serves reads without the app trying to write to it.
 """
 
 import hashlib
@@ -39,15 +43,6 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg2
-import psycopg2.errors
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    id         bigserial PRIMARY KEY,
-    body       text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 # Upload names: letters, digits, '.', '_' and '-', starting with a letter, digit or '_',
 # so '..', '.', '-x' and hidden names (our temporary files start with '.') are refused.
@@ -79,14 +74,13 @@ class Database:
         self.pool_size = pool_size
         self._idle = []
         self._lock = threading.Lock()
-        self._schema_ready = False
 
     @property
     def host(self):
         return self.params["host"]
 
     def _connect(self):
-        conn = psycopg2.connect(
+        return psycopg2.connect(
             connect_timeout=3,
             application_name="forum-app",
             keepalives=1,
@@ -96,18 +90,6 @@ class Database:
             options="-c statement_timeout=10000",
             **self.params,
         )
-        try:
-            if not self._schema_ready:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT to_regclass('public.items') IS NOT NULL")
-                    if not cur.fetchone()[0]:
-                        cur.execute(SCHEMA)
-                conn.commit()
-                self._schema_ready = True
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def _get(self):
         with self._lock:
@@ -142,11 +124,8 @@ class Database:
                     result = fn(cur)
             except psycopg2.Error as exc:
                 dead = conn.closed != 0
-                missing = isinstance(exc, psycopg2.errors.UndefinedTable)
-                if missing:
-                    self._schema_ready = False  # database replaced by an empty one
-                if dead or missing:
-                    conn.close()  # a fresh connection re-creates the schema
+                if dead:
+                    conn.close()
                 else:
                     try:
                         conn.rollback()
@@ -466,7 +445,7 @@ def main():
         APP.listen[0], APP.listen[1], APP.db.params["user"], APP.db.host,
         APP.db.params["port"], APP.db.params["dbname"], APP.upload_dir))
     try:
-        APP.db.run(lambda cur: cur.execute("SELECT 1"))  # create the schema early if we can
+        APP.db.run(lambda cur: cur.execute("SELECT 1"))  # say early whether the database answers
     except psycopg2.Error as exc:
         log("database not reachable yet (will retry per request): %s" % first_line(exc))
     try:

@@ -128,7 +128,7 @@ int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playb
               const DrillOptions& o, std::ostream& out, std::ostream& log) {
     if (!inv.find_provider(o.target)) throw Error("provider \"" + o.target + "\" is not defined in " + inv.file.string());
     const auto state_path = o.state_path.empty() ? migrate::default_state_path(inv.file) : o.state_path;
-    const std::string active = migrate::active_provider(inv, state_path);
+    const std::string active = migrate::active_provider(inv, state_path).name;
     if (active == o.target)
         throw Error("the stack runs on " + o.target + "; a drill rebuilds on a spare provider and tears it down — pick another one");
     migrate::Journal journal(state_path);

@@ -53,17 +53,17 @@ int finish(const Args& args, const engine::Report& rep) {
     return rep.exit_code();
 }
 
-std::vector<plan::Assignment> assignments(const Args& args, const Loaded& l) {
-    std::string provider = args.get("provider", l.given_books.empty() ? l.inv.active : "");
-    if (!args.get("provider").empty() && !l.inv.find_provider(args.get("provider")))
-        throw UsageError("provider \"" + args.get("provider") + "\" is not defined in the inventory");
-    return l.given_books.empty() ? plan::assign_roles(l.inv, l.role_books, provider, args.get("limit"))
-                                 : plan::assign_plays(l.inv, l.given_books, provider, args.get("limit"));
+// Without playbook files, the roles of the provider the stack runs on (or --provider P);
+// with files, their plays within every provider the stack has not left.
+std::vector<plan::Assignment> assignments(const Args& args, const Loaded& l, const Target& t) {
+    return l.given_books.empty() ? plan::assign_roles(l.inv, l.role_books, t.scope.provider, args.get("limit"))
+                                 : plan::assign_plays(l.inv, l.given_books, t.scope.hosts, args.get("limit"));
 }
 
 int run_plays(const Args& args, bool check) {
     Loaded l = load_all(args, args.positional);
-    auto plays = assignments(args, l);
+    Target target = resolve_target(args, l.inv, l.given_books.empty(), std::cerr);
+    auto plays = assignments(args, l, target);
     size_t hosts = 0;
     {
         std::set<const inventory::Host*> seen;
@@ -71,7 +71,9 @@ int run_plays(const Args& args, bool check) {
         hosts = seen.size();
     }
     if (hosts == 0) {
-        std::cerr << "decamp: no host matches (provider " << args.get("provider", l.inv.active)
+        std::cerr << "decamp: no host matches ("
+                  << (target.scope.provider.empty() ? "every provider the stack has not left"
+                                                    : "provider " + target.scope.provider)
                   << (args.get("limit").empty() ? "" : ", limit " + args.get("limit")) << ")\n";
         return kExitUsage;
     }
@@ -96,9 +98,7 @@ int cmd_run(const Args& args) {
     if (args.positional.size() != 1 || args.rest.empty())
         throw UsageError("usage: decamp run PATTERN -- COMMAND [ARGS...]");
     inventory::Inventory inv = inventory::load(inventory_path(args));
-    std::vector<const inventory::Host*> all;
-    for (const auto& h : inv.hosts) all.push_back(&h);
-    auto hosts = inventory::select(inv, args.positional[0], all);
+    auto hosts = select_in_target(inv, resolve_target(args, inv, false, std::cerr), args.positional[0]);
     std::string command;
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
     auto connector = engine::make_connector(inv);
@@ -129,9 +129,7 @@ int cmd_run(const Args& args) {
 int cmd_facts(const Args& args) {
     if (args.positional.empty()) throw UsageError("usage: decamp facts HOST|PATTERN");
     inventory::Inventory inv = inventory::load(inventory_path(args));
-    std::vector<const inventory::Host*> all;
-    for (const auto& h : inv.hosts) all.push_back(&h);
-    auto hosts = inventory::select(inv, args.positional[0], all);
+    auto hosts = select_in_target(inv, resolve_target(args, inv, false, std::cerr), args.positional[0]);
     auto connector = engine::make_connector(inv);
     int code = 0;
     std::string json = "{";

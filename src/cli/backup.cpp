@@ -5,6 +5,7 @@
 #include "backup/backup.hpp"
 #include "backup/manifest.hpp"
 #include "cli/common.hpp"
+#include "cli/confirm.hpp"
 #include "migrate/migration.hpp"
 #include "util/json.hpp"
 
@@ -61,6 +62,20 @@ int cmd_backup(const Args& args) {
     }
     if (action == "prune") {
         backup::Repo repo(inv);
+        if (!args.has("dry-run") && !args.has("yes")) {
+            // Refused the same way whether or not there is something to remove, so a script
+            // without --yes fails on its first run, not on the day a backup expires.
+            require_consent_possible(args, "backup prune");
+            // Shows what would go, and asks, before anything is removed.
+            auto preview = backup::apply_retention(inv, repo, true, std::cerr);
+            if (!preview.removed.empty()) {
+                std::string what = "decamp backup prune: remove " + std::to_string(preview.removed.size()) +
+                                   " backup(s) from " + repo.describe() + " (backup.keep)\n";
+                for (const auto& id : preview.removed) what += "  remove " + id + "\n";
+                for (const auto& [id, why] : preview.reasons) what += "  keep   " + id + " (" + why + ")\n";
+                if (!confirm(args, "backup prune", what)) return kExitUsage;
+            }
+        }
         auto r = backup::apply_retention(inv, repo, args.has("dry-run"), std::cerr);
         for (const auto& id : r.removed) std::cout << (args.has("dry-run") ? "would remove " : "removed ") << id << "\n";
         for (const auto& [id, why] : r.reasons) std::cout << "keep " << id << " (" << why << ")\n";
@@ -68,7 +83,7 @@ int cmd_backup(const Args& args) {
     }
     if (action != "run") throw UsageError("unknown backup action '" + action + "'; expected run, list, verify or prune");
     std::string provider = args.get("provider");
-    if (provider.empty()) provider = migrate::active_provider(inv, args.get("state"));
+    if (provider.empty()) provider = migrate::active_provider(inv, args.get("state")).name;
     if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
     backup::Repo repo(inv);
     backup::Connections conns(inv);

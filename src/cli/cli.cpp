@@ -16,7 +16,7 @@ const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0  success (nothing failed)\n"
     "  1  a host failed a step\n"
-    "  2  usage error or invalid inventory/playbook\n"
+    "  2  usage error, invalid inventory/playbook, or a confirmation not given (--yes)\n"
     "  3  a host was unreachable\n"
     "  4  a host key was refused (unknown or changed)\n"
     "  5  a migration/drill failed (rolled back where possible)\n"

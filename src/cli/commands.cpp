@@ -32,35 +32,44 @@ const std::vector<Command>& commands() {
          "Loads the inventory and each playbook its roles name (plus any given), checks\n"
          "structure, keys, module arguments and cross references, and prints every error as\n"
          "file:line:column: key/path: message. Touches no host.",
-         {flag_inventory(), flag_json()},
+         {flag_inventory(), flag_json(), flag_state()},
          cmd_validate},
         {"plan", "show what would run on each host (--offline: without contacting hosts)",
          "decamp plan [-i FILE] [--offline] [--provider P] [--limit PATTERN] [--json] [PLAYBOOK...]",
          "With --offline, lists per host the ordered steps (module, name, resolved arguments,\n"
          "secrets masked) from the inventory and playbooks alone. Without playbook files, each\n"
-         "role's playbooks are planned for the provider's hosts.",
+         "role's playbooks are planned for the hosts of the provider the stack runs on.",
          {flag_inventory(), {"offline", 0, false, "do not contact any host"}, flag_provider(), flag_limit(),
-          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}},
+          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}, flag_state()},
          cmd_plan},
         {"apply", "converge hosts: run each role's playbooks (or the given ones)",
          "decamp apply [-i FILE] [--provider P] [--limit PATTERN] [--forks N] [--json] [PLAYBOOK...]",
-         "Without playbook files, applies each role's playbooks to the active provider's hosts\n"
-         "(or --provider P). With files, runs their plays on the hosts each play names, as\n"
-         "ansible-playbook does. Each step probes first and changes only what differs; a second\n"
+         "Without playbook files, applies each role's playbooks to the hosts of the provider the\n"
+         "stack runs on (or --provider P). With files, runs their plays on the hosts each play\n"
+         "names, as ansible-playbook does. Each step probes first and changes only what differs; a second\n"
          "apply on converged hosts reports 0 changed. Consecutive steps that do not depend on each\n"
          "other reach a host in one round trip (a batch). Ctrl-C lets each host finish its running\n"
-         "batch (a package install or wait_for always ends one), then stops; a second Ctrl-C kills.",
+         "batch (a package install or wait_for always ends one), then stops; a second Ctrl-C kills.\n"
+         "\n"
+         "Where the stack runs is the state's record (.decamp/state.db beside the inventory, written\n"
+         "by migrate), else the inventory's active:; every command says which. Hosts of a provider\n"
+         "the stack left are touched only with --provider, and with a warning. The same holds for\n"
+         "plan, validate, run and facts.",
          {flag_inventory(), flag_provider(), flag_limit(), flag_forks(), flag_json(),
-          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"}},
+          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"},
+          flag_state()},
          cmd_apply},
         {"run", "run an ad-hoc command on the hosts a pattern selects",
-         "decamp run [-i FILE] PATTERN [--become] [--json] -- COMMAND [ARGS...]",
-         "The words after -- are joined with spaces and run by the login shell on each host.",
-         {flag_inventory(), flag_forks(), flag_json(), {"become", 'b', false, "run with sudo -n as root"}},
+         "decamp run [-i FILE] PATTERN [--provider P] [--become] [--json] -- COMMAND [ARGS...]",
+         "The words after -- are joined with spaces and run by the login shell on each host. PATTERN\n"
+         "selects among the hosts of every provider the stack has not left (or of --provider P).",
+         {flag_inventory(), flag_forks(), flag_json(), {"become", 'b', false, "run with sudo -n as root"},
+          flag_provider(), flag_state()},
          cmd_run},
         {"facts", "show the facts decamp gathers from hosts",
-         "decamp facts [-i FILE] [--json] HOST|PATTERN", "",
-         {flag_inventory(), flag_json()},
+         "decamp facts [-i FILE] [--provider P] [--json] HOST|PATTERN",
+         "PATTERN selects among the hosts of every provider the stack has not left (or of --provider P).",
+         {flag_inventory(), flag_json(), flag_provider(), flag_state()},
          cmd_facts},
         {"hostkeys", "record hosts' SSH keys in the inventory's known_hosts (on request only)",
          "decamp hostkeys scan [-i FILE] [--limit PATTERN]",
@@ -70,7 +79,7 @@ const std::vector<Command>& commands() {
          {flag_inventory(), flag_limit()},
          cmd_hostkeys},
         {"migrate", "move the whole stack to another provider: provision, data, verify, DNS cutover",
-         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup ID]] [--json]",
+         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup ID]] [--yes] [--json]",
          "Phases: preflight (hosts, keys, PostgreSQL versions, disk, DNS; lowers TTLs), provision\n"
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
@@ -81,13 +90,15 @@ const std::vector<Command>& commands() {
          "source. A failing DNS switch or final health check rolls back to the source.\n"
          "--dry-run changes nothing and exits non-zero on any problem it finds.\n"
          "--from-backup: when the old provider is gone, the data comes from the latest backup\n"
-         "(decamp backup) instead of replication; the report states the data-loss window (RPO).",
+         "(decamp backup) instead of replication; the report states the data-loss window (RPO).\n"
+         "Except with --dry-run, it first shows what it will do and asks on the terminal; --yes\n"
+         "skips the question, and without a terminal --yes is required (exit 2 otherwise).",
          {flag_inventory(), {"to", 't', true, "target provider"}, {"dry-run", 'n', false, "show the plan, change nothing"},
           {"resume", 0, false, "continue the migration in progress"}, {"abort", 0, false, "undo a migration before cutover"},
           {"wait-ttl", 0, false, "wait for the old DNS TTL to expire before cutover"},
           {"from-backup", 0, false, "the source is gone: restore the data from the latest backup instead"},
           {"backup", 0, true, "with --from-backup: the backup id to restore (default: latest)"},
-          {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"}, flag_json()},
+          {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"}, flag_json(), flag_yes()},
          cmd_migrate},
         {"status", "where the stack runs and any migration in progress",
          "decamp status [-i FILE] [--json]", "",
@@ -103,22 +114,26 @@ const std::vector<Command>& commands() {
          "is applied (--no-prune skips that).\n"
          "list: complete backups, newest first. verify: restic check --read-data (--quick: structure\n"
          "only), then every stream restored into a scratch dir here and compared with the manifest\n"
-         "(exit 5 on any mismatch). prune: apply backup.keep now (--dry-run shows what would go).",
+         "(exit 5 on any mismatch). prune: apply backup.keep now (--dry-run shows what would go); it\n"
+         "shows what it will remove and asks on the terminal first (--yes skips that; required\n"
+         "without a terminal, exit 2 otherwise).",
          {flag_inventory(), flag_provider(), flag_json(), {"no-prune", 0, false, "do not apply retention after the backup"},
           {"quick", 0, false, "verify: skip reading every pack of the repository"},
           {"dry-run", 'n', false, "prune: show what would be removed"},
-          {"state", 0, true, "journal file (for the active provider)"}},
+          {"state", 0, true, "journal file (for the active provider)"}, flag_yes()},
          cmd_backup},
         {"drill", "rehearse a rebuild from backup on a spare provider; report RTO and RPO",
-         "decamp drill [-i FILE] --to PROVIDER [--backup ID] [--keep] [--json]",
+         "decamp drill [-i FILE] --to PROVIDER [--backup ID] [--keep] [--yes] [--json]",
          "Provisions the stack on PROVIDER, restores the latest backup (or --backup ID) after checking\n"
          "it, starts the app, runs the health checks and the data checks (row counts and checksums\n"
          "against the manifest), and reports RTO (start → healthy) and RPO (backup age) with each\n"
          "phase's duration. DNS is never touched. Afterwards the stack on PROVIDER is stopped and its\n"
-         "data removed, unless --keep. Exit 5 when the drill fails or misses objectives.rto/rpo.",
+         "data removed, unless --keep. Exit 5 when the drill fails or misses objectives.rto/rpo.\n"
+         "It shows what it will do and asks on the terminal first; --yes skips the question, and\n"
+         "without a terminal --yes is required (exit 2 otherwise).",
          {flag_inventory(), {"to", 't', true, "the spare provider to rebuild on"},
           {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
-          {"state", 0, true, "journal file"}, flag_json()},
+          {"state", 0, true, "journal file"}, flag_json(), flag_yes()},
          cmd_drill},
     };
     return table;

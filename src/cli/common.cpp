@@ -1,6 +1,7 @@
 #include "cli/common.hpp"
 
 #include <algorithm>
+#include <ostream>
 
 namespace decamp::cli {
 
@@ -43,10 +44,45 @@ Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args)
     return out;
 }
 
+Target resolve_target(const Args& args, const inventory::Inventory& inv, bool whole_stack, std::ostream& err) {
+    Target t;
+    t.active = migrate::active_provider(inv, args.get("state"));
+    t.scope = migrate::host_scope(inv, t.active, args.get("provider"), whole_stack);
+    if (!t.scope.warning.empty()) {
+        err << "decamp: warning: " << t.scope.warning << "\n";
+    } else if (!t.scope.provider.empty() && t.scope.provider != t.active.name) {
+        err << "decamp: working on provider " << t.scope.provider << " (--provider); the stack runs on "
+            << t.active.describe() << "\n";
+    } else {
+        err << "decamp: the stack runs on " << t.active.describe() << "\n";
+    }
+    for (const auto& p : t.scope.excluded)
+        err << "decamp: hosts of provider " << p << " are left out: the stack left it (pass --provider " << p
+            << " to work on them)\n";
+    return t;
+}
+
+std::vector<const inventory::Host*> select_in_target(const inventory::Inventory& inv, const Target& t,
+                                                     const std::string& pattern) {
+    auto hosts = inventory::select(inv, pattern, t.scope.hosts);
+    if (!hosts.empty() || t.scope.excluded.empty()) return hosts;
+    std::vector<const inventory::Host*> all;
+    for (const auto& h : inv.hosts) all.push_back(&h);
+    auto wide = inventory::select(inv, pattern, all);
+    if (wide.empty()) return hosts;
+    const std::string& p = wide.front()->provider;
+    throw UsageError("\"" + pattern + "\" selects only hosts of provider " + p + ", which the stack left (it runs on " +
+                     t.active.name + "); pass --provider " + p + " to work on them");
+}
+
 Flag flag_inventory() { return {"inventory", 'i', true, "inventory file (default: $DECAMP_INVENTORY)"}; }
 Flag flag_json() { return {"json", 0, false, "machine-readable JSON on stdout"}; }
 Flag flag_limit() { return {"limit", 'l', true, "host pattern: names, roles, providers, globs, a,b, !x, &y"}; }
 Flag flag_forks() { return {"forks", 'f', true, "hosts worked on at once (default 50)"}; }
-Flag flag_provider() { return {"provider", 'p', true, "provider whose hosts to use (default: the active one)"}; }
+Flag flag_provider() {
+    return {"provider", 'p', true, "provider whose hosts to use (default: the one the stack runs on, per the state)"};
+}
+Flag flag_state() { return {"state", 0, true, "state file (default: .decamp/state.db beside the inventory)"}; }
+Flag flag_yes() { return {"yes", 'y', false, "do not ask for confirmation (needed without a terminal)"}; }
 
 }  // namespace decamp::cli

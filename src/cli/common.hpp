@@ -1,12 +1,15 @@
 // Pieces several subcommands share: loading the inventory with its playbooks (all errors of
-// all files in one report), and small output helpers.
+// all files in one report), which provider and hosts a command works on, and small output
+// helpers.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "cli/cli.hpp"
 #include "inventory/inventory.hpp"
+#include "migrate/active.hpp"
 #include "playbook/playbook.hpp"
 
 namespace decamp::cli {
@@ -24,11 +27,27 @@ std::string inventory_path(const Args& args);
 // all files are thrown together as one ConfigError.
 Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args);
 
+// Which provider the stack runs on (the state first, then the inventory's active:) and the
+// hosts this command may touch (migrate::host_scope with --provider). Says which on `err`,
+// and warns when --provider names a provider the stack left. --state FILE picks the state.
+struct Target {
+    migrate::ActiveProvider active;
+    migrate::HostScope scope;
+};
+Target resolve_target(const Args& args, const inventory::Inventory& inv, bool whole_stack, std::ostream& err);
+
+// `decamp run/facts PATTERN`: the hosts PATTERN selects within the target's scope. A pattern
+// that names only hosts of a provider the stack left is refused with a hint to --provider.
+std::vector<const inventory::Host*> select_in_target(const inventory::Inventory& inv, const Target& t,
+                                                     const std::string& pattern);
+
 // Standard flags.
 Flag flag_inventory();
 Flag flag_json();
 Flag flag_limit();
 Flag flag_provider();
 Flag flag_forks();
+Flag flag_state();
+Flag flag_yes();
 
 }  // namespace decamp::cli

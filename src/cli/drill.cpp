@@ -4,6 +4,7 @@
 
 #include "backup/drill.hpp"
 #include "cli/common.hpp"
+#include "cli/confirm.hpp"
 #include "cli/progress.hpp"
 
 namespace decamp::cli {
@@ -15,6 +16,19 @@ void on_drill_signal(int) {
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
 }
+// What the drill is about to do, for the confirmation question.
+std::string drill_summary(const inventory::Inventory& inv, const backup::DrillOptions& o) {
+    std::string hosts;
+    for (const auto* h : inv.provider_hosts(o.target)) hosts += (hosts.empty() ? "" : ", ") + h->name + " (" + h->address + ")";
+    std::string out = "decamp drill: rebuild " + inv.project + " on provider " + o.target + " from backup " + o.backup_id +
+                      "\n  hosts: " + (hosts.empty() ? "-" : hosts) + "\n" +
+                      "  apply every role's playbooks there, restore every data set into them, start the app, check health\n" +
+                      "  and data against the backup's manifest; production and DNS are not touched\n";
+    out += o.keep ? "  the rebuilt stack is left running (--keep)\n"
+                  : "  afterwards the app is stopped and the restored data removed on " + o.target + "'s hosts\n";
+    return out;
+}
+
 }  // namespace
 
 int cmd_drill(const Args& args) {
@@ -28,6 +42,7 @@ int cmd_drill(const Args& args) {
     if (!args.get("state").empty()) o.state_path = args.get("state");
     Loaded l = load_all(args, {});
     if (!l.inv.backup) throw Error(l.inv.file.string() + ": no backup: section; a drill restores from backups");
+    if (!confirm(args, "drill", drill_summary(l.inv, o))) return kExitUsage;
     std::signal(SIGINT, on_drill_signal);
     std::signal(SIGTERM, on_drill_signal);
     o.interrupted = &g_drill_stop;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/confirm.hpp"
 #include "cli/progress.hpp"
 #include "migrate/migration.hpp"
 
@@ -35,6 +36,10 @@ int cmd_migrate(const Args& args) {
     if (o.target.empty() && !o.abort) throw UsageError("migrate needs --to PROVIDER (or --abort)");
     if (int(o.dry_run) + int(o.resume) + int(o.abort) > 1) throw UsageError("--dry-run, --resume and --abort exclude each other");
     Loaded l = load_all(args, {});
+    if (!o.dry_run) {
+        std::string what = migrate::migrate_summary(l.inv, o);
+        if (!what.empty() && !confirm(args, "migrate", what)) return kExitUsage;
+    }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     o.interrupted = &g_stop;

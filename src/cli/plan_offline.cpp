@@ -44,10 +44,11 @@ struct HostSteps {
 
 int cmd_plan_offline(const Args& args, const Loaded& l) {
     bool json = args.has("json");
-    std::string provider = args.get("provider", l.inv.active);
+    Target target = resolve_target(args, l.inv, l.given_books.empty(), std::cerr);
+    const std::string& provider = target.scope.provider;
     auto assignments = l.given_books.empty()
                            ? plan::assign_roles(l.inv, l.role_books, provider, args.get("limit"))
-                           : plan::assign_plays(l.inv, l.given_books, provider, args.get("limit"));
+                           : plan::assign_plays(l.inv, l.given_books, target.scope.hosts, args.get("limit"));
     tmpl::Options opts;
     opts.keep_undefined = true;
     opts.reveal_secrets = false;
@@ -88,7 +89,9 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
     }
     Redactor& r = redactor();
     if (json) {
-        std::string out = "{\"provider\":" + json_escape(provider) + ",\"hosts\":[";
+        std::string out = "{\"provider\":" + json_escape(provider) + ",\"active\":" + json_escape(target.active.name) +
+                          ",\"active_from\":" + json_escape(target.active.from_state ? "state" : "inventory") +
+                          ",\"hosts\":[";
         bool first = true;
         for (const auto* h : order) {
             out += (first ? "" : ",") + std::string("{\"name\":") + json_escape(h->name) + ",\"address\":" +
@@ -107,7 +110,11 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
         for (const auto& line : per_host[h].lines) std::cout << r.mask(line) << "\n";
         total += per_host[h].count;
     }
-    std::cout << "plan (offline): " << order.size() << " hosts, " << total << " steps on provider " << provider
+    std::cout << "plan (offline): " << order.size() << " hosts, " << total << " steps on "
+              << (provider.empty() ? "every provider the stack has not left; it runs on " + target.active.describe()
+                  : provider == target.active.name ? target.active.describe()
+                                                   : "provider " + provider + " (--provider; the stack runs on " +
+                                                         target.active.name + ")")
               << "; nothing was contacted\n";
     return kExitOk;
 }

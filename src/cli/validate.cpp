@@ -25,6 +25,10 @@ int cmd_validate(const Args& args) {
         std::cout << "]}\n";
         return kExitUsage;
     }
+    // The state is part of what apply would read: a state naming a provider the inventory
+    // lost is an error here too.
+    migrate::ActiveProvider active = migrate::active_provider(l.inv, args.get("state"));
+    if (!l.inv.find_provider(active.name)) migrate::host_scope(l.inv, active, "", true);  // throws, says why
     size_t tasks = 0;
     for (const auto* set : {&l.role_books, &l.given_books})
         for (const auto& b : *set)
@@ -33,11 +37,12 @@ int cmd_validate(const Args& args) {
     if (json) {
         std::cout << "{\"valid\":true,\"providers\":" << l.inv.providers.size() << ",\"hosts\":" << l.inv.hosts.size()
                   << ",\"roles\":" << l.inv.roles.size() << ",\"playbooks\":" << books << ",\"tasks\":" << tasks
-                  << ",\"active\":" << json_escape(l.inv.active) << "}\n";
+                  << ",\"active\":" << json_escape(active.name)
+                  << ",\"active_from\":" << json_escape(active.from_state ? "state" : "inventory") << "}\n";
     } else {
         std::cout << path << ": ok — " << l.inv.providers.size() << " providers, " << l.inv.hosts.size() << " hosts, "
-                  << l.inv.roles.size() << " roles, " << books << " playbooks, " << tasks << " tasks; active: "
-                  << l.inv.active << "\n";
+                  << l.inv.roles.size() << " roles, " << books << " playbooks, " << tasks << " tasks; the stack runs on "
+                  << active.describe() << "\n";
     }
     return kExitOk;
 }

@@ -182,6 +182,13 @@ std::vector<std::string> Journal::migrations_from(const std::string& provider) {
     return out;
 }
 
+std::vector<MigrationRow> Journal::history() {
+    Stmt s(db_, std::string("SELECT ") + kMigrationCols + " FROM migrations ORDER BY started");
+    std::vector<MigrationRow> out;
+    while (s.step()) out.push_back(migration_row(s));
+    return out;
+}
+
 std::optional<StepRow> Journal::step(const std::string& migration_id, const std::string& name) {
     Stmt s(db_, std::string("SELECT ") + kStepCols + " FROM steps WHERE migration_id = ? AND name = ?");
     s.bind(1, migration_id).bind(2, name);

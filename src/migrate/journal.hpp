@@ -66,6 +66,8 @@ public:
     void finish(const std::string& id, const std::string& state);
     // Ids of completed migrations that moved away from `provider`.
     std::vector<std::string> migrations_from(const std::string& provider);
+    // Every migration and drill recorded, oldest first.
+    std::vector<MigrationRow> history();
 
     std::optional<StepRow> step(const std::string& migration_id, const std::string& name);
     void step_started(const std::string& migration_id, const std::string& phase, const std::string& name);

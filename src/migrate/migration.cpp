@@ -788,9 +788,10 @@ int Migration::dry_run() {
 int Migration::run() {
     journal_ = o_.dry_run ? nullptr : std::make_unique<Journal>(state_path_);
     if (o_.dry_run) {
-        source_ = active_provider(inv_, state_path_);
+        auto active = active_provider(inv_, state_path_);
+        source_ = active.name;
         target_ = o_.target;
-        if (source_ == target_) throw Error("the stack already runs on " + target_);
+        if (source_ == target_) throw Error("the stack already runs on " + active.describe());
         return dry_run();
     }
     try {
@@ -812,8 +813,9 @@ int Migration::run() {
         mig_ = *unfinished;
         log_ << "Resuming migration " << mig_.id << " (" << mig_.source << " → " << mig_.target << ")\n";
     } else {
-        std::string src = active_provider(inv_, state_path_);
-        if (src == o_.target) throw Error("the stack already runs on " + o_.target);
+        auto active = active_provider(inv_, state_path_);
+        std::string src = active.name;
+        if (src == o_.target) throw Error("the stack already runs on " + active.describe());
         mig_ = journal_->start("migrate", src, o_.target);
         log_ << "Migration " << mig_.id << ": " << src << " → " << o_.target << "\n";
     }
@@ -859,15 +861,6 @@ int Migration::run() {
 }
 
 }  // namespace
-
-std::string active_provider(const inventory::Inventory& inv, const std::filesystem::path& state_path) {
-    auto path = state_path.empty() ? default_state_path(inv.file) : state_path;
-    if (std::filesystem::exists(path)) {
-        Journal j(path);
-        if (auto a = j.get("active"); a && inv.find_provider(*a)) return *a;
-    }
-    return inv.active;
-}
 
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log) {

@@ -11,6 +11,7 @@
 
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
+#include "migrate/active.hpp"
 #include "playbook/playbook.hpp"
 
 namespace decamp::migrate {
@@ -39,8 +40,9 @@ struct MigrateOptions {
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log);
 
-// The provider the stack runs on: the journal's record, else the inventory's `active`.
-std::string active_provider(const inventory::Inventory& inv, const std::filesystem::path& state_path);
+// What run_migrate with these options is about to do, for the confirmation question (no
+// host is contacted); "" when there is nothing to do (--abort with no migration running).
+std::string migrate_summary(const inventory::Inventory& inv, const MigrateOptions& opts);
 
 // `decamp status`.
 int run_status(const inventory::Inventory& inv, const std::filesystem::path& state_path, bool json,

@@ -9,23 +9,21 @@ namespace decamp::migrate {
 
 int run_status(const inventory::Inventory& inv, const std::filesystem::path& state_path, bool json, std::ostream& out) {
     auto path = state_path.empty() ? default_state_path(inv.file) : state_path;
-    std::string active = inv.active;
+    ActiveProvider ap = active_provider(inv, path);
+    const std::string& active = ap.name;
     std::optional<MigrationRow> latest;
     std::vector<StepRow> steps;
-    std::string source_of_active = "inventory";
     if (std::filesystem::exists(path)) {
         Journal j(path);
-        if (auto a = j.get("active"); a && inv.find_provider(*a)) {
-            active = *a;
-            source_of_active = "journal";
-        }
         latest = j.latest();
         if (latest) steps = j.steps(latest->id);
     }
     size_t hosts = inv.provider_hosts(active).size();
     if (json) {
-        out << "{\"active\":" << json_escape(active) << ",\"active_from\":" << json_escape(source_of_active)
-            << ",\"hosts\":" << hosts << ",\"migration\":";
+        out << "{\"active\":" << json_escape(active) << ",\"active_from\":" << json_escape(ap.from_state ? "state" : "inventory")
+            << ",\"hosts\":" << hosts << ",\"left\":[";
+        for (size_t i = 0; i < ap.left.size(); ++i) out << (i ? "," : "") << json_escape(ap.left[i]);
+        out << "],\"migration\":";
         if (!latest) {
             out << "null}\n";
             return 0;
@@ -39,8 +37,9 @@ int run_status(const inventory::Inventory& inv, const std::filesystem::path& sta
         out << "]}}\n";
         return 0;
     }
-    out << "project " << inv.project << ": runs on provider " << active << " (" << hosts << " hosts; from the "
-        << source_of_active << ")\n";
+    out << "project " << inv.project << ": runs on " << ap.describe() << ", " << hosts << " hosts\n";
+    for (const auto& p : ap.left)
+        out << "  left provider " << p << ": touched only with --provider " << p << "\n";
     if (!latest) {
         out << "no migration recorded (" << path.string() << ")\n";
         return 0;

@@ -58,7 +58,12 @@ std::vector<Assignment> assign_roles(const Inventory& inv, const std::vector<pla
 
 std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<playbook::Playbook>& books,
                                      const std::string& provider, const std::string& limit) {
-    auto scope = provider_scope(inv, provider);
+    return assign_plays(inv, books, provider_scope(inv, provider), limit);
+}
+
+std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<playbook::Playbook>& books,
+                                     const std::vector<const Host*>& within, const std::string& limit) {
+    auto scope = within;
     if (!limit.empty()) scope = inventory::select(inv, limit, scope);
     std::vector<Assignment> out;
     for (const auto& book : books)

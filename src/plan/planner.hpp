@@ -35,6 +35,10 @@ std::vector<Assignment> assign_roles(const inventory::Inventory& inv,
 std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
                                      const std::vector<playbook::Playbook>& books,
                                      const std::string& provider, const std::string& limit);
+// The same within a given set of hosts (the CLI's scope: every provider the stack has not left).
+std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
+                                     const std::vector<playbook::Playbook>& books,
+                                     const std::vector<const inventory::Host*>& within, const std::string& limit);
 
 // Thrown through templating when facts were needed and could not be gathered (the host
 // is unreachable): the engine reports the host, not the task.

@@ -355,6 +355,19 @@ wait_status() { # wait_status PATH STATUS SECONDS
 app_alive() { kill -0 "$APP_PID" 2>/dev/null; }
 
 check "app answers /livez" wait_status /livez 200 10
+# The app never runs DDL: without the schema it answers 503 and creates nothing; the schema
+# comes from files/forum-schema.sql, applied the way playbooks/postgres.yml does.
+check "/healthz 503 before the schema exists" test "$(req GET /healthz)" = 503
+check "POST /items 503 before the schema exists" test "$(req POST /items --data-binary 'early')" = 503
+check "the app created no table itself" \
+  test "$(psql_su -d forum -tAc "SELECT to_regclass('public.items') IS NULL")" = t
+schema() { psql_su -tA -v owner=forum -d forum -f "$REPO/playbooks/files/forum-schema.sql"; }
+check "schema file creates the table (prints created)" test "$(schema)" = created
+check "schema file is idempotent (prints present)" test "$(schema)" = present
+check "schema file runs no DDL when nothing is missing (read-only, as a fenced source)" \
+  test "$(PGOPTIONS='-c default_transaction_read_only=on' schema)" = present
+check "items is owned by the app's role" \
+  test "$(psql_su -d forum -tAc "SELECT tableowner FROM pg_tables WHERE tablename = 'items'")" = forum
 check "/healthz 200 with the database up" test "$(req GET /healthz)" = 200
 check "/healthz ok=true" test "$(json "$T/body" ok)" = True
 check "/healthz rows=0 on an empty database" test "$(json "$T/body" rows)" = 0

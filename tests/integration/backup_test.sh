@@ -80,7 +80,7 @@ check "backup verify passes" test $rc = 0
 cat "$T/verify.md"
 
 # ---- B: drill on spare ----
-D drill --to spare --state "$STATE" --json >"$T/drill.json" 2>"$T/drill.err"; rc=$?
+D drill --to spare --state "$STATE" --yes --json >"$T/drill.json" 2>"$T/drill.err"; rc=$?
 check "drill on spare passes (exit 0)" test $rc = 0
 [[ $rc = 0 ]] || tail -n 30 "$T/drill.err"
 cat "$T/drill.json"
@@ -98,7 +98,7 @@ scripts/lab ssh "$BACKUP_HOST" "cp -p '$PACK' /root/pack.orig && b=\$(dd if='$PA
 check "a byte of the pack was flipped" bash -c "! scripts/lab ssh $BACKUP_HOST cmp -s /root/pack.orig '$PACK'"
 D backup verify >"$T/verify.bad" 2>&1; rc=$?
 check "backup verify detects the corruption (exit 5)" test $rc = 5
-D drill --to spare --state "$STATE" >"$T/drill.bad" 2>&1; rc=$?
+D drill --to spare --state "$STATE" --yes >"$T/drill.bad" 2>&1; rc=$?
 check "the drill fails on the corrupted backup" test $rc != 0
 grep -m 3 -i 'error\|FAILED' "$T/drill.bad"
 check "DNS still answers old after the failed drill" test "$(dns_www)" = "$OLD"
@@ -110,7 +110,7 @@ check "backup verify passes again with the pack restored" D backup verify --quic
 if "$DECAMP" migrate --help 2>&1 | grep -q -- '--from-backup'; then
   scripts/lab stop-provider old >/dev/null 2>&1
   t0=$(date +%s)
-  "$DECAMP" migrate -i "$INV" --state "$STATE" --to new --from-backup --json >"$T/mig.json" 2>"$T/mig.err"; rc=$?
+  "$DECAMP" migrate -i "$INV" --state "$STATE" --to new --from-backup --yes --json >"$T/mig.json" 2>"$T/mig.err"; rc=$?
   echo "migrate --from-backup: $(($(date +%s) - t0)) s"
   check "migrate --to new --from-backup exits 0" test $rc = 0
   [[ $rc = 0 ]] || tail -n 30 "$T/mig.err"

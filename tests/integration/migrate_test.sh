@@ -37,9 +37,9 @@ scripts/lab up --providers old,new --hosts-per-provider 2 --roles web,db >"$T/la
 INV=.lab/inventory.yml
 STATE="$T/state.db"
 rm -rf .lab/.decamp
-M() { "$DECAMP" migrate -i "$INV" --state "$STATE" "$@"; }
+M() { "$DECAMP" migrate -i "$INV" --state "$STATE" --yes "$@"; }
 # In the background, exec so that $! is decamp itself (the kill must hit the orchestrator).
-Mbg() { ( exec "$DECAMP" migrate -i "$INV" --state "$STATE" "$@" ) & }
+Mbg() { ( exec "$DECAMP" migrate -i "$INV" --state "$STATE" --yes "$@" ) & }
 web_of() { awk -v h="$1:" '$1 == h { for (i = 1; i <= NF; i++) if ($i == "address:") { gsub(/[,}]/, "", $(i+1)); print $(i+1) } }' "$INV"; }
 dns_www() { dig +short +time=1 +tries=2 -p 5300 @127.0.0.1 www.example.test A; }
 psql_on() { scripts/lab ssh "$1" "cd / && runuser -u postgres -- psql -d forum -tAc \"$2\""; }

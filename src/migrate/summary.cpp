@@ -1,0 +1,88 @@
+// What `decamp migrate` (not --dry-run) is about to do, shown before it asks for
+// confirmation: from the inventory and the state alone, no host is contacted.
+#include "migrate/journal.hpp"
+#include "migrate/migration.hpp"
+
+namespace decamp::migrate {
+
+namespace {
+
+std::string host_list(const inventory::Inventory& inv, const std::string& provider, const std::string& role = "") {
+    std::string out;
+    for (const auto* h : inv.provider_hosts(provider)) {
+        if (!role.empty() && !h->has_role(role)) continue;
+        out += (out.empty() ? "" : ", ") + h->name + " (" + h->address + ")";
+    }
+    return out.empty() ? "-" : out;
+}
+
+std::string first_of(const inventory::Inventory& inv, const std::string& provider, const std::string& role) {
+    for (const auto* h : inv.provider_hosts(provider))
+        if (h->has_role(role)) return h->name;
+    return "-";
+}
+
+std::string abort_summary(const MigrationRow& m) {
+    return "decamp migrate --abort: undo migration " + m.id + " (" + m.source + " → " + m.target + ") before cutover\n" +
+           "  remove the replication user and pg_hba line it added on " + m.source + "'s database\n" +
+           "  put the DNS TTLs back to what they were\n" +
+           "  " + m.source + " keeps serving as before; " + m.target + " keeps what provision installed\n";
+}
+
+}  // namespace
+
+std::string migrate_summary(const inventory::Inventory& inv, const MigrateOptions& o) {
+    auto path = o.state_path.empty() ? default_state_path(inv.file) : o.state_path;
+    std::optional<MigrationRow> running;
+    if (std::filesystem::exists(path)) running = Journal(path).unfinished();
+    if (o.abort) return running ? abort_summary(*running) : "";
+
+    auto active = active_provider(inv, path);
+    std::string source = o.resume && running ? running->source : active.name;
+    const std::string& target = o.target;
+    if (source == target || !inv.find_provider(target)) return "";  // run_migrate refuses it and says why
+    std::string out;
+    if (o.resume && running)
+        out += "decamp migrate --resume: continue migration " + running->id + " of " + inv.project + " from provider " +
+               source + " to provider " + target + " where it stopped\n";
+    else
+        out += "decamp migrate: move " + inv.project + " from provider " + source + " to provider " + target +
+               "\n  the stack runs on " + active.describe() + "\n";
+    if (!o.from_backup) out += "  source " + source + ": " + host_list(inv, source) + "\n";
+    out += "  target " + target + ": " + host_list(inv, target) + "\n";
+    out += "  1. preflight: reach every host, check versions and disk" +
+           std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(o.lowered_ttl) + "s" : "") + "\n";
+    out += "  2. provision: apply every role's playbooks on " + target + "\n";
+    out += "  3. " + std::string(o.from_backup ? "restore" : "replicate") + ":";
+    for (const auto& ds : inv.data) {
+        if (ds.kind == "postgres")
+            out += " postgres " + ds.database + " (" +
+                   (o.from_backup ? "from backup " + o.backup_id : first_of(inv, source, ds.role) + " → streaming replica") +
+                   " on " + first_of(inv, target, ds.role) + ");";
+        else
+            out += " files " + ds.path + " (" + (o.from_backup ? "from backup " + o.backup_id : "through decamp") +
+                   " to " + host_list(inv, target, ds.role) + ");";
+    }
+    if (inv.data.empty()) out += " no data sets;";
+    out.back() = '\n';
+    out += "  4. verify: health checks on " + target + "\n";
+    out += "  5. cutover:";
+    if (inv.app && !o.from_backup) {
+        std::string services;
+        for (const auto& s : inv.app->services) services += (services.empty() ? "" : ", ") + s;
+        out += " stop " + services + " on " + source + " (writes stop until the app runs on " + target + ");";
+    }
+    if (!o.from_backup)
+        for (const auto& ds : inv.data)
+            if (ds.kind == "postgres") out += " fence " + source + "'s database " + ds.database + " (read-only for good);";
+    out += " promote " + target + "'s data; start the app on " + target + ";";
+    if (inv.dns)
+        for (const auto& r : inv.dns->records) out += " switch DNS " + r.name + " to " + target + "'s " + r.role + " hosts;";
+    out.back() = '\n';
+    out += "  afterwards the stack runs on " + target + "; " + source + " is left (apply touches it only with --provider " +
+           source + ")\n";
+    if (!o.resume) out += "  (decamp migrate --to " + target + " --dry-run checks every host, the data sizes and DNS first)\n";
+    return out;
+}
+
+}  // namespace decamp::migrate
