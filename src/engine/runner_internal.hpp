@@ -23,7 +23,21 @@ inline std::string tail(const std::string& s, size_t n = 2000) {
     return s.size() <= n ? s : "…" + s.substr(s.size() - n);
 }
 
-// A step's result as `register:` and changed_when/failed_when see it.
+// Splits output into lines, as stdout_lines / stderr_lines.
+inline Value output_lines(const std::string& o) {
+    Value lines = Value::list();
+    size_t start = 0;
+    while (start < o.size()) {
+        size_t nl = o.find('\n', start);
+        if (nl == std::string::npos) nl = o.size();
+        lines.push(Value::string(o.substr(start, nl - start)));
+        start = nl + 1;
+    }
+    return lines;
+}
+
+// A step's result as `register:` and changed_when/failed_when see it. What a host sent is
+// data: the whole result is unsafe, so no later template renders what is inside it.
 inline Value result_value(int rc, const std::string& out, const std::string& err, bool changed, bool failed,
                           bool skipped) {
     Value r = Value::map();
@@ -34,19 +48,12 @@ inline Value result_value(int rc, const std::string& out, const std::string& err
     while (!e.empty() && e.back() == '\n') e.pop_back();
     r.set("stdout", Value::string(o));
     r.set("stderr", Value::string(e));
-    Value lines = Value::list();
-    size_t start = 0;
-    while (start < o.size()) {
-        size_t nl = o.find('\n', start);
-        if (nl == std::string::npos) nl = o.size();
-        lines.push(Value::string(o.substr(start, nl - start)));
-        start = nl + 1;
-    }
-    r.set("stdout_lines", lines);
+    r.set("stdout_lines", output_lines(o));
+    r.set("stderr_lines", output_lines(e));
     r.set("changed", Value::boolean(changed));
     r.set("failed", Value::boolean(failed));
     r.set("skipped", Value::boolean(skipped));
-    return r;
+    return r.add_taint(Value::kUnsafe);
 }
 
 }  // namespace detail

@@ -292,7 +292,8 @@ Value parse_facts(const std::string& out) {
         if (const Value* like = f.get("os_family"); like && !like->to_text().empty()) family = like->to_text();
         f.set("os_family", Value::string(family));
     }
-    return f;
+    // A host's facts (its hostname included) are data, never templates.
+    return f.add_taint(Value::kUnsafe);
 }
 
 }  // namespace decamp::engine

@@ -15,6 +15,18 @@ using detail::result_value;
 using detail::since;
 using detail::tail;
 
+namespace {
+
+// Every text in `v` derived from a secret, whole.
+void add_sensitive(Redactor& r, const Value& v) {
+    if (!v.is_sensitive()) return;
+    if (v.is_string() && (v.own_taint() & Value::kSensitive)) r.add(v.as_string());
+    for (const auto& i : v.items()) add_sensitive(r, i);
+    for (const auto& [k, i] : v.entries()) add_sensitive(r, i);
+}
+
+}  // namespace
+
 // Reports the step at hand as unreachable and retires the host.
 void Engine::lost(const playbook::Play& play, HostCtx& c, const std::string& name, const playbook::Task& t,
                   const std::string& why, Clock::time_point t0) {
@@ -34,6 +46,7 @@ void Engine::finish(const playbook::Play& play, const playbook::Task& task, Host
     sr.play = play.name.empty() ? play.hosts : play.name;
     sr.source = task.mark.str();
     sr.module = task.module;
+    sr.task = redactor().mask(sr.task);
     sr.message = redactor().mask(sr.message);
     sr.stdout_tail = task.no_log ? "(no_log)" : redactor().mask(sr.stdout_tail);
     sr.stderr_tail = task.no_log ? "(no_log)" : redactor().mask(sr.stderr_tail);
@@ -61,7 +74,9 @@ void Engine::local_step(const playbook::Task& task, const plan::Step& st, HostCt
     } else if (task.module == "debug") {
         const Value* msg = st.args.get("msg");
         const Value* var = st.args.get("var");
-        if (var) {
+        if (var && var->is_unsafe()) {  // a name that came from a host is not evaluated
+            sr.message = var->to_text();
+        } else if (var) {
             auto scope = c.vars->scope(&task.vars);
             try {
                 sr.message = var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
@@ -224,7 +239,7 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
     auto started = [&] {
         if (!progress_ || cursor >= refs.size() || refs[cursor].step == kEnd) return;
         const auto& st = batch[refs[cursor].task].steps[refs[cursor].step];
-        progress_->step_started(c.host->name, st.name, c.report.steps.size());
+        progress_->step_started(c.host->name, redactor().mask(st.name), c.report.steps.size());
     };
     // Records everything up to the next remote step without a result.
     auto advance = [&] {
@@ -296,8 +311,16 @@ bool Engine::execute(const playbook::Play& play, std::vector<TaskRun>& batch, co
         }
         std::string nonce = n > 1 ? make_nonce() : "";
         std::string script = n > 1 ? batch_script(parts, nonce, stat_paths, hash_paths, opts_.check) : parts[0].script;
-        if (opts_.verbosity > 0 && opts_.log)
-            opts_.log(redactor().mask(c.host->name + " $ " + launcher + " <<'SCRIPT'\n" + script + "\nSCRIPT"));
+        if (opts_.verbosity > 0 && opts_.log) {
+            // Arguments derived from a secret (a template's whole content) are masked whole,
+            // in every encoding the script carries them (base64), before the secrets' own forms.
+            Redactor derived;
+            for (size_t k = r; k < r + n; ++k) {
+                const Ref& ref = refs[remote[k]];
+                add_sensitive(derived, batch[ref.task].steps[ref.step].args);
+            }
+            opts_.log(redactor().mask(derived.mask(c.host->name + " $ " + launcher + " <<'SCRIPT'\n" + script + "\nSCRIPT")));
+        }
         transport::RunOptions ro;
         ro.stdin_data = std::move(script);
         const auto limit = std::chrono::seconds(inv_.ssh.command_timeout);

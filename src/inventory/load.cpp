@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "inventory/inventory.hpp"
+#include "inventory/secrets.hpp"
 #include "util/schema.hpp"
 #include "util/secret.hpp"
 #include "util/yaml.hpp"
@@ -601,7 +602,9 @@ Inventory load(const std::filesystem::path& file) {
     if (!in) throw ConfigError(Diagnostic{Mark{file.string(), 0, 0}, "", "cannot read inventory file"});
     std::stringstream ss;
     ss << in.rdbuf();
-    return load_text(ss.str(), file);
+    Inventory inv = load_text(ss.str(), file);
+    remember_secrets(inv);  // masked before any output (inventory/secrets.hpp)
+    return inv;
 }
 
 }  // namespace decamp::inventory

@@ -219,10 +219,12 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
                 if (const Value* src = st.args.get("src")) {
                     if (st.args.get("content"))
                         throw task_error(task, "give either src or content, not both");
-                    std::string text = read_task_file(task, src->to_text());
+                    // A rendered template keeps the provenance of what went into it: content
+                    // derived from a secret is never shown by -v or in a report.
+                    Value text = Value::string(read_task_file(task, src->to_text()));
                     if (task.module == "template") {
                         try {
-                            text = tmpl::render(text, scope, opts);
+                            text = tmpl::render_text(text.as_string(), scope, opts);
                         } catch (const tmpl::TemplateError& e) {
                             throw task_error(task, "template " + src->to_text() + ": " + e.what());
                         }
@@ -230,7 +232,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
                     Value args = Value::map();
                     for (const auto& [k, v] : st.args.entries())
                         if (k != "src") args.set(k, v);
-                    args.set("content", Value::string(text));
+                    args.set("content", std::move(text));
                     args.set("_src", *src);
                     st.args = args;
                 }

@@ -23,7 +23,82 @@ bool has_template(std::string_view text) {
 
 namespace detail {
 
+namespace {
+thread_local Budget* current_budget = nullptr;
+}
+
+BudgetGuard::BudgetGuard() {
+    if (!current_budget) {
+        current_budget = &own_;
+        owner_ = true;
+    }
+}
+
+BudgetGuard::~BudgetGuard() {
+    if (owner_) current_budget = nullptr;
+}
+
+Budget& BudgetGuard::budget() { return *current_budget; }
+
+void Budget::exceeded(const std::string& what) const {
+    std::string where;
+    // The innermost variable being expanded that says where it was written.
+    for (auto it = expanding_.rbegin(); it != expanding_.rend(); ++it) {
+        if (it->second.line > 0) {
+            where = it->second.str() + ": variable \"" + it->first + "\": ";
+            break;
+        }
+    }
+    if (where.empty() && !expanding_.empty()) where = "variable \"" + expanding_.back().first + "\": ";
+    throw TemplateError(where + what);
+}
+
+void Budget::step(size_t n) {
+    steps_ += n;
+    if (steps_ > kMaxSteps)
+        exceeded("template expansion takes more than " + std::to_string(kMaxSteps) +
+                 " steps (a loop over too many items, or variables that expand each other)");
+}
+
+void Budget::produced(size_t bytes) {
+    bytes_ += bytes;
+    if (bytes_ > kMaxBytes)
+        exceeded("template expansion produces more than " + std::to_string(kMaxBytes >> 20) +
+                 " MiB (variables that expand each other, or a loop over too many items)");
+}
+
+void Budget::enter(const std::string& name, const Mark& mark) {
+    // The scope does not change while a variable expands, so meeting the same name again
+    // inside its own expansion can only recurse forever.
+    bool again = false;
+    for (const auto& e : expanding_) again = again || e.first == name;
+    expanding_.emplace_back(name, mark);
+    if (again) exceeded("refers to itself");
+    if (expanding_.size() > kMaxDepth)
+        exceeded("variables nest more than " + std::to_string(kMaxDepth) + " deep");
+}
+
+void note_sensitive(const Value& v) {
+    if (!v.is_sensitive()) return;
+    switch (v.kind()) {
+        case Value::Kind::String:
+        case Value::Kind::Int:
+            if (v.own_taint() & Value::kSensitive) redactor().add(v.to_text());
+            break;
+        case Value::Kind::List:
+            for (const auto& i : v.items()) note_sensitive(i);
+            break;
+        case Value::Kind::Map:
+            for (const auto& [k, i] : v.entries()) note_sensitive(i);
+            break;
+        default: break;
+    }
+}
+
+std::string shown(const Value& v) { return v.is_sensitive() ? "***" : v.to_text(); }
+
 bool has_template_inside(const Value& v) {
+    if (v.own_taint() & Value::kUnsafe) return false;  // a host's data is never a template
     switch (v.kind()) {
         case Value::Kind::String: return has_template(v.as_string());
         case Value::Kind::List:
@@ -40,8 +115,8 @@ bool has_template_inside(const Value& v) {
 
 class Parser {
 public:
-    Parser(std::string_view src, const Scope& scope, const Options& opts)
-        : s_(src), scope_(scope), opts_(opts) {}
+    Parser(std::string_view src, const Scope& scope, const Options& opts, Budget& budget)
+        : s_(src), scope_(scope), opts_(opts), budget_(budget) {}
 
     Res parse_full() {
         Res r = parse_or();
@@ -94,7 +169,16 @@ private:
     static Value reveal(const Value& v, const Options& opts) {
         if (v.kind() != Value::Kind::Secret) return v;
         if (!opts.reveal_secrets) return Value::string("***");
-        return Value::string(resolve_secret(v.as_string(), opts.secret_base_dir).reveal());
+        return Value::string(resolve_secret(v.as_string(), opts.secret_base_dir).reveal()).add_taint(Value::kSensitive);
+    }
+
+    // A value computed from `ins` carries their provenance (a yes/no answer carries none:
+    // it is not text that could leak or be rendered). New text counts against the budget.
+    Value derived(Value out, std::initializer_list<const Value*> ins) {
+        if (out.kind() != Value::Kind::Bool)
+            for (const Value* i : ins) out.add_taint(i->taint());
+        if (out.is_string()) budget_.produced(out.as_string().size());
+        return out;
     }
 
     Res parse_or() {
@@ -219,27 +303,29 @@ private:
                 Res r = parse_filtered();
                 if (l.undefined) continue;
                 if (r.undefined) { l = r; continue; }
-                l.v = Value::string(l.v.to_text() + r.v.to_text());
+                l.v = derived(Value::string(l.v.to_text() + r.v.to_text()), {&l.v, &r.v});
             } else if (peek("+") ) {
                 ++pos_;
                 Res r = parse_filtered();
                 if (l.undefined) continue;
                 if (r.undefined) { l = r; continue; }
                 if (l.v.kind() == Value::Kind::Int && r.v.kind() == Value::Kind::Int)
-                    l.v = Value::integer(l.v.as_int() + r.v.as_int());
+                    l.v = derived(Value::integer(l.v.as_int() + r.v.as_int()), {&l.v, &r.v});
                 else if (l.v.is_list() && r.v.is_list()) {
+                    // A list item costs far more than a byte of text: weighed as 8 steps.
+                    budget_.step(8 * (l.v.items().size() + r.v.items().size()));
                     Value out = l.v;
                     for (const auto& i : r.v.items()) out.push(i);
-                    l.v = out;
+                    l.v = derived(std::move(out), {});  // the items keep their own provenance
                 } else
-                    l.v = Value::string(l.v.to_text() + r.v.to_text());
+                    l.v = derived(Value::string(l.v.to_text() + r.v.to_text()), {&l.v, &r.v});
             } else if (peek("-") && !peek("-}") && !peek("-%")) {
                 ++pos_;
                 Res r = parse_filtered();
                 if (l.undefined) continue;
                 if (r.undefined) { l = r; continue; }
                 if (l.v.kind() != Value::Kind::Int || r.v.kind() != Value::Kind::Int) fail("'-' needs two numbers");
-                l.v = Value::integer(l.v.as_int() - r.v.as_int());
+                l.v = derived(Value::integer(l.v.as_int() - r.v.as_int()), {&l.v, &r.v});
             } else {
                 return l;
             }
@@ -265,6 +351,7 @@ private:
                 ++pos_;
                 std::string name = ident();
                 auto args = call_args();
+                budget_.step();
                 v = apply_filter(name, v, args);
             } else {
                 return v;
@@ -291,32 +378,43 @@ private:
         if (name == "lower" || name == "upper") {
             std::string s = v.to_text();
             for (auto& c : s) c = static_cast<char>(name == "lower" ? tolower(static_cast<unsigned char>(c)) : toupper(static_cast<unsigned char>(c)));
-            return Res{Value::string(s)};
+            return Res{derived(Value::string(s), {&v})};
         }
         if (name == "join") {
             std::string sep = args.empty() ? "" : arg(0).to_text();
-            if (!v.is_list()) return Res{Value::string(v.to_text())};
+            const Value none;
+            const Value& sepv = args.empty() ? none : arg(0);
+            if (!v.is_list()) return Res{derived(Value::string(v.to_text()), {&v})};
             std::string out;
-            for (size_t i = 0; i < v.items().size(); ++i) out += (i ? sep : "") + reveal(v.items()[i], opts_).to_text();
-            return Res{Value::string(out)};
+            uint8_t taint = 0;
+            for (size_t i = 0; i < v.items().size(); ++i) {
+                Value item = reveal(v.items()[i], opts_);
+                taint |= item.taint();
+                out += (i ? sep : "") + item.to_text();
+                budget_.produced(sep.size() + item.to_text().size());
+            }
+            return Res{derived(Value::string(out).add_taint(taint), {&v, &sepv})};
         }
-        if (name == "quote") return Res{Value::string(shell::quote(v.to_text()))};
+        if (name == "quote") return Res{derived(Value::string(shell::quote(v.to_text())), {&v})};
+        if (name == "b64encode") return Res{derived(Value::string(shell::base64(v.to_text())), {&v})};
+        // A count says nothing a log must hide, and masking "12" everywhere would mangle it.
         if (name == "length" || name == "count") return Res{Value::integer(static_cast<int64_t>(v.size()))};
         if (name == "trim") {
             std::string s = v.to_text();
             size_t a = s.find_first_not_of(" \t\r\n");
             size_t b = s.find_last_not_of(" \t\r\n");
-            return Res{Value::string(a == std::string::npos ? "" : s.substr(a, b - a + 1))};
+            return Res{derived(Value::string(a == std::string::npos ? "" : s.substr(a, b - a + 1)), {&v})};
         }
         if (name == "int") {
             if (v.kind() == Value::Kind::Int) return in;
             try {
-                return Res{Value::integer(std::stoll(v.to_text()))};
+                return Res{derived(Value::integer(std::stoll(v.to_text())), {&v})};
             } catch (...) {
-                return Res{Value::integer(args.empty() ? 0 : arg(0).as_int())};
+                if (args.empty()) return Res{Value::integer(0)};
+                return Res{derived(Value::integer(arg(0).as_int()), {&arg(0)})};
             }
         }
-        if (name == "string") return Res{Value::string(v.to_text())};
+        if (name == "string") return Res{derived(Value::string(v.to_text()), {&v})};
         if (name == "bool") {
             std::string s = v.to_text();
             for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
@@ -328,15 +426,16 @@ private:
         }
         if (name == "replace") {
             std::string s = v.to_text(), from = arg(0).to_text(), to = arg(1).to_text();
-            if (from.empty()) return Res{Value::string(s)};
+            if (from.empty()) return Res{derived(Value::string(s), {&v})};
             size_t p = 0;
             while ((p = s.find(from, p)) != std::string::npos) {
                 s.replace(p, from.size(), to);
                 p += to.size();
+                budget_.produced(to.size());
             }
-            return Res{Value::string(s)};
+            return Res{derived(Value::string(s), {&v, &arg(0), &arg(1)})};
         }
-        fail("unknown filter \"" + name + "\"; expected one of default, join, lower, upper, quote, length, trim, int, string, bool, first, last, replace");
+        fail("unknown filter \"" + name + "\"; expected one of default, join, lower, upper, quote, b64encode, length, trim, int, string, bool, first, last, replace");
     }
 
     Res parse_postfix() {
@@ -377,6 +476,7 @@ private:
     }
 
     Res parse_primary() {
+        budget_.step();
         skip_ws();
         if (pos_ >= s_.size()) fail("unexpected end of expression");
         char c = s_[pos_];
@@ -429,17 +529,11 @@ private:
             Res r{reveal(*v, opts_)};
             r.missing = name;
             // Variables are templated when used, as in Ansible: `dir: "/srv/{{ host.name }}"`.
+            // A host's data (unsafe) never is: has_template_inside skips it.
             if (has_template_inside(r.v)) {
-                thread_local int depth = 0;
-                if (depth > 20) fail("variable \"" + name + "\" refers to itself");
-                ++depth;
-                try {
-                    r.v = render_value(r.v, scope_, opts_);
-                } catch (...) {
-                    --depth;
-                    throw;
-                }
-                --depth;
+                budget_.enter(name, v->mark());
+                r.v = render_value(r.v, scope_, opts_);
+                budget_.leave();
             }
             return r;
         }
@@ -450,10 +544,12 @@ private:
     size_t pos_ = 0;
     const Scope& scope_;
     const Options& opts_;
+    Budget& budget_;
 };
 
 Res eval(std::string_view expr, const Scope& scope, const Options& opts) {
-    Parser p(expr, scope, opts);
+    BudgetGuard guard;
+    Parser p(expr, scope, opts, guard.budget());
     return p.parse_full();
 }
 
@@ -462,6 +558,7 @@ Res eval(std::string_view expr, const Scope& scope, const Options& opts) {
 Value evaluate(std::string_view expr, const Scope& scope, const Options& opts) {
     auto r = detail::eval(expr, scope, opts);
     if (r.undefined) throw TemplateError("\"" + r.missing + "\" is undefined (in \"" + std::string(expr) + "\")");
+    detail::note_sensitive(r.v);
     return r.v;
 }
 

@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "playbook/template.hpp"
 
@@ -23,5 +25,43 @@ struct Res {
 };
 
 Res eval(std::string_view expr, const Scope& scope, const Options& opts);
+
+// What one top-level render or evaluation may spend, nested variable expansion included
+// (see Budget in template.hpp). The outermost call on a thread owns it; nested calls share.
+class Budget {
+public:
+    void step(size_t n = 1);        // an evaluation step: a node, a name, a filter, a loop item
+    void produced(size_t bytes);    // text (or list items) made
+    // A variable being expanded (it holds a template): for the depth limit and for naming
+    // the offending value when the budget runs out.
+    void enter(const std::string& name, const Mark& mark);
+    void leave() { expanding_.pop_back(); }
+
+private:
+    [[noreturn]] void exceeded(const std::string& what) const;
+    size_t steps_ = 0, bytes_ = 0;
+    std::vector<std::pair<std::string, Mark>> expanding_;
+};
+
+// Installs a fresh Budget for the outermost call on this thread; nested guards share it.
+class BudgetGuard {
+public:
+    BudgetGuard();
+    ~BudgetGuard();
+    BudgetGuard(const BudgetGuard&) = delete;
+    BudgetGuard& operator=(const BudgetGuard&) = delete;
+    Budget& budget();
+
+private:
+    Budget own_;
+    bool owner_ = false;
+};
+
+// A value derived from a secret is about to be used as text: its text (and encodings) go
+// to the redactor, so every output path masks it.
+void note_sensitive(const Value& v);
+
+// How a value shows in an error message: *** when derived from a secret.
+std::string shown(const Value& v);
 
 }  // namespace decamp::tmpl::detail

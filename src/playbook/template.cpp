@@ -140,10 +140,16 @@ private:
     size_t pos_ = 0;
 };
 
-void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& opts, std::string& out) {
+// Renders into `out`; `taint` collects the provenance of every value inserted.
+void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& opts, std::string& out,
+                  uint8_t& taint, detail::Budget& budget) {
     for (const auto& n : nodes) {
+        budget.step();
         switch (n.kind) {
-            case Node::Text: out += n.text; break;
+            case Node::Text:
+                budget.produced(n.text.size());
+                out += n.text;
+                break;
             case Node::Expr: {
                 auto r = detail::eval(n.text, scope, opts);
                 if (r.undefined) {
@@ -153,7 +159,11 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
                     }
                     throw TemplateError("\"" + r.missing + "\" is undefined (in \"{{ " + n.text + " }}\")", n.offset);
                 }
-                out += r.v.to_text();
+                taint |= r.v.taint();
+                detail::note_sensitive(r.v);
+                std::string text = r.v.to_text();
+                budget.produced(text.size());
+                out += text;
                 break;
             }
             case Node::If: {
@@ -165,7 +175,7 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
                         take = r.v.truthy();
                     }
                     if (take) {
-                        render_nodes(body, scope, opts, out);
+                        render_nodes(body, scope, opts, out, taint, budget);
                         break;
                     }
                 }
@@ -179,7 +189,7 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
                 else if (r.v.is_map())
                     for (const auto& [k, v] : r.v.entries()) items.push_back(Value::string(k));
                 else if (!r.v.is_null())
-                    throw TemplateError("{% for %} over " + r.v.to_text() + ": expected a list", n.offset);
+                    throw TemplateError("{% for %} over " + detail::shown(r.v) + ": expected a list", n.offset);
                 Value layer = Value::map();
                 scope.push(&layer);
                 int64_t i = 0;
@@ -191,7 +201,7 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
                     loop.set("first", Value::boolean(i == 0));
                     loop.set("last", Value::boolean(i + 1 == static_cast<int64_t>(items.size())));
                     layer.set("loop", loop);
-                    render_nodes(n.body, scope, opts, out);
+                    render_nodes(n.body, scope, opts, out, taint, budget);
                     ++i;
                 }
                 scope.pop();
@@ -203,16 +213,25 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
 
 }  // namespace
 
-std::string render(std::string_view text, const Scope& scope, const Options& opts) {
-    if (!has_template(text) && text.find("{#") == std::string_view::npos) return std::string(text);
+Value render_text(std::string_view text, const Scope& scope, const Options& opts) {
+    if (!has_template(text) && text.find("{#") == std::string_view::npos) return Value::string(std::string(text));
+    detail::BudgetGuard guard;
     auto nodes = Builder(text).parse();
     std::string out;
+    uint8_t taint = 0;
     Scope s = scope;
-    render_nodes(nodes, s, opts, out);
-    return out;
+    render_nodes(nodes, s, opts, out, taint, guard.budget());
+    return Value::string(std::move(out)).add_taint(taint);
+}
+
+std::string render(std::string_view text, const Scope& scope, const Options& opts) {
+    return render_text(text, scope, opts).as_string();
 }
 
 Value render_value(const Value& v, const Scope& scope, const Options& opts) {
+    detail::BudgetGuard guard;
+    guard.budget().step();
+    if (v.own_taint() & Value::kUnsafe) return v;  // a host's data: literally, never rendered
     switch (v.kind()) {
         case Value::Kind::String: {
             const std::string& s = v.as_string();
@@ -230,9 +249,10 @@ Value render_value(const Value& v, const Scope& scope, const Options& opts) {
                 }
                 Value out = r.v;
                 out.at(v.mark());
+                detail::note_sensitive(out);
                 return out;
             }
-            return Value::string(render(s, scope, opts)).at(v.mark());
+            return render_text(s, scope, opts).at(v.mark());
         }
         case Value::Kind::List: {
             Value out = Value::list();
@@ -246,7 +266,8 @@ Value render_value(const Value& v, const Scope& scope, const Options& opts) {
         }
         case Value::Kind::Secret: {
             if (!opts.reveal_secrets) return Value::string("***").at(v.mark());
-            return Value::string(resolve_secret(v.as_string(), opts.secret_base_dir).reveal()).at(v.mark());
+            Value out = Value::string(resolve_secret(v.as_string(), opts.secret_base_dir).reveal());
+            return out.add_taint(Value::kSensitive).at(v.mark());
         }
         default: return v;
     }

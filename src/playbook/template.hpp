@@ -5,6 +5,16 @@
 //   {% if %}/{% elif %}/{% else %}/{% endif %}, {% for x in xs %}/{% endfor %}, {# … #},
 //   with Ansible's trim_blocks and '-' whitespace control.
 // Pure: no I/O except resolving secrets when the caller asks for them.
+//
+// Provenance (Value::Taint) flows through every expression, filter and block: a value a
+// host sent (unsafe) is inserted literally and never rendered again, whatever it contains;
+// anything derived from a secret (sensitive) stays sensitive and its text is registered
+// with the redactor as soon as the engine produces it.
+//
+// Budget: one render or evaluation (with every variable it expands, recursively) may take
+// at most kMaxSteps evaluation steps, produce at most kMaxBytes of text and nest variable
+// expansion kMaxDepth deep; past that it fails with a TemplateError naming the variable
+// being expanded and where it was written.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +38,10 @@ public:
 private:
     size_t offset_;
 };
+
+inline constexpr size_t kMaxSteps = 2'000'000;
+inline constexpr size_t kMaxBytes = size_t{32} << 20;  // 32 MiB
+inline constexpr size_t kMaxDepth = 64;
 
 // A stack of variable maps, searched innermost first.
 class Scope {
@@ -58,6 +72,8 @@ bool has_template(std::string_view text);
 
 // Renders a string (task arguments: {{ }} only; template files: blocks too).
 std::string render(std::string_view text, const Scope& scope, const Options& opts);
+// The same as a string Value that carries the provenance of what went into it.
+Value render_text(std::string_view text, const Scope& scope, const Options& opts);
 
 // Renders every string inside a Value. A string that is exactly one "{{ expr }}" keeps the
 // expression's native type (so `loop: "{{ packages }}"` gives a list).

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "util/secret.hpp"
+
 namespace decamp::http {
 
 namespace {
@@ -82,7 +84,10 @@ Response perform(const Request& req) {
     Response resp;
     auto start = Clock::now();
     auto done = [&](std::string error) {
-        resp.error = std::move(error);
+        // An error answer often quotes the request back (a token, a password in a form):
+        // it is masked here, before any caller can print it. A successful answer is data.
+        resp.error = redactor().mask(std::move(error));
+        if (resp.status < 200 || resp.status > 299) resp.body = redactor().mask(std::move(resp.body));
         resp.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         return resp;
     };

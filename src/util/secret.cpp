@@ -1,25 +1,89 @@
 #include "util/secret.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "util/error.hpp"
+#include "util/shell.hpp"
+#include "util/value.hpp"
 
 namespace decamp {
+
+namespace {
+
+// A derived form shorter than this would mask innocent text (a base64 fragment, a line "}").
+constexpr size_t kMinForm = 6;
+
+std::string url_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// The base64 characters that depend on `s`'s bytes alone when `s` starts `shift` bytes into
+// a longer base64-encoded text (a file that contains the secret, sent as base64).
+std::string base64_core(const std::string& s, size_t shift) {
+    std::string enc = shell::base64(std::string(shift, '\0') + s);
+    size_t first = (8 * shift + 5) / 6;
+    size_t last = 8 * (shift + s.size()) / 6;
+    return last > first ? enc.substr(first, last - first) : "";
+}
+
+}  // namespace
+
+std::vector<std::string> Redactor::forms(const std::string& secret) {
+    std::vector<std::string> out{secret};
+    auto keep = [&](std::string f) {
+        if (f.size() >= kMinForm && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
+    };
+    keep(shell::quote(secret));
+    std::string js = json_escape(secret);
+    keep(js.substr(1, js.size() - 2));
+    keep(url_encode(secret));
+    keep(shell::base64(secret));
+    for (size_t shift = 0; shift < 3; ++shift) keep(base64_core(secret, shift));
+    if (secret.find('\n') != std::string::npos) {
+        size_t start = 0;
+        while (start <= secret.size()) {
+            size_t nl = secret.find('\n', start);
+            if (nl == std::string::npos) nl = secret.size();
+            std::string line = secret.substr(start, nl - start);
+            size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+            if (a != std::string::npos) keep(line.substr(a, b - a + 1));
+            start = nl + 1;
+        }
+    }
+    return out;
+}
 
 void Redactor::add(const std::string& secret) {
     // Very short values would mask innocent text everywhere; they are still never printed by
     // us directly (SecretString), this is the second line of defence.
     if (secret.size() < 3) return;
+    auto fs = forms(secret);
     std::lock_guard lock(mu_);
-    if (std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end()) {
-        secrets_.push_back(secret);
-        // Longest first so a secret containing another is masked whole.
+    bool added = false;
+    for (auto& f : fs) {
+        if (std::find(secrets_.begin(), secrets_.end(), f) != secrets_.end()) continue;
+        secrets_.push_back(std::move(f));
+        added = true;
+    }
+    // Longest first so a secret containing another is masked whole.
+    if (added)
         std::sort(secrets_.begin(), secrets_.end(),
                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    }
 }
 
 std::string Redactor::mask(std::string text) const {

@@ -61,6 +61,21 @@ void Value::set_key_mark(const std::string& key, Mark m) {
     key_marks_.emplace_back(key, std::move(m));
 }
 
+uint8_t Value::taint() const {
+    uint8_t t = taint_;
+    for (const auto& i : items_) t |= i.taint();
+    for (const auto& [k, v] : entries_) t |= v.taint();
+    return t;
+}
+
+Value& Value::add_taint(uint8_t bits) {
+    if (!bits) return *this;
+    taint_ |= bits;
+    for (auto& i : items_) i.add_taint(bits);
+    for (auto& [k, v] : entries_) v.add_taint(bits);
+    return *this;
+}
+
 size_t Value::size() const {
     switch (kind_) {
         case Kind::List: return items_.size();

@@ -1,6 +1,7 @@
 // A small, ordered, YAML-shaped value (null, bool, int, string, list, map, secret) used for
 // variables, task arguments, facts and registered results. It keeps yaml-cpp out of every
-// header and remembers where it came from for error messages.
+// header and remembers where it came from for error messages, and its provenance (taint):
+// whether it came from a host (unsafe: data, never a template) or from a secret (sensitive).
 #pragma once
 
 #include <cstdint>
@@ -58,6 +59,16 @@ public:
     // JSON text (secrets as "***").
     std::string to_json() const;
 
+    // Provenance bits, kept through copies and OR-ed by every template operation that
+    // combines values. Unsafe: sent by a host (output, facts); inserted literally, never
+    // rendered again. Sensitive: derived from a secret; masked wherever it is printed.
+    enum Taint : uint8_t { kUnsafe = 1, kSensitive = 2 };
+    uint8_t own_taint() const { return taint_; }
+    uint8_t taint() const;  // this value's bits and every child's
+    bool is_unsafe() const { return (taint() & kUnsafe) != 0; }
+    bool is_sensitive() const { return (taint() & kSensitive) != 0; }
+    Value& add_taint(uint8_t bits);  // on this value and every child
+
     const Mark& mark() const { return mark_; }
     Value& at(Mark m) { mark_ = std::move(m); return *this; }
 
@@ -65,6 +76,7 @@ public:
 
 private:
     Kind kind_ = Kind::Null;
+    uint8_t taint_ = 0;
     bool b_ = false;
     int64_t i_ = 0;
     std::string s_;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "util/http.hpp"
+#include "util/secret.hpp"
 
 using namespace decamp;
 using Clock = std::chrono::steady_clock;
@@ -252,4 +253,16 @@ TEST_CASE("http: concurrent requests from many threads") {
     }
     for (auto& t : ts) t.join();
     CHECK(ok == 8);
+}
+
+TEST_CASE("http: an error answer that quotes a secret back is masked") {
+    redactor().add("api-token-quoted-back");
+    std::string body = "{\"error\": \"bad key api-token-quoted-back\"}";
+    TinyServer srv("HTTP/1.1 401 Unauthorized\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\nConnection: close\r\n\r\n" + body);
+    http::Request req;
+    req.url = srv.url();
+    http::Response r = http::perform(req);
+    CHECK(r.status == 401);
+    CHECK(r.body == "{\"error\": \"bad key ***\"}");
 }
