@@ -64,11 +64,9 @@ int run_plays(const Args& args, bool check) {
         for (const auto& a : plays) seen.insert(a.hosts.begin(), a.hosts.end());
         hosts = seen.size();
     }
-    if (hosts == 0) {
-        std::cerr << "decamp: no host matches (provider " << args.get("provider", l.inv.active)
-                  << (args.get("limit").empty() ? "" : ", limit " + args.get("limit")) << ")\n";
-        return kExitUsage;
-    }
+    if (hosts == 0)
+        throw UsageError("no host matches (provider " + args.get("provider", l.inv.active) +
+                         (args.get("limit").empty() ? "" : ", limit " + args.get("limit")) + ")");
     auto connector = engine::make_connector(l.inv);
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
@@ -92,7 +90,7 @@ int cmd_run(const Args& args) {
     inventory::Inventory inv = inventory::load(inventory_path(args));
     std::vector<const inventory::Host*> all;
     for (const auto& h : inv.hosts) all.push_back(&h);
-    auto hosts = inventory::select(inv, args.positional[0], all);
+    auto hosts = inventory::select_some(inv, args.positional[0], all, "the inventory");
     std::string command;
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
     auto connector = engine::make_connector(inv);
@@ -124,7 +122,7 @@ int cmd_facts(const Args& args) {
     inventory::Inventory inv = inventory::load(inventory_path(args));
     std::vector<const inventory::Host*> all;
     for (const auto& h : inv.hosts) all.push_back(&h);
-    auto hosts = inventory::select(inv, args.positional[0], all);
+    auto hosts = inventory::select_some(inv, args.positional[0], all, "the inventory");
     auto connector = engine::make_connector(inv);
     int code = 0;
     std::string json = "{";
