@@ -17,6 +17,7 @@
 #include "util/json.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
+#include "util/systemd.hpp"
 
 namespace decamp::backup {
 
@@ -40,11 +41,10 @@ std::string teardown(const inventory::Inventory& inv, const std::string& target,
     std::string notes;
     auto note = [&](const std::string& s) { notes += (notes.empty() ? "" : "; ") + s; };
     if (inv.app) {
-        shell::Argv a = {"systemctl", "disable", "--now"};
-        a.insert(a.end(), inv.app->services.begin(), inv.app->services.end());
+        const std::string cmd = systemd::units_cmd(systemd::Verb::DisableNow, inv.app->services, systemd::Missing::Ignore);
         for (const auto* h : hosts_of(inv, target, inv.app->role)) {
-            auto r = conn(*h).run(shell::join(a) + " 2>&1");
-            note(h->name + ": app stopped" + (r.exit_status ? " (" + trim(r.out) + ")" : ""));
+            auto r = conn(*h).run(cmd);
+            note(h->name + (r.exit_status ? ": app NOT stopped (" + trim(r.err) + ")" : ": app stopped"));
         }
     }
     for (const auto& ds : inv.data) {
@@ -55,7 +55,7 @@ std::string teardown(const inventory::Inventory& inv, const std::string& target,
                 std::string v = trim(t.run(migrate::pg::version_cmd(c)).out);
                 if (!v.empty()) c = migrate::pg::debian_cluster(v);
                 auto r1 = t.run(pg::drop_cmd(c, ds.database));
-                auto r2 = t.run("systemctl disable --now postgresql " + shell::quote(c.service) + " 2>&1");
+                auto r2 = t.run("systemctl disable --now -- postgresql " + shell::quote(c.service) + " 2>&1");
                 note(h->name + ": database " + ds.database + (r1.exit_status ? " NOT dropped (" + trim(r1.err) + ")" : " dropped") +
                      ", PostgreSQL " + (r2.exit_status ? "NOT stopped (" + trim(r2.out) + ")" : "stopped"));
             } else {

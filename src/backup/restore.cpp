@@ -13,6 +13,7 @@
 #include "util/secret.hpp"
 #include "util/sha256.hpp"
 #include "util/shell.hpp"
+#include "util/systemd.hpp"
 
 namespace decamp::backup {
 
@@ -79,12 +80,15 @@ struct Staged {
 void app_services(const inventory::Inventory& inv, const std::string& provider, const ConnectFn& conn,
                   const std::string& verb, std::ostream& log) {
     if (!inv.app) return;
-    shell::Argv a = {"systemctl", verb};
-    a.insert(a.end(), inv.app->services.begin(), inv.app->services.end());
+    // Stopping tolerates services not installed yet (fresh hosts) but not one left running
+    // while its data is replaced; starting must leave every service active.
+    const bool start = verb == "start";
+    const std::string cmd = start ? systemd::units_cmd(systemd::Verb::Start, inv.app->services)
+                                  : systemd::units_cmd(systemd::Verb::Stop, inv.app->services, systemd::Missing::Ignore);
     for (const auto* h : hosts_of(inv, provider, inv.app->role)) {
-        auto r = conn(*h).run(shell::join(a));
-        if (r.exit_status != 0 && verb == "start")
-            throw Error(h->name + ": starting " + inv.app->services.front() + " failed: " + trim(r.err));
+        auto r = conn(*h).run(cmd);
+        if (r.exit_status != 0)
+            throw Error(h->name + ": " + (start ? "starting" : "stopping") + " the app failed: " + trim(r.err));
         log << "  app " << verb << " on " << h->name << "\n";
     }
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "transport/transport.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
 
@@ -16,11 +17,13 @@ const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0  success (nothing failed)\n"
     "  1  a host failed a step\n"
-    "  2  usage error, invalid inventory/playbook, or a confirmation not given (--yes)\n"
+    "  2  usage error, invalid inventory/playbook, or a confirmation not given (--yes); never a runtime failure\n"
     "  3  a host was unreachable\n"
     "  4  a host key was refused (unknown or changed)\n"
     "  5  a migration/drill failed (rolled back where possible)\n"
     "  6  another migration holds the lock\n"
+    "  7  runtime error: decamp could not go on (a file, the state, an API, ...)\n"
+    "  8  out of memory\n"
     "  130 interrupted (Ctrl-C); the journal allows --resume\n";
 
 bool Args::has(const std::string& sw) const {
@@ -178,18 +181,30 @@ int main(int argc, char** argv) {
         std::cout << help_text(*cmd);
         return kExitOk;
     }
+    return run_guarded([&] { return cmd->run(args); }, std::cerr);
+}
+
+int run_guarded(const std::function<int()>& body, std::ostream& err) {
+    auto say = [&](const std::string& what) { err << "decamp: error: " << redactor().mask(what) << "\n"; };
     try {
-        return cmd->run(args);
+        return body();
     } catch (const ConfigError& e) {
-        for (const auto& d : e.diagnostics()) std::cerr << redactor().mask(d.str()) << "\n";
-        std::cerr << "decamp: " << e.diagnostics().size() << " error(s)\n";
+        for (const auto& d : e.diagnostics()) err << redactor().mask(d.str()) << "\n";
+        err << "decamp: error: " << e.diagnostics().size() << " error(s) in the inventory or playbooks\n";
         return kExitUsage;
-    } catch (const UsageError& e) {
-        std::cerr << "decamp: error: " << e.what() << "\n";
-        return kExitUsage;
+    } catch (const Fatal& e) {
+        say(e.what());
+        return e.exit_code();
+    } catch (const transport::TransportError& e) {
+        say(e.what());
+        return e.kind() == transport::TransportError::Kind::HostKey ? kExitHostKey : kExitUnreachable;
+    } catch (const std::bad_alloc&) {
+        // Not the user's typing: an input (or a host's output) too large for this machine.
+        err << "decamp: error: out of memory\n";
+        return kExitOutOfMemory;
     } catch (const std::exception& e) {
-        std::cerr << "decamp: error: " << redactor().mask(e.what()) << "\n";
-        return kExitUsage;
+        say(e.what());
+        return kExitRuntime;
     }
 }
 

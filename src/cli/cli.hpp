@@ -2,11 +2,15 @@
 // it, one file per subcommand.
 #pragma once
 
+#include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "util/error.hpp"
 
 namespace decamp::cli {
 
@@ -48,9 +52,16 @@ const std::vector<Command>& commands();
 Args parse_args(const Command& cmd, const std::vector<std::string>& argv);
 std::string help_text(const Command& cmd);
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+// A wrong command line: exit 2 (kExitUsage).
+struct UsageError : Fatal {
+    explicit UsageError(const std::string& message) : Fatal(kExitUsage, message) {}
 };
+
+// The one catch (STYLE.md): runs `body`, and for whatever escapes it prints
+// "decamp: error: …" once to `err` (secrets masked) and returns that error's exit code:
+// ConfigError and UsageError 2, Fatal its own, TransportError 3 or 4, std::bad_alloc 8,
+// any other error 7 (a runtime failure, never 2).
+int run_guarded(const std::function<int()>& body, std::ostream& err);
 
 // Shared by subcommands.
 std::string default_inventory();  // $DECAMP_INVENTORY, else inventory/example.yml … 

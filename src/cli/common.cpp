@@ -64,12 +64,15 @@ Target resolve_target(const Args& args, const inventory::Inventory& inv, bool wh
 
 std::vector<const inventory::Host*> select_in_target(const inventory::Inventory& inv, const Target& t,
                                                      const std::string& pattern) {
+    const std::string scope = t.scope.provider.empty() ? "the providers the stack has not left"
+                                                        : "provider " + t.scope.provider;
     auto hosts = inventory::select(inv, pattern, t.scope.hosts);
-    if (!hosts.empty() || t.scope.excluded.empty()) return hosts;
+    if (!hosts.empty()) return hosts;
+    if (t.scope.excluded.empty()) return inventory::select_some(inv, pattern, t.scope.hosts, scope);  // throws
     std::vector<const inventory::Host*> all;
     for (const auto& h : inv.hosts) all.push_back(&h);
     auto wide = inventory::select(inv, pattern, all);
-    if (wide.empty()) return hosts;
+    if (wide.empty()) return inventory::select_some(inv, pattern, t.scope.hosts, scope);  // throws
     const std::string& p = wide.front()->provider;
     throw UsageError("\"" + pattern + "\" selects only hosts of provider " + p + ", which the stack left (it runs on " +
                      t.active.name + "); pass --provider " + p + " to work on them");

@@ -21,7 +21,7 @@ int cmd_hostkeys(const Args& args) {
     std::vector<const inventory::Host*> all;
     for (const auto& h : inv.hosts)
         if (!h.is_local()) all.push_back(&h);
-    auto hosts = args.get("limit").empty() ? all : inventory::select(inv, args.get("limit"), all);
+    auto hosts = args.get("limit").empty() ? all : inventory::select_some(inv, args.get("limit"), all, "the inventory");
 
     kh::File file = kh::read_file(path);
     if (!file.errors.empty()) {

@@ -87,6 +87,8 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
             for (const auto& t : a.play->handlers) emit(t, true);
         }
     }
+    if (order.empty() && !args.get("limit").empty())
+        throw UsageError("no host matches (provider " + provider + ", limit " + args.get("limit") + ")");
     Redactor& r = redactor();
     if (json) {
         std::string out = "{\"provider\":" + json_escape(provider) + ",\"active\":" + json_escape(target.active.name) +

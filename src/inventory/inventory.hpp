@@ -156,11 +156,25 @@ Inventory load(const std::filesystem::path& file);
 // Parses an already read text (used by tests and the fuzz corpus).
 Inventory load_text(const std::string& text, const std::filesystem::path& file);
 
+// A host pattern that names nothing, or a --limit/PATTERN that selects no host: a usage
+// error (exit 2), never a run that quietly does nothing.
+struct PatternError : Fatal {
+    explicit PatternError(const std::string& message) : Fatal(kExitUsage, message) {}
+};
+
 // Host selection for --limit and plays' hosts:. A pattern is a comma list of terms:
 // `all`, a host name, a role, a provider, a glob over host names (web*, old-*),
-// `!term` to exclude, `&term` to intersect. Throws Error when a term matches nothing.
+// `!term` to exclude, `&term` to intersect. Throws PatternError when a term matches nothing.
+// May return no host (a play's `hosts: db` among web hosts).
 std::vector<const Host*> select(const Inventory& inv, const std::string& pattern,
                                 const std::vector<const Host*>& within);
+
+// select() for what the user typed (--limit, `run PATTERN`, `facts PATTERN`): also a
+// PatternError when the result is empty; `scope` names `within` in the message
+// ("provider new").
+std::vector<const Host*> select_some(const Inventory& inv, const std::string& pattern,
+                                     const std::vector<const Host*>& within,
+                                     const std::string& scope);
 
 bool glob_match(const std::string& pattern, const std::string& text);
 

@@ -10,6 +10,7 @@
 
 #include "inventory/inventory.hpp"
 #include "inventory/secrets.hpp"
+#include "util/names.hpp"
 #include "util/schema.hpp"
 #include "util/secret.hpp"
 #include "util/yaml.hpp"
@@ -55,12 +56,6 @@ bool valid_hostname(const std::string& s) {
     return !all_numeric;
 }
 
-bool valid_name(const std::string& s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
-    return true;
-}
 
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& p) {
     if (!p.empty() && p[0] == '~') {
@@ -82,7 +77,7 @@ public:
             return;
         }
         if (!c_.map(root, "", kTopKeys)) return;
-        if (auto p = c_.str(root, "project", "", true)) inv_.project = *p;
+        if (auto p = c_.shaped(root, "project", "", names::check_name, true)) inv_.project = *p;
         if (const Value* ssh = root.get("ssh")) load_ssh(*ssh);
         if (const Value* roles = root.get("roles"))
             load_roles(*roles);
@@ -113,7 +108,7 @@ private:
     void load_ssh(const Value& ssh) {
         if (!c_.map(ssh, "ssh", kSshKeys)) return;
         auto& s = inv_.ssh;
-        if (auto v = c_.str(ssh, "user", "ssh")) s.user = *v;
+        if (auto v = c_.shaped(ssh, "user", "ssh", names::check_user)) s.user = *v;
         if (auto v = c_.str(ssh, "key", "ssh")) s.key = resolve_path(inv_.base_dir, *v).string();
         if (auto v = c_.str(ssh, "known_hosts", "ssh"))
             s.known_hosts = resolve_path(inv_.base_dir, *v).string();
@@ -137,7 +132,7 @@ private:
         for (const auto& [name, def] : roles.entries()) {
             std::string path = "roles/" + name;
             Role role{name, {}, roles.key_mark(name)};
-            if (!valid_name(name)) c_.error(roles.key_mark(name), path, "role names may use letters, digits, '-', '_' and '.'");
+            if (auto why = names::check_name(name); !why.empty()) c_.error(roles.key_mark(name), path, "role " + why);
             if (c_.map(def, path, {"playbooks"})) {
                 auto books = c_.str_list(def, "playbooks", path, false);
                 if (!books || books->empty()) {
@@ -169,7 +164,7 @@ private:
         for (const auto& [name, def] : providers.entries()) {
             std::string path = "providers/" + name;
             Provider p{name, "", Value::map(), {}, providers.key_mark(name)};
-            if (!valid_name(name)) c_.error(p.mark, path, "provider names may use letters, digits, '-', '_' and '.'");
+            if (auto why = names::check_name(name); !why.empty()) c_.error(p.mark, path, "provider " + why);
             if (!def.is_map()) {
                 c_.error(def, path, std::string("expected a map with kind and hosts, found ") + schema::kind_name(def.kind()));
                 continue;
@@ -205,7 +200,7 @@ private:
                 for (const auto& [hname, hdef] : hosts->entries()) {
                     Mark hm = hosts->key_mark(hname);
                     std::string hpath = path + "/hosts/" + hname;
-                    if (!valid_name(hname)) c_.error(hm, hpath, "host names may use letters, digits, '-', '_' and '.'");
+                    if (auto why = names::check_name(hname); !why.empty()) c_.error(hm, hpath, "host " + why);
                     if (auto it = seen_at.find(hname); it != seen_at.end()) {
                         c_.error(hm, hpath, "duplicate host name \"" + hname + "\" (already defined at " + it->second + "); host names must be unique across providers");
                         continue;
@@ -226,7 +221,7 @@ private:
                                          "\"" + *a + "\" is not an IP address or host name; expected e.g. 198.18.1.11 or web1.example.net");
                         }
                         if (auto port = c_.integer(hdef, "port", hpath, false, 1, 65535)) h.port = int(*port);
-                        if (auto u = c_.str(hdef, "user", hpath)) h.user = *u;
+                        if (auto u = c_.shaped(hdef, "user", hpath, names::check_user)) h.user = *u;
                         if (auto r = c_.str_list(hdef, "roles", hpath)) h.roles = *r;
                         if (const Value* vars = hdef.get("vars")) {
                             if (vars->is_map())
@@ -294,14 +289,10 @@ private:
                 role_refs_.push_back({"", d.get("role")->mark(), path + "/role", {*r}});
             }
             if (ds.kind == "postgres") {
-                if (auto db = c_.str(d, "database", path, true)) ds.database = *db;
+                if (auto db = c_.shaped(d, "database", path, names::check_pg_name, true)) ds.database = *db;
                 if (d.get("path")) c_.error(d.key_mark("path"), path + "/path", "path is for kind: files; a postgres data set names a database");
             } else if (ds.kind == "files") {
-                if (auto p = c_.str(d, "path", path, true)) {
-                    ds.path = *p;
-                    if (p->empty() || (*p)[0] != '/' || *p == "/")
-                        c_.error(*d.get("path"), path + "/path", "expected an absolute directory path other than /");
-                }
+                if (auto p = c_.shaped(d, "path", path, names::check_abs_path, true)) ds.path = *p;
                 if (d.get("database")) c_.error(d.key_mark("database"), path + "/database", "database is for kind: postgres");
             }
             inv_.data.push_back(std::move(ds));
@@ -323,13 +314,9 @@ private:
                 hc.role = *r;
                 role_refs_.push_back({"", h.get("role")->mark(), path + "/role", {*r}});
             }
-            if (auto u = c_.str(h, "url", path, true)) {
-                hc.url = *u;
-                if (u->rfind("http://", 0) != 0 && u->rfind("https://", 0) != 0)
-                    c_.error(*h.get("url"), path + "/url", "expected an http:// or https:// URL");
-            }
+            if (auto u = c_.shaped(h, "url", path, names::check_http_url, true)) hc.url = *u;
             if (auto e = c_.integer(h, "expect", path, false, 100, 599)) hc.expect = int(*e);
-            if (auto hh = c_.str(h, "host_header", path)) hc.host_header = *hh;
+            if (auto hh = c_.shaped(h, "host_header", path, names::check_host_port)) hc.host_header = *hh;
             if (auto t = c_.integer(h, "timeout", path, false, 1, 3600)) hc.timeout = int(*t);
             inv_.health.push_back(std::move(hc));
         }
@@ -343,18 +330,15 @@ private:
             d.kind = *k;
             if (*k != "powerdns") c_.error(*dns.get("kind"), "dns/kind", "unknown DNS kind \"" + *k + "\"; expected powerdns");
         }
-        if (auto a = c_.str(dns, "api", "dns", true)) d.api = *a;
+        if (auto a = c_.shaped(dns, "api", "dns", names::check_http_url, true)) d.api = *a;
         if (const Value* key = dns.get("api_key")) {
             if (key->is_string() && is_secret_reference(key->as_string()))
                 d.api_key = Value::secret(key->as_string()).at(key->mark());
             else
                 c_.error(*key, "dns/api_key", "expected a secret reference such as ${env:PDNS_API_KEY} or ${file:path}; keys are never written inline");
         }
-        if (auto s = c_.str(dns, "server", "dns")) d.server = *s;
-        if (auto z = c_.str(dns, "zone", "dns", true)) {
-            d.zone = *z;
-            if (z->empty() || z->back() != '.') c_.error(*dns.get("zone"), "dns/zone", "expected a fully qualified zone name ending in '.', e.g. example.com.");
-        }
+        if (auto s = c_.shaped(dns, "server", "dns", names::check_host_port)) d.server = *s;
+        if (auto z = c_.shaped(dns, "zone", "dns", names::check_fqdn, true)) d.zone = *z;
         if (const Value* recs = dns.get("records")) {
             if (!recs->is_list()) {
                 c_.error(*recs, "dns/records", "expected a list of {name, role, ttl}");
@@ -364,11 +348,11 @@ private:
                     std::string path = "dns/records/" + std::to_string(i++);
                     if (!c_.map(r, path, {"name", "role", "ttl", "type"})) continue;
                     DnsRecord rec;
-                    if (auto n = c_.str(r, "name", path, true)) {
+                    if (auto n = c_.shaped(r, "name", path, names::check_fqdn, true)) {
                         rec.name = *n;
-                        if (n->empty() || n->back() != '.')
-                            c_.error(*r.get("name"), path + "/name", "expected a fully qualified name ending in '.'");
-                        else if (!d.zone.empty() && !(n->size() >= d.zone.size() && n->compare(n->size() - d.zone.size(), d.zone.size(), d.zone) == 0))
+                        if (!d.zone.empty() && d.zone != "." && *n != d.zone &&
+                            !(n->size() > d.zone.size() && n->compare(n->size() - d.zone.size(), d.zone.size(), d.zone) == 0 &&
+                              (*n)[n->size() - d.zone.size() - 1] == '.'))
                             c_.error(*r.get("name"), path + "/name", "\"" + *n + "\" is not inside zone " + d.zone);
                     }
                     if (auto ro = c_.str(r, "role", path, true)) {
@@ -395,9 +379,10 @@ private:
             a.role = *r;
             role_refs_.push_back({"", app.get("role")->mark(), "app/role", {*r}});
         }
-        if (auto s = c_.str_list(app, "services", "app", true)) {
+        if (auto s = c_.shaped_list(app, "services", "app", names::check_unit, true)) {
             a.services = *s;
-            if (s->empty()) c_.error(*app.get("services"), "app/services", "expected at least one systemd service name");
+            if (app.get("services")->is_list() && app.get("services")->items().empty())
+                c_.error(*app.get("services"), "app/services", "expected at least one systemd service name");
         }
         inv_.app = std::move(a);
     }
@@ -415,12 +400,8 @@ private:
         if (bool(b.get("host")) == bool(b.get("address")))
             c_.error(b, "backup", "expected exactly one of host (a host of this inventory) or address (any SSH host)");
         if (auto p = c_.integer(b, "port", "backup", false, 1, 65535)) cfg.port = int(*p);
-        if (auto u = c_.str(b, "user", "backup")) cfg.user = *u;
-        if (auto p = c_.str(b, "path", "backup", true)) {
-            cfg.path = *p;
-            if (p->empty() || (*p)[0] != '/' || *p == "/")
-                c_.error(*b.get("path"), "backup/path", "expected an absolute directory path other than / (the repository on the backup host)");
-        }
+        if (auto u = c_.shaped(b, "user", "backup", names::check_user)) cfg.user = *u;
+        if (auto p = c_.shaped(b, "path", "backup", names::check_abs_path, true)) cfg.path = *p;
         if (auto s = c_.str(b, "secret", "backup", true)) {
             cfg.secret = *s;
             backup_secret_mark_ = b.get("secret")->mark();

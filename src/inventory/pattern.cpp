@@ -52,7 +52,7 @@ std::vector<const Host*> select(const Inventory& inv, const std::string& pattern
         if (!t.empty()) terms.push_back(t);
         start = end + 1;
     }
-    if (terms.empty()) throw Error("empty host pattern");
+    if (terms.empty()) throw PatternError("empty host pattern");
 
     std::vector<const Host*> chosen;
     bool any_positive = false;
@@ -74,7 +74,7 @@ std::vector<const Host*> select(const Inventory& inv, const std::string& pattern
         std::string msg = "host pattern \"" + term + "\" matches no host, role or provider";
         std::string hint = schema::did_you_mean(term, names);
         if (!hint.empty()) msg += "; did you mean \"" + hint + "\"?";
-        throw Error(msg);
+        throw PatternError(msg);
     };
 
     for (const auto& raw : terms) {
@@ -99,6 +99,16 @@ std::vector<const Host*> select(const Inventory& inv, const std::string& pattern
     for (const Host* h : within)
         if (std::find(chosen.begin(), chosen.end(), h) != chosen.end()) ordered.push_back(h);
     return ordered;
+}
+
+std::vector<const Host*> select_some(const Inventory& inv, const std::string& pattern,
+                                     const std::vector<const Host*>& within,
+                                     const std::string& scope) {
+    auto hosts = select(inv, pattern, within);
+    if (hosts.empty())
+        throw PatternError("host pattern \"" + pattern + "\" selects no host" +
+                           (scope.empty() ? std::string() : " in " + scope));
+    return hosts;
 }
 
 }  // namespace decamp::inventory

@@ -5,6 +5,7 @@
 
 #include "plan/planner.hpp"
 #include "util/http.hpp"
+#include "util/names.hpp"
 
 namespace decamp::migrate {
 
@@ -20,6 +21,13 @@ std::vector<HealthResult> check_health(const inventory::Inventory& inv, const st
             HealthResult r;
             r.host = h->name;
             r.url = url;
+            // The template may have pulled in a host variable: the rendered URL is checked
+            // as strictly as the inventory's text was.
+            if (std::string why = names::check_http_url(url); !why.empty()) {
+                r.error = "health URL \"" + url + "\": " + why;
+                out.push_back(r);
+                continue;
+            }
             while (true) {
                 http::Request req;
                 req.url = url;

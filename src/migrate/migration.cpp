@@ -25,6 +25,7 @@
 #include "plan/planner.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
+#include "util/systemd.hpp"
 
 namespace decamp::migrate {
 
@@ -503,15 +504,12 @@ void Migration::cutover() {
         dst_app = hosts_of(target_, inv_.app->role);
         services = inv_.app->services;
     }
-    auto systemctl = [&](const char* verb) {
-        shell::Argv argv{"systemctl", verb};
-        argv.insert(argv.end(), services.begin(), services.end());
-        return shell::join(argv);
-    };
+    // Verified: after the stop, every service must be inactive, or the cutover stops here.
+    auto systemctl = [&](systemd::Verb verb) { return systemd::units_cmd(verb, services); };
     if (o_.from_backup) src_app.clear();  // the source is gone: nothing to stop there
     step(ph, "freeze-app", [&] {
         journal_->set("freeze_at/" + mig_.id, std::to_string(Journal::now()));
-        for (const auto* h : src_app) sh(*h, systemctl("stop"), "stopping the app");
+        for (const auto* h : src_app) sh(*h, systemctl(systemd::Verb::Stop), "stopping the app");
         return std::string("stopped ") + std::to_string(services.size()) + " service(s) on " + std::to_string(src_app.size()) + " host(s)";
     });
     for (const auto& ds : inv_.data) {
@@ -558,7 +556,7 @@ void Migration::cutover() {
         });
     }
     step(ph, "start-app", [&] {
-        for (const auto* h : dst_app) sh(*h, systemctl("restart"), "starting the app");
+        for (const auto* h : dst_app) sh(*h, systemctl(systemd::Verb::Restart), "starting the app");
         auto res = check_health(inv_, target_, 60);
         if (!all_ok(res)) throw Error("the app on " + target_ + " is not healthy after promotion: " + describe(res));
         journal_->set("writable_at/" + mig_.id, std::to_string(Journal::now()));
@@ -633,20 +631,17 @@ void Migration::rollback(const std::string& why) {
         }
     }
     if (inv_.app) {
-        shell::Argv stop{"systemctl", "stop"}, start{"systemctl", "start"};
-        for (const auto& s : inv_.app->services) {
-            stop.push_back(s);
-            start.push_back(s);
-        }
+        const std::string stop = systemd::units_cmd(systemd::Verb::Stop, inv_.app->services, systemd::Missing::Ignore);
+        const std::string start = systemd::units_cmd(systemd::Verb::Start, inv_.app->services);
         for (const auto* h : hosts_of(target_, inv_.app->role)) {
             try {
-                conn(*h).run(shell::join(stop));
+                conn(*h).run(stop);
             } catch (...) {
             }
         }
         for (const auto* h : hosts_of(source_, inv_.app->role)) {
             try {
-                sh(*h, shell::join(start), "restarting the app on the source");
+                sh(*h, start, "restarting the app on the source");
             } catch (const std::exception& e) {
                 notes += std::string("source app restart failed: ") + e.what() + "; ";
             }

@@ -233,7 +233,7 @@ Cluster debian_cluster(const std::string& version, const std::string& name) {
 }
 
 std::string start_cmd(const Cluster& c) {
-    if (!c.service.empty()) return join({"systemctl", "start", c.service});
+    if (!c.service.empty()) return join({"systemctl", "start", "--", c.service});
     std::string log = c.log_file.empty() ? c.data_dir + ".log" : c.log_file;
     return join(as_user(c, {bin(c, "pg_ctl"), "-D", c.data_dir, "-l", log, "-w", "-t", "120", "-o",
                             pg_ctl_options(c), "start"})) +
@@ -241,7 +241,7 @@ std::string start_cmd(const Cluster& c) {
 }
 
 std::string stop_cmd(const Cluster& c) {
-    if (!c.service.empty()) return join({"systemctl", "stop", c.service});
+    if (!c.service.empty()) return join({"systemctl", "stop", "--", c.service});
     return "if " + join(as_user(c, {bin(c, "pg_ctl"), "-D", c.data_dir, "status"})) +
            " >/dev/null 2>&1; then " +
            join(as_user(c, {bin(c, "pg_ctl"), "-D", c.data_dir, "-m", "fast", "-w", "-t", "120",

@@ -20,8 +20,13 @@ std::vector<const Host*> provider_scope(const Inventory& inv, const std::string&
         for (const auto& h : inv.hosts) all.push_back(&h);
         return all;
     }
-    if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
+    if (!inv.find_provider(provider))
+        throw Fatal(kExitUsage, "provider \"" + provider + "\" is not defined in " + inv.file.string());
     return inv.provider_hosts(provider);
+}
+
+std::string limit_scope(const std::string& provider) {
+    return provider.empty() ? "the inventory" : "provider " + provider;
 }
 
 Error task_error(const playbook::Task& task, const std::string& what) {
@@ -33,7 +38,7 @@ Error task_error(const playbook::Task& task, const std::string& what) {
 std::vector<Assignment> assign_roles(const Inventory& inv, const std::vector<playbook::Playbook>& books,
                                      const std::string& provider, const std::string& limit) {
     auto scope = provider_scope(inv, provider);
-    if (!limit.empty()) scope = inventory::select(inv, limit, scope);
+    if (!limit.empty()) scope = inventory::select_some(inv, limit, scope, limit_scope(provider));
     std::vector<Assignment> out;
     for (const auto& book : books) {
         // Hosts that have at least one role listing this playbook.
@@ -64,7 +69,7 @@ std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<pla
 std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<playbook::Playbook>& books,
                                      const std::vector<const Host*>& within, const std::string& limit) {
     auto scope = within;
-    if (!limit.empty()) scope = inventory::select(inv, limit, scope);
+    if (!limit.empty()) scope = inventory::select_some(inv, limit, scope, "the hosts in scope");
     std::vector<Assignment> out;
     for (const auto& book : books)
         for (const auto& play : book.plays) {
@@ -72,8 +77,8 @@ std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<pla
             if (!scope.empty()) {
                 try {
                     a.hosts = inventory::select(inv, play.hosts, scope);
-                } catch (const Error& e) {
-                    throw Error(play.mark.str() + ": hosts: " + e.what());
+                } catch (const inventory::PatternError& e) {
+                    throw inventory::PatternError(play.mark.str() + ": hosts: " + e.what());
                 }
             }
             out.push_back(std::move(a));

@@ -37,13 +37,6 @@ private:
     std::vector<Diagnostic> diags_;
 };
 
-// An error the user can act on but that is not tied to a file position (missing secret,
-// unknown provider on the command line, ...).
-class Error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 // Process exit codes, documented in README and --help.
 enum ExitCode : int {
     kExitOk = 0,
@@ -53,7 +46,27 @@ enum ExitCode : int {
     kExitHostKey = 4,
     kExitMigrationFailed = 5,
     kExitLocked = 6,
+    kExitRuntime = 7,      // decamp itself could not go on: a file, the state, an API, ...
+    kExitOutOfMemory = 8,  // std::bad_alloc: an input too large for this machine
     kExitInterrupted = 130,
+};
+
+// Two tiers, as ccache's core/exceptions.hpp. Error: a failure a caller may catch and handle
+// (missing secret, an API that said no, ...); uncaught, `main` exits with kExitRuntime.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Fatal: ends the command with its own exit code; only `main` catches it, prints
+// "decamp: error: <what>" once and returns exit_code().
+class Fatal : public std::runtime_error {
+public:
+    Fatal(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    ExitCode exit_code() const { return code_; }
+
+private:
+    ExitCode code_;
 };
 
 }  // namespace decamp

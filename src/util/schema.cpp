@@ -153,4 +153,50 @@ std::optional<std::vector<std::string>> Checker::str_list(const Value& parent,
     return out;
 }
 
+namespace {
+
+// The offending text, quoted, with control characters shown as \xNN (a newline in a unit name
+// must be visible, not break the message).
+std::string shown(const std::string& text) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : text.substr(0, 200)) {
+        if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+        else out += static_cast<char>(c);
+    }
+    return out + (text.size() > 200 ? "...\"" : "\"");
+}
+
+}  // namespace
+
+std::optional<std::string> Checker::shaped(const Value& parent, const std::string& key,
+                                           const std::string& path, Shape shape, bool required) {
+    auto s = str(parent, key, path, required);
+    if (!s) return s;
+    if (std::string why = shape(*s); !why.empty()) {
+        error(*parent.get(key), join(path, key), shown(*s) + ": " + why);
+        return std::nullopt;
+    }
+    return s;
+}
+
+std::optional<std::vector<std::string>> Checker::shaped_list(const Value& parent, const std::string& key,
+                                                             const std::string& path, Shape shape,
+                                                             bool required) {
+    auto list = str_list(parent, key, path, required);
+    if (!list) return list;
+    const Value& v = *parent.get(key);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < list->size(); ++i) {
+        const std::string& item = (*list)[i];
+        if (std::string why = shape(item); !why.empty()) {
+            const Value& at = v.is_list() && i < v.items().size() ? v.items()[i] : v;
+            error(at, join(path, key) + (v.is_list() ? "/" + std::to_string(i) : ""), shown(item) + ": " + why);
+            continue;
+        }
+        out.push_back(item);
+    }
+    return out;
+}
+
 }  // namespace decamp::schema

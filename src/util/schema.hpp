@@ -41,6 +41,17 @@ public:
     std::optional<std::vector<std::string>> str_list(const Value& parent, const std::string& key,
                                                      const std::string& path,
                                                      bool required = false);
+    // What a string must look like (a names::check_* function): "" when fine, else what
+    // was expected. shaped() is str() plus that check; a misshapen value is reported with
+    // its position and returned as nullopt, so it never reaches a command.
+    using Shape = std::string (*)(const std::string&);
+    std::optional<std::string> shaped(const Value& parent, const std::string& key,
+                                      const std::string& path, Shape shape,
+                                      bool required = false);
+    // str_list() whose every item must have `shape` (reported at the item's position).
+    std::optional<std::vector<std::string>> shaped_list(const Value& parent, const std::string& key,
+                                                        const std::string& path, Shape shape,
+                                                        bool required = false);
     static std::string join(const std::string& path, const std::string& key) {
         return path.empty() ? key : path + "/" + key;
     }

@@ -176,7 +176,12 @@ TEST_CASE("host patterns") {
     CHECK(names("web,!new") == "old-web1");
     CHECK(names("web,&new") == "new-web1");
     CHECK(names("!db") == "old-web1,new-web1");
-    CHECK_THROWS_WITH_AS(names("wbe"), doctest::Contains("did you mean \"web\""), Error);
+    CHECK_THROWS_WITH_AS(names("wbe"), doctest::Contains("did you mean \"web\""), inventory::PatternError);
+    // A pattern of known terms that selects nobody is fine for a play, an error for --limit.
+    CHECK(names("web,&db") == "");
+    CHECK_THROWS_WITH_AS(inventory::select_some(inv, "web,&db", all, "provider old"),
+                         doctest::Contains("selects no host in provider old"), inventory::PatternError);
+    CHECK(inventory::select_some(inv, "web", all, "").size() == 2);
 }
 
 TEST_CASE("every broken inventory in the corpus is rejected cleanly, never a crash") {

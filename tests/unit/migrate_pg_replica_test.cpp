@@ -150,7 +150,7 @@ TEST_CASE("pg: the password never appears in a command, only on stdin") {
                   "-d 'host='\\''198.18.1.12'\\'' port=5432 user='\\''decamp_repl'\\'' "
                   "sslmode=require application_name='\\''decamp-m-42'\\''' "
                   "-D /var/lib/postgresql/15/main -R -X stream -c fast -w") != std::string::npos);
-    CHECK(bb.find("systemctl stop postgresql@15-main") != std::string::npos);
+    CHECK(bb.find("systemctl stop -- postgresql@15-main") != std::string::npos);
     CHECK(bb.find("mv -T -- /var/lib/postgresql/15/main /var/lib/postgresql/15/main.pre-decamp") !=
           std::string::npos);
 
@@ -189,7 +189,7 @@ TEST_CASE("pg: ctl mode drives pg_ctl, service mode systemctl") {
     CHECK(pg::start_cmd(c) ==
           "runuser -u postgres -- /opt/pg/bin/pg_ctl -D '/tmp/x y/data' -l '/tmp/x y/data.log' -w "
           "-t 120 -o '-p 6543 -c '\\''config_file=/tmp/x y/conf/postgresql.conf'\\''' start >/dev/null");
-    CHECK(pg::stop_cmd(pg::debian_cluster("15")) == "systemctl stop postgresql@15-main");
+    CHECK(pg::stop_cmd(pg::debian_cluster("15")) == "systemctl stop -- postgresql@15-main");
     transport::RecordingTransport r;
     r.push_result(0, "0/3000060\n");
     r.push_result(0, "\n");
