@@ -6,20 +6,32 @@ namespace decamp::inventory {
 
 namespace {
 
-void remember(const Value& v, const std::filesystem::path& base_dir) {
+// Shorter secrets cannot be masked: "***" in place of every "abc" would mangle ordinary text.
+constexpr size_t kMinSecretLength = 6;
+
+void remember(const Value& v, const std::filesystem::path& base_dir, const std::string& path,
+              std::vector<Diagnostic>& short_ones) {
     switch (v.kind()) {
         case Value::Kind::Secret:
             try {
-                (void)resolve_secret(v.as_string(), base_dir);  // registers it
+                auto s = resolve_secret(v.as_string(), base_dir);  // registers it
+                if (s.reveal().size() < kMinSecretLength)  // the value itself is never shown
+                    short_ones.push_back(Diagnostic{v.mark(), path,
+                        v.as_string() + " resolves to a value shorter than " + std::to_string(kMinSecretLength) +
+                        " characters; a secret that short cannot be masked in output without mangling "
+                        "ordinary text: use a longer one"});
             } catch (const std::exception&) {
                 // Missing now; whoever needs it reports it.
             }
             break;
-        case Value::Kind::List:
-            for (const auto& i : v.items()) remember(i, base_dir);
+        case Value::Kind::List: {
+            size_t i = 0;
+            for (const auto& item : v.items()) remember(item, base_dir, path + "/" + std::to_string(i++), short_ones);
             break;
+        }
         case Value::Kind::Map:
-            for (const auto& [k, i] : v.entries()) remember(i, base_dir);
+            for (const auto& [k, item] : v.entries())
+                remember(item, base_dir, path.empty() ? k : path + "/" + k, short_ones);
             break;
         default: break;
     }
@@ -28,11 +40,13 @@ void remember(const Value& v, const std::filesystem::path& base_dir) {
 }  // namespace
 
 void remember_secrets(const Inventory& inv) {
-    remember(inv.secrets, inv.base_dir);
-    remember(inv.vars, inv.base_dir);
-    for (const auto& h : inv.hosts) remember(h.vars, inv.base_dir);
-    for (const auto& p : inv.providers) remember(p.settings, inv.base_dir);
-    if (inv.dns) remember(inv.dns->api_key, inv.base_dir);
+    std::vector<Diagnostic> short_ones;
+    remember(inv.secrets, inv.base_dir, "secrets", short_ones);
+    remember(inv.vars, inv.base_dir, "vars", short_ones);
+    for (const auto& h : inv.hosts) remember(h.vars, inv.base_dir, "providers/" + h.provider + "/hosts/" + h.name + "/vars", short_ones);
+    for (const auto& p : inv.providers) remember(p.settings, inv.base_dir, "providers/" + p.name, short_ones);
+    if (inv.dns) remember(inv.dns->api_key, inv.base_dir, "dns/api_key", short_ones);
+    if (!short_ones.empty()) throw ConfigError(std::move(short_ones));
 }
 
 }  // namespace decamp::inventory

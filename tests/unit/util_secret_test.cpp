@@ -53,3 +53,31 @@ TEST_CASE("every declared secret that resolves is masked as soon as the inventor
     CHECK(redactor().mask("early-bird-secret-9 file-secret-value-3") == "*** ***");
     unsetenv("DECAMP_SECRET_TEST_EARLY");
 }
+
+TEST_CASE("a declared secret shorter than 6 characters is a validation error that never shows it") {
+    test::TempDir dir;
+    setenv("DECAMP_SECRET_TEST_SHORT", "pw123", 1);
+    setenv("DECAMP_SECRET_TEST_LONG", "long-enough-1", 1);
+    dir.write("site.yml", "- hosts: web\n  tasks: []\n");
+    auto inv = dir.write(
+        "inv.yml",
+        "project: t\nproviders:\n  p:\n    kind: static\n    hosts:\n      h1: { address: 10.0.0.1, roles: [web] }\n"
+        "roles: { web: { playbooks: [site.yml] } }\n"
+        "secrets:\n  ok: \"${env:DECAMP_SECRET_TEST_LONG}\"\n  db: \"${env:DECAMP_SECRET_TEST_SHORT}\"\n");
+    bool thrown = false;
+    try {
+        (void)inventory::load(inv);
+    } catch (const ConfigError& e) {
+        thrown = true;
+        REQUIRE(e.diagnostics().size() == 1);
+        const std::string msg = e.diagnostics()[0].str();
+        INFO(msg);
+    CHECK(msg.find("inv.yml:10:7: secrets/db:") != std::string::npos);
+        CHECK(msg.find("shorter than 6") != std::string::npos);
+        CHECK(msg.find("pw123") == std::string::npos);
+    }
+    CHECK(thrown);
+    setenv("DECAMP_SECRET_TEST_SHORT", "pw1234", 1);
+    CHECK_NOTHROW((void)inventory::load(inv));
+    unsetenv("DECAMP_SECRET_TEST_SHORT");
+}

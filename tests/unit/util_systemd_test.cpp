@@ -24,7 +24,7 @@ fi
 exit "${FAKE_RC:-0}"
 )");
     chmod(p.c_str(), 0755);
-    return "PATH='" + p.parent_path().string() + "':$PATH; FAKE_LOG='" + (dir.path() / "log").string() + "'; ";
+    return "set -a; PATH='" + p.parent_path().string() + "':$PATH; FAKE_LOG='" + (dir.path() / "log").string() + "'; ";
 }
 
 }  // namespace
