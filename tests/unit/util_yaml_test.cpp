@@ -22,14 +22,12 @@ std::string alias_bomb(int levels) {
 
 }  // namespace
 
-TEST_CASE("yaml: an alias bomb is refused quickly with file:line:column") {
+TEST_CASE("yaml: an alias bomb is refused with file:line:column") {
     std::string bomb = alias_bomb(9);
     CHECK(bomb.size() < 1024);
     std::vector<Diagnostic> diags;
-    auto t0 = std::chrono::steady_clock::now();
+    // Time and memory to refuse it are measured in tests/bench/budgets, not here.
     yaml::parse(bomb, "bomb.yml", diags);
-    auto took = std::chrono::steady_clock::now() - t0;
-    CHECK(took < std::chrono::seconds(1));
     REQUIRE(diags.size() == 1);
     CHECK(diags[0].str().rfind("bomb.yml:", 0) == 0);
     CHECK(diags[0].mark.line > 0);
