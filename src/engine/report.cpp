@@ -71,7 +71,8 @@ std::string Report::to_json() const {
                    ",\"status\":\"" + status_name(s.status) + "\",\"changed\":" +
                    (s.status == Status::Changed ? "true" : "false") + ",\"rc\":" + std::to_string(s.rc) +
                    ",\"seconds\":" + num(s.seconds) + ",\"message\":" + json_escape(s.message) +
-                   ",\"diff\":" + json_escape(s.diff) + ",\"stderr_tail\":" + json_escape(s.stderr_tail) + "}";
+                   ",\"diff\":" + json_escape(s.diff) + ",\"stdout_tail\":" + json_escape(s.stdout_tail) +
+                   ",\"stderr_tail\":" + json_escape(s.stderr_tail) + "}";
         }
         out += "]}";
     }

@@ -13,6 +13,7 @@
 #include "engine/capture.hpp"
 #include "engine/engine.hpp"
 #include "engine/script.hpp"
+#include "util/secret.hpp"
 #include "test_util.hpp"
 
 using namespace decamp;
@@ -199,4 +200,12 @@ TEST_CASE("decamp run: honours command_timeout and streams a bounded tail") {
     CHECK(s.stdout_tail.size() < kCaptureTail + 100);
     CHECK(s.stdout_tail.find("earlier bytes not kept") != std::string::npos);
     CHECK(s.stdout_tail.find("7000000\n") != std::string::npos);
+
+    // `decamp run --json` reports what the command printed (its bounded tail), masked.
+    redactor().add("s3cr3t-in-output");
+    rep = eng2.run_command(hosts2, "echo run-json-out; echo s3cr3t-in-output; echo run-json-err >&2", false);
+    std::string json = rep.to_json();
+    CHECK(json.find("\"stdout_tail\":\"run-json-out\\n***\\n\"") != std::string::npos);
+    CHECK(json.find("\"stderr_tail\":\"run-json-err\\n\"") != std::string::npos);
+    CHECK(json.find("s3cr3t-in-output") == std::string::npos);
 }
