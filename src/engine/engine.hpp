@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/pool.hpp"
 #include "inventory/inventory.hpp"
 #include "plan/planner.hpp"
 #include "transport/transport.hpp"
@@ -95,6 +96,9 @@ struct Options {
 
 class Engine {
 public:
+    // Connections come from the run's shared pool (one per host for the whole run) …
+    Engine(const inventory::Inventory& inv, Pool& pool, Options opts, Progress* progress = nullptr);
+    // … or from a pool of the engine's own over `connector`.
     Engine(const inventory::Inventory& inv, Connector& connector, Options opts, Progress* progress = nullptr);
     ~Engine();
     // Runs the plays in order; hosts that failed or were unreachable sit out later plays.
@@ -133,7 +137,8 @@ private:
     void parallel(const std::vector<const inventory::Host*>& hosts, F&& fn);
 
     const inventory::Inventory& inv_;
-    Connector& connector_;
+    std::unique_ptr<Pool> owned_pool_;
+    Pool& pool_;
     Options opts_;
     Progress* progress_;
     std::mutex mu_;

@@ -26,18 +26,18 @@ const char* status_name(Status s) {
 }
 
 
-Engine::Engine(const inventory::Inventory& inv, Connector& connector, Options opts, Progress* progress)
-    : inv_(inv), connector_(connector), opts_(std::move(opts)), progress_(progress) {}
+Engine::Engine(const inventory::Inventory& inv, Pool& pool, Options opts, Progress* progress)
+    : inv_(inv), pool_(pool), opts_(std::move(opts)), progress_(progress) {}
 
-Engine::~Engine() {
-    for (auto& [name, c] : hosts_)
-        if (c->conn) {
-            try {
-                c->conn->close();
-            } catch (...) {
-            }
-        }
-}
+Engine::Engine(const inventory::Inventory& inv, Connector& connector, Options opts, Progress* progress)
+    : inv_(inv),
+      owned_pool_(std::make_unique<Pool>(connector)),
+      pool_(*owned_pool_),
+      opts_(std::move(opts)),
+      progress_(progress) {}
+
+// The pool closes the connections: a shared one outlives this engine.
+Engine::~Engine() = default;
 
 Engine::HostCtx& Engine::ctx(const inventory::Host& h) {
     std::lock_guard lock(mu_);
@@ -64,7 +64,7 @@ bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
     try {
         if (!c.connected) {
             c.t0 = Clock::now();
-            c.conn = connector_.connect(*c.host);
+            c.conn = &pool_.get(*c.host);
             c.connected = true;
             // Facts are gathered on first use (one read-only round trip), unless a play asks
             // for them up front with gather_facts: true.
@@ -303,7 +303,7 @@ Report Engine::run_command(const std::vector<const inventory::Host*>& hosts, con
         if (progress_) progress_->host_started(h.name, 1);
         auto s0 = Clock::now();
         StepResult sr;
-        sr.task = command;
+        sr.task = redactor().mask(command);
         sr.module = "command";
         std::string script = with_become(command, become, "root", h.user);
         if (opts_.verbosity > 0 && opts_.log) opts_.log(redactor().mask(h.name + " $ " + script));

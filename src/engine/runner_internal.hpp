@@ -60,7 +60,7 @@ inline Value result_value(int rc, const std::string& out, const std::string& err
 
 struct Engine::HostCtx {
     const inventory::Host* host = nullptr;
-    std::unique_ptr<transport::Transport> conn;
+    transport::Transport* conn = nullptr;  // from the pool
     std::unique_ptr<plan::HostVars> vars;
     HostReport report;
     bool connected = false;
