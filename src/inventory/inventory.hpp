@@ -148,6 +148,8 @@ struct Inventory {
     const Provider* find_provider(const std::string& name) const;
     const Role* find_role(const std::string& name) const;
     std::vector<const Host*> provider_hosts(const std::string& provider) const;
+    // The hosts of `provider` with `role`, in inventory order.
+    std::vector<const Host*> hosts_of(const std::string& provider, const std::string& role) const;
 };
 
 // Loads and validates. Throws ConfigError carrying every diagnostic found.

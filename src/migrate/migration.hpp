@@ -5,14 +5,22 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "data/mover.hpp"
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/active.hpp"
+#include "migrate/health.hpp"
 #include "playbook/playbook.hpp"
+
+namespace decamp::dns {
+class DnsBackend;
+}
 
 namespace decamp::migrate {
 
@@ -34,6 +42,46 @@ struct MigrateOptions {
     engine::Progress* progress = nullptr;  // for the provision phase
     engine::Connector* connector = nullptr;  // tests may inject; default from inventory
 };
+
+// What a migration reaches outside itself. run_migrate builds the real ones from the
+// inventory; unit tests pass recording fakes of every one.
+class HealthChecker {
+public:
+    virtual ~HealthChecker() = default;
+    // Every health check against the hosts of `provider`, retried for up to `wait_s`.
+    virtual std::vector<HealthResult> check(const std::string& provider, int wait_s) = 0;
+};
+
+class Provisioner {
+public:
+    virtual ~Provisioner() = default;
+    // Applies every role's playbooks on `provider`'s hosts; a summary ("3 changed, 40 ok").
+    // Throws Error when a host failed, Interrupted when the run was interrupted.
+    virtual std::string apply(const std::string& provider) = 0;
+};
+
+struct Interrupted : Error {
+    Interrupted() : Error("interrupted") {}
+};
+
+class Journal;
+
+struct Plugins {
+    Journal* state = nullptr;                 // the journal (required)
+    engine::Pool* pool = nullptr;             // one connection per host (required)
+    dns::DnsBackend* dns = nullptr;           // required when the inventory has dns:
+    // What the authoritative server answers for name/type (the switch is verified there);
+    // empty: not verified.
+    std::function<std::vector<std::string>(const std::string& name, const std::string& type)> dns_answers;
+    HealthChecker* health = nullptr;          // required
+    Provisioner* provisioner = nullptr;       // required
+    std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order
+};
+
+// The migration over the given plug-ins (see run_migrate). `plugins.state` may be null for
+// a dry run, which reads the state at `state_path` if it exists.
+int run_migration(const inventory::Inventory& inv, const MigrateOptions& opts, Plugins& plugins, std::ostream& out,
+                  std::ostream& log, const std::filesystem::path& state_path);
 
 // Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.

@@ -232,6 +232,43 @@ Cluster debian_cluster(const std::string& version, const std::string& name) {
     return c;
 }
 
+std::string discover_cmd() {
+    return "cd / || exit 1\n"
+           "if command -v pg_lsclusters >/dev/null 2>&1; then\n"
+           "  pg_lsclusters -h | awk '{ c = $1 \" \" $2 \" \" $3; if (all == \"\") all = c;"
+           " if ($4 ~ /^online/) { if (on == \"\") on = c; if ($3 == 5432 && p == \"\") p = c } }"
+           " END { print (p != \"\" ? p : on != \"\" ? on : all) }'\n"
+           "else\n"
+           "  v=$(" + join(as_user(debian_cluster("0"), {"psql", "-X", "-A", "-t", "-h", "/var/run/postgresql", "-p", "5432",
+                                                  "-d", "dbname='postgres'", "-c",
+                                                  "SELECT current_setting('server_version_num')::int / 10000"})) +
+           ") && echo \"$v main 5432\"\n"
+           "fi";
+}
+
+Cluster parse_discovered(const std::string& text) {
+    std::string version, name, port;
+    size_t i = 0;
+    auto word = [&](std::string& w) {
+        while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+        while (i < text.size() && !isspace(static_cast<unsigned char>(text[i]))) w += text[i++];
+    };
+    word(version);
+    word(name);
+    word(port);
+    auto digits = [](const std::string& w) {
+        return !w.empty() && w.size() <= 6 && w.find_first_not_of("0123456789.") == std::string::npos;
+    };
+    if (!digits(version) || name.empty() || !digits(port))
+        throw Error("no PostgreSQL cluster found (pg_lsclusters lists none, and no server answers on port 5432)");
+    for (char ch : name)
+        if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
+            throw Error("unexpected PostgreSQL cluster name \"" + name + "\"");
+    Cluster c = debian_cluster(version, name);
+    c.port = std::stoi(port);
+    return c;
+}
+
 std::string start_cmd(const Cluster& c) {
     if (!c.service.empty()) return join({"systemctl", "start", "--", c.service});
     std::string log = c.log_file.empty() ? c.data_dir + ".log" : c.log_file;
@@ -577,6 +614,10 @@ uint64_t wait_caught_up(transport::Transport& source, transport::Transport& targ
 
 void promote(transport::Transport& target, const ReplicaPlan& p) {
     run_checked(target, "promoting the replica", promote_cmd(p.target), &p);
+}
+
+Cluster discover(transport::Transport& t) {
+    return parse_discovered(run_checked(t, "finding the PostgreSQL cluster", discover_cmd(), nullptr).out);
 }
 
 std::string row_counts(transport::Transport& t, const Cluster& c, const std::string& db) {

@@ -31,6 +31,13 @@ struct Cluster {
 // Fills defaults from version and name.
 Cluster debian_cluster(const std::string& version, const std::string& name = "main");
 
+// Which cluster a host runs, asked once instead of guessed: Debian's pg_lsclusters (the
+// online cluster on port 5432, else the first online one, else the first listed); without
+// postgresql-common, the server on the default socket. Prints "version name port".
+std::string discover_cmd();
+// Parses discover_cmd's answer; Error when it found no cluster.
+Cluster parse_discovered(const std::string& text);
+
 struct ReplicaPlan {
     std::string migration_id;     // marks what we add, so abort removes exactly that
     std::string source_address;   // how the target reaches the source
@@ -90,6 +97,8 @@ uint64_t wait_caught_up(transport::Transport& source, transport::Transport& targ
                         const ReplicaPlan& p, int timeout_s);
 void promote(transport::Transport& target, const ReplicaPlan& p);
 uint64_t current_lsn(transport::Transport& source, const ReplicaPlan& p);
+// The host's cluster (discover_cmd); Error when there is none.
+Cluster discover(transport::Transport& t);
 uint64_t replay_lsn(transport::Transport& target, const ReplicaPlan& p);  // 0 when none
 // "schema.table<TAB>count" lines, sorted (names quoted as identifiers where needed).
 std::string row_counts(transport::Transport& t, const Cluster& c, const std::string& db);

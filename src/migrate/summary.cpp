@@ -1,5 +1,6 @@
 // What `decamp migrate` (not --dry-run) is about to do, shown before it asks for
 // confirmation: from the inventory and the state alone, no host is contacted.
+#include "data/mover.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
 
@@ -14,12 +15,6 @@ std::string host_list(const inventory::Inventory& inv, const std::string& provid
         out += (out.empty() ? "" : ", ") + h->name + " (" + h->address + ")";
     }
     return out.empty() ? "-" : out;
-}
-
-std::string first_of(const inventory::Inventory& inv, const std::string& provider, const std::string& role) {
-    for (const auto* h : inv.provider_hosts(provider))
-        if (h->has_role(role)) return h->name;
-    return "-";
 }
 
 std::string abort_summary(const MigrationRow& m) {
@@ -55,13 +50,11 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
     out += "  2. provision: apply every role's playbooks on " + target + "\n";
     out += "  3. " + std::string(o.from_backup ? "restore" : "replicate") + ":";
     for (const auto& ds : inv.data) {
-        if (ds.kind == "postgres")
-            out += " postgres " + ds.database + " (" +
-                   (o.from_backup ? "from backup " + o.backup_id : first_of(inv, source, ds.role) + " → streaming replica") +
-                   " on " + first_of(inv, target, ds.role) + ");";
-        else
-            out += " files " + ds.path + " (" + (o.from_backup ? "from backup " + o.backup_id : "through decamp") +
-                   " to " + host_list(inv, target, ds.role) + ");";
+        auto m = data::make_mover(ds);
+        out += " " + m->label() + " (" +
+               (o.from_backup ? "from backup " + o.backup_id + " to " + host_list(inv, target, ds.role)
+                              : m->describe_move(inv, source, target)) +
+               ");";
     }
     if (inv.data.empty()) out += " no data sets;";
     out.back() = '\n';
@@ -74,7 +67,7 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
     }
     if (!o.from_backup)
         for (const auto& ds : inv.data)
-            if (ds.kind == "postgres") out += " fence " + source + "'s database " + ds.database + " (read-only for good);";
+            if (auto f = data::make_mover(ds)->describe_fence(source); !f.empty()) out += " " + f + ";";
     out += " promote " + target + "'s data; start the app on " + target + ";";
     if (inv.dns)
         for (const auto& r : inv.dns->records) out += " switch DNS " + r.name + " to " + target + "'s " + r.role + " hosts;";

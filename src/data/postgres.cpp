@@ -1,0 +1,190 @@
+// The PostgreSQL mover: the target becomes a streaming replica of the source (a replication
+// user and one pg_hba line on the source for the target's address only, pg_basebackup over
+// TLS), the source is fenced at cutover, the replica catches up to the source's last WAL
+// position and is promoted. The commands themselves are built in migrate/pg_replica.
+#include <ostream>
+
+#include "data/mover.hpp"
+#include "engine/script.hpp"
+#include "migrate/pg_replica.hpp"
+#include "util/secret.hpp"
+#include "util/text.hpp"
+
+namespace decamp::data {
+
+namespace pg = migrate::pg;
+using util::trim;
+
+namespace {
+
+class PostgresMover : public DataMover {
+public:
+    using DataMover::DataMover;
+    std::string kind() const override { return "postgres"; }
+    std::string name() const override { return ds_.database; }
+    std::string target_dir() const override { return "/var/lib"; }
+
+    uint64_t preflight(MoveContext& ctx) override {
+        ctx.step("preflight", "postgres-version/" + ds_.database, [&] {
+            const auto& src = ctx.first(ctx.source(), ds_.role);
+            const auto& dst = ctx.first(ctx.target(), ds_.role);
+            pg::Cluster c = pg::discover(ctx.conn(src));
+            // Same Debian release on both sides means the same PostgreSQL major from apt.
+            const std::string codename = ". /etc/os-release; echo $VERSION_CODENAME";
+            std::string a = trim(ctx.sh(src, codename, "reading the OS release"));
+            std::string b = trim(ctx.sh(dst, codename, "reading the OS release"));
+            if (a != b)
+                throw Error("source runs Debian " + a + " and target " + b +
+                            ": their PostgreSQL major versions would differ; streaming replication needs the same major");
+            uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.database), "measuring the database")));
+            ctx.set(key("cluster"), c.version + " " + c.name + " " + std::to_string(c.port));
+            ctx.set(key("bytes"), std::to_string(size));
+            return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size);
+        });
+        return ctx.get_u64(key("bytes"));
+    }
+
+    std::string plan(MoveContext& ctx) override {
+        const auto& src = ctx.first(ctx.source(), ds_.role);
+        pg::Cluster c = pg::discover(ctx.conn(src));
+        uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.database), "measuring")));
+        return "postgres " + ds_.database + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " + c.version +
+               ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name + ", promoted at cutover";
+    }
+
+    uint64_t replicate(MoveContext& ctx) override {
+        auto p = replica_plan(ctx);
+        const auto& src = ctx.first(ctx.source(), ds_.role);
+        const auto& dst = ctx.first(ctx.target(), ds_.role);
+        ctx.step("replicate", "pg-grant/" + ds_.database, [&] {
+            pg::Cluster t = pg::discover(ctx.conn(dst));
+            if (t.version != p.source.version)
+                throw Error("PostgreSQL " + p.source.version + " on the source but " + t.version +
+                            " on the target: streaming replication needs the same major version");
+            pg::grant(ctx.conn(src), p);
+            return std::string("replication user and pg_hba line for ") + p.target_address + " only";
+        });
+        ctx.step("replicate", "pg-clear-old-fences/" + ds_.database, [&] {
+            // A target that was the source of an earlier migration still carries that
+            // migration's fence in its configuration; the replica must not inherit it.
+            std::string cleared;
+            for (const auto& prev : ctx.migrations_from(ctx.target())) {
+                auto q = p;
+                q.migration_id = prev;
+                pg::unfence(ctx.conn(dst), q);
+                cleared += prev + " ";
+            }
+            return cleared.empty() ? std::string("none") : cleared;
+        });
+        ctx.step("replicate", "pg-replica/" + ds_.database, [&] {
+            pg::build_replica(ctx.conn(dst), p);
+            return std::string("streaming from ") + p.source_address;
+        });
+        return 0;
+    }
+
+    std::optional<std::string> verify(MoveContext& ctx) override {
+        auto p = replica_plan(ctx);
+        lag_ = pg::lag_bytes(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
+        if (lag_ < 0)
+            throw Error("the target is not streaming from the source (pg_stat_replication has no row for " + p.repl_user + ")");
+        return "replication lag for " + ds_.database + ": " + std::to_string(lag_) + " bytes";
+    }
+    int64_t lag_bytes() const override { return lag_; }
+
+    void fence(MoveContext& ctx) override {
+        auto p = replica_plan(ctx);
+        ctx.step("cutover", "pg-fence/" + ds_.database, [&] {
+            pg::fence(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
+            return std::string("source read-only, clients rejected");
+        });
+    }
+
+    uint64_t final_sync(MoveContext& ctx) override {
+        auto p = replica_plan(ctx);
+        ctx.step("cutover", "pg-catch-up/" + ds_.database, [&] {
+            uint64_t lsn = pg::wait_caught_up(ctx.conn(ctx.first(ctx.source(), ds_.role)),
+                                              ctx.conn(ctx.first(ctx.target(), ds_.role)), p, ctx.catchup_timeout_s());
+            char buf[40];
+            snprintf(buf, sizeof buf, "%X/%X", unsigned(lsn >> 32), unsigned(lsn & 0xffffffffu));
+            return std::string("replayed up to ") + buf;
+        });
+        return 0;
+    }
+
+    void promote(MoveContext& ctx) override {
+        auto p = replica_plan(ctx);
+        const auto& dst = ctx.first(ctx.target(), ds_.role);
+        ctx.step("cutover", "pg-promote/" + ds_.database, [&] {
+            pg::promote(ctx.conn(dst), p);
+            return std::string("target is primary");
+        });
+        ctx.step("cutover", "pg-drop-repl-user/" + ds_.database, [&] {
+            // The replica copied the source's roles, ours included; the new primary keeps none.
+            pg::revoke(ctx.conn(dst), p);
+            return std::string("replication user dropped on the new primary");
+        });
+    }
+
+    std::string rollback(MoveContext& ctx) override {
+        pg::unfence(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
+        return "source database " + ds_.database + " writable again";
+    }
+
+    std::string abort(MoveContext& ctx) override {
+        if (!ctx.step_begun("pg-grant/" + ds_.database)) return "";  // nothing was added
+        ctx.log() << "  removing the replication user and pg_hba line from the source …" << std::flush;
+        pg::revoke(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
+        ctx.log() << " done\n";
+        return "replication user and pg_hba line removed from " + ds_.database + "'s source";
+    }
+
+    std::string describe_move(const inventory::Inventory& inv, const std::string& source,
+                              const std::string& target) const override {
+        auto first = [&](const std::string& provider) {
+            auto v = inv.hosts_of(provider, ds_.role);
+            return v.empty() ? std::string("-") : v.front()->name;
+        };
+        return first(source) + " → streaming replica on " + first(target);
+    }
+    std::string describe_fence(const std::string& source) const override {
+        return "fence " + source + "'s database " + ds_.database + " (read-only for good)";
+    }
+
+private:
+    std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.database; }
+
+    std::string repl_password(MoveContext& ctx) {
+        auto pw = ctx.get("repl_password");
+        if (!pw) {
+            pw = engine::make_nonce() + engine::make_nonce();
+            ctx.set("repl_password", *pw);
+        }
+        redactor().add(*pw);
+        return *pw;
+    }
+
+    pg::ReplicaPlan replica_plan(MoveContext& ctx) {
+        pg::ReplicaPlan p;
+        p.migration_id = ctx.migration_id();
+        p.source_address = ctx.first(ctx.source(), ds_.role).address;
+        p.target_address = ctx.first(ctx.target(), ds_.role).address;
+        p.database = ds_.database;
+        p.repl_password = SecretString(repl_password(ctx));
+        auto cluster = ctx.get(key("cluster"));
+        if (!cluster) throw Error("the state has no PostgreSQL cluster for " + ds_.database + " (preflight did not run)");
+        p.source = pg::parse_discovered(*cluster);
+        p.target = p.source;  // the same release on both sides (preflight)
+        return p;
+    }
+
+    int64_t lag_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<DataMover> make_postgres_mover(const inventory::DataSet& ds) {
+    return std::make_unique<PostgresMover>(ds);
+}
+
+}  // namespace decamp::data

@@ -1,0 +1,71 @@
+// DataMovers by kind, and what every mover shares through MoveContext.
+#include <cstdio>
+#include <map>
+
+#include "data/mover.hpp"
+#include "util/secret.hpp"
+#include "util/text.hpp"
+
+namespace decamp::data {
+
+std::unique_ptr<DataMover> make_postgres_mover(const inventory::DataSet& ds);
+std::unique_ptr<DataMover> make_files_mover(const inventory::DataSet& ds);
+
+namespace {
+using Factory = std::unique_ptr<DataMover> (*)(const inventory::DataSet&);
+const std::map<std::string, Factory>& factories() {
+    static const std::map<std::string, Factory> m{{"postgres", make_postgres_mover}, {"files", make_files_mover}};
+    return m;
+}
+}  // namespace
+
+std::unique_ptr<DataMover> make_mover(const inventory::DataSet& ds) {
+    auto it = factories().find(ds.kind);
+    if (it == factories().end()) {
+        std::string known;
+        for (const auto& k : mover_kinds()) known += (known.empty() ? "" : ", ") + k;
+        throw Error("unknown data kind \"" + ds.kind + "\"; decamp moves: " + known);
+    }
+    return it->second(ds);
+}
+
+std::vector<std::string> mover_kinds() {
+    std::vector<std::string> out;
+    for (const auto& [k, f] : factories()) out.push_back(k);
+    return out;
+}
+
+const inventory::Host& MoveContext::first(const std::string& provider, const std::string& role) const {
+    auto v = hosts(provider, role);
+    if (v.empty()) throw Error("provider " + provider + " has no host with role " + role);
+    return *v.front();
+}
+
+uint64_t MoveContext::get_u64(const std::string& key, uint64_t fallback) {
+    auto v = get(key);
+    if (!v || v->empty()) return fallback;
+    try {
+        return std::stoull(*v);
+    } catch (const std::exception&) {
+        throw Error("the state holds \"" + *v + "\" for " + key + ", not a number");
+    }
+}
+
+std::string MoveContext::sh(const inventory::Host& host, const std::string& cmd, const std::string& what) {
+    auto r = conn(host).run(cmd);
+    if (r.exit_status != 0)
+        throw Error(what + " on " + host.name + " failed (exit " + std::to_string(r.exit_status) +
+                    "): " + redactor().mask(util::output_tail(r.err)));
+    return r.out;
+}
+
+std::string human_bytes(uint64_t b) {
+    char buf[32];
+    if (b >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", double(b) / (1ull << 30));
+    else if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
+    else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
+    else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+    return buf;
+}
+
+}  // namespace decamp::data

@@ -1,0 +1,91 @@
+// The real plug-ins of a migration, built from the inventory: health checks over HTTP, the
+// engine applying the roles over the run's connection pool, the DNS back-end of `dns: kind:`
+// with its authoritative server, a DataMover per `data:` set.
+#include "dns/dns.hpp"
+#include "migrate/journal.hpp"
+#include "migrate/migration_internal.hpp"
+#include "plan/planner.hpp"
+#include "util/secret.hpp"
+
+namespace decamp::migrate {
+
+namespace {
+
+class InventoryHealth : public HealthChecker {
+public:
+    explicit InventoryHealth(const inventory::Inventory& inv) : inv_(inv) {}
+    std::vector<HealthResult> check(const std::string& provider, int wait_s) override {
+        return check_health(inv_, provider, wait_s);
+    }
+
+private:
+    const inventory::Inventory& inv_;
+};
+
+class EngineProvisioner : public Provisioner {
+public:
+    EngineProvisioner(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& books,
+                      const MigrateOptions& o, engine::Pool& pool)
+        : inv_(inv), books_(books), o_(o), pool_(pool) {}
+
+    std::string apply(const std::string& provider) override {
+        engine::Options eo;
+        eo.forks = o_.forks;
+        eo.verbosity = o_.verbosity;
+        eo.interrupted = o_.interrupted;
+        engine::Engine eng(inv_, pool_, eo, o_.progress);  // the migration's own connections
+        auto rep = eng.run(plan::assign_roles(inv_, books_, provider, ""));
+        if (rep.exit_code() != 0) {
+            if (rep.interrupted) throw Interrupted();
+            std::string why;
+            for (const auto& h : rep.hosts)
+                if (!h.error.empty()) why += (why.empty() ? "" : "; ") + h.host + ": " + h.error;
+            throw Error("applying the roles on " + provider + " failed: " + why);
+        }
+        return std::to_string(rep.total(engine::Status::Changed)) + " changed, " +
+               std::to_string(rep.total(engine::Status::Ok)) + " ok";
+    }
+
+private:
+    const inventory::Inventory& inv_;
+    const std::vector<playbook::Playbook>& books_;
+    const MigrateOptions& o_;
+    engine::Pool& pool_;
+};
+
+}  // namespace
+
+int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+                const MigrateOptions& opts, std::ostream& out, std::ostream& log) {
+    if (!opts.abort && !inv.find_provider(opts.target))
+        throw Error("provider \"" + opts.target + "\" is not defined in " + inv.file.string());
+    auto state_path = opts.state_path.empty() ? default_state_path(inv.file) : opts.state_path;
+    // A dry run neither creates the state nor takes its lock.
+    std::unique_ptr<Journal> state = opts.dry_run ? nullptr : std::make_unique<Journal>(state_path);
+    auto pool = opts.connector ? std::make_unique<engine::Pool>(*opts.connector) : std::make_unique<engine::Pool>(inv);
+    InventoryHealth health(inv);
+    EngineProvisioner provisioner(inv, role_books, opts, *pool);
+    std::unique_ptr<dns::DnsBackend> dns;
+    Plugins p;
+    p.state = state.get();
+    p.pool = pool.get();
+    p.health = &health;
+    p.provisioner = &provisioner;
+    if (inv.dns) {
+        dns::BackendConfig cfg;
+        cfg.kind = inv.dns->kind;
+        cfg.api = inv.dns->api;
+        cfg.zone = inv.dns->zone;
+        cfg.api_key = resolve_secret(inv.dns->api_key.as_string(), inv.base_dir).reveal();
+        dns = dns::make_backend(cfg);
+        p.dns = dns.get();
+        if (!inv.dns->server.empty())
+            p.dns_answers = [server = inv.dns->server](const std::string& name, const std::string& type) {
+                return dns::query(server, name, type);
+            };
+    }
+    for (const auto& ds : inv.data) p.movers.push_back(data::make_mover(ds));
+    return run_migration(inv, opts, p, out, log, state_path);
+}
+
+}  // namespace decamp::migrate

@@ -1,0 +1,446 @@
+// The migration driven through every phase with recording fakes of every plug-in (movers,
+// DNS, health, provisioning, the hosts behind the pool): no SSH, a few seconds. For every
+// operation N of a whole run: a crash there (as kill -9: the step stays "started"), then
+// --resume, ends in exactly the state of an uninterrupted run; --abort there (before
+// cutover) leaves the source as it was; a failing DNS switch or final health check rolls
+// back to the source.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <sstream>
+
+#include "dns/dns.hpp"
+#include "engine/engine.hpp"
+#include "migrate/journal.hpp"
+#include "migrate/migration.hpp"
+#include "test_util.hpp"
+#include "transport/recording.hpp"
+#include "util/json.hpp"
+
+using namespace decamp;
+using namespace decamp::migrate;
+
+namespace {
+
+// Not a std::exception: nothing in the migration catches it, so it leaves the journal as a
+// killed process would (the step it hit stays "started").
+struct Crash {
+    std::string at;
+};
+
+struct MoverWorld {
+    bool grant = false, copy = false, fenced = false, synced = false, primary = false;
+    bool operator==(const MoverWorld&) const = default;
+};
+
+struct World {
+    int ops = 0;
+    int crash_at = 0;  // 0: never
+    bool fail_dns_switch = false;
+    bool fail_health_after_switch = false;
+    std::map<std::string, dns::RRset> dns;
+    std::map<std::string, bool> app;  // host → app running
+    std::map<std::string, MoverWorld> data;
+    std::vector<std::string> provisioned;
+
+    void tick(const std::string& what) {
+        ++ops;
+        if (crash_at && ops == crash_at) throw Crash{what};
+    }
+    std::string dns_text() const {
+        std::ostringstream o;
+        for (const auto& [n, s] : dns) {
+            o << "dns " << n << " ttl=" << s.ttl;
+            for (const auto& r : s.records) o << " " << r;
+            o << "\n";
+        }
+        return o.str();
+    }
+    // The end state that matters (operation counts and logs do not).
+    std::string snapshot() const {
+        std::ostringstream o;
+        o << dns_text();
+        for (const auto& [h, up] : app) o << "app " << h << "=" << up << "\n";
+        for (const auto& [n, d] : data)
+            o << "data " << n << " grant=" << d.grant << " copy=" << d.copy << " fenced=" << d.fenced
+              << " synced=" << d.synced << " primary=" << d.primary << "\n";
+        return o.str();
+    }
+};
+
+class FakeMover : public data::DataMover {
+public:
+    FakeMover(const inventory::DataSet& ds, World& w) : DataMover(ds), w_(w) {}
+    std::string kind() const override { return ds_.kind; }
+    std::string name() const override { return ds_.kind == "postgres" ? ds_.database : ds_.path; }
+    std::string target_dir() const override { return "/var/lib"; }
+
+    uint64_t preflight(data::MoveContext& ctx) override {
+        ctx.step("preflight", "fake-size/" + name(), [&] {
+            op("size");
+            return std::string("1000 bytes");
+        });
+        return 1000;
+    }
+    std::string plan(data::MoveContext&) override { return label() + ": 1000 bytes"; }
+    uint64_t replicate(data::MoveContext& ctx) override {
+        ctx.step("replicate", "fake-grant/" + name(), [&] { return op("grant", [&] { me().grant = true; }); });
+        ctx.step("replicate", "fake-copy/" + name(), [&] { return op("copy", [&] { me().copy = true; }); });
+        return 100;
+    }
+    std::optional<std::string> verify(data::MoveContext&) override {
+        op("lag");
+        if (!me().copy || !me().grant) throw Error(label() + " is not replicating");
+        return std::nullopt;
+    }
+    void fence(data::MoveContext& ctx) override {
+        ctx.step("cutover", "fake-fence/" + name(), [&] { return op("fence", [&] { me().fenced = true; }); });
+    }
+    uint64_t final_sync(data::MoveContext& ctx) override {
+        ctx.step("cutover", "fake-sync/" + name(), [&] {
+            if (!me().fenced) throw Error("final sync of an unfenced source");
+            return op("sync", [&] { me().synced = true; });
+        });
+        return 10;
+    }
+    void promote(data::MoveContext& ctx) override {
+        ctx.step("cutover", "fake-promote/" + name(), [&] {
+            if (!me().synced) throw Error("promoting a copy that is not level");
+            return op("promote", [&] { me().primary = true; });
+        });
+    }
+    std::string rollback(data::MoveContext&) override {
+        op("unfence", [&] { me().fenced = false; });
+        return label() + " unfenced";
+    }
+    std::string abort(data::MoveContext& ctx) override {
+        if (!ctx.step_begun("fake-grant/" + name())) return "";
+        op("revoke", [&] { me().grant = false; });
+        return "revoked";
+    }
+    std::string describe_move(const inventory::Inventory&, const std::string&, const std::string&) const override {
+        return "fake";
+    }
+
+private:
+    MoverWorld& me() { return w_.data[label()]; }
+    // A crash may come before the effect or after it (done on the host, not yet journaled).
+    std::string op(const std::string& what, const std::function<void()>& effect = {}) {
+        w_.tick(label() + " " + what);
+        if (effect) effect();
+        w_.tick(label() + " " + what + " (after)");
+        return what;
+    }
+    World& w_;
+};
+
+class FakeDns : public dns::DnsBackend {
+public:
+    FakeDns(World& w, std::vector<std::string> source_addrs) : w_(w), source_(std::move(source_addrs)) {}
+    void ping() override { w_.tick("dns ping"); }
+    std::optional<dns::RRset> get(const std::string& name, const std::string&) override {
+        w_.tick("dns get " + name);
+        auto it = w_.dns.find(name);
+        if (it == w_.dns.end()) return std::nullopt;
+        return it->second;
+    }
+    void replace(const dns::RRset& s) override {
+        w_.tick("dns replace " + s.name);
+        if (w_.fail_dns_switch && s.records != source_) throw dns::DnsError("API says no (503)");
+        w_.dns[s.name] = s;
+        w_.tick("dns replace " + s.name + " (after)");
+    }
+    std::string describe() const override { return "fake"; }
+
+private:
+    World& w_;
+    std::vector<std::string> source_;
+};
+
+class FakeHealth : public HealthChecker {
+public:
+    FakeHealth(World& w, const inventory::Inventory& inv) : w_(w), inv_(inv) {}
+    std::vector<HealthResult> check(const std::string& provider, int) override {
+        w_.tick("health " + provider);
+        HealthResult r;
+        r.host = provider;
+        r.url = "http://fake/healthz";
+        r.ok = true;
+        for (const auto* h : inv_.hosts_of(provider, "web")) r.ok = r.ok && w_.app[h->name];
+        if (w_.fail_health_after_switch && provider == "new" && w_.dns["www.example.test."].records == std::vector<std::string>{"192.0.2.3"})
+            r.ok = false;
+        r.status = r.ok ? 200 : 503;
+        return {r};
+    }
+
+private:
+    World& w_;
+    const inventory::Inventory& inv_;
+};
+
+class FakeProvisioner : public Provisioner {
+public:
+    FakeProvisioner(World& w, const inventory::Inventory& inv) : w_(w), inv_(inv) {}
+    std::string apply(const std::string& provider) override {
+        w_.tick("provision " + provider);
+        for (const auto* h : inv_.hosts_of(provider, "web")) w_.app[h->name] = true;  // the playbooks start the app
+        w_.provisioned.push_back(provider);
+        w_.tick("provision " + provider + " (after)");
+        return "fake";
+    }
+
+private:
+    World& w_;
+    const inventory::Inventory& inv_;
+};
+
+// Hosts that answer `true`, df and systemctl, keeping the app's state in the world.
+class FakeHosts : public engine::Connector {
+public:
+    explicit FakeHosts(World& w) : w_(w) {}
+    std::unique_ptr<transport::Transport> connect(const inventory::Host& host) override {
+        ++connects;
+        auto t = std::make_unique<transport::RecordingTransport>(host.name);
+        std::string name = host.name;
+        t->set_responder([this, name](const std::string& cmd) {
+            w_.tick(name + " $ " + cmd.substr(0, 20));
+            transport::RunResult r;
+            r.exit_status = 0;
+            if (cmd.find("df -B1") != std::string::npos) r.out = "999999999999\n";
+            if (cmd.rfind("systemctl stop", 0) == 0) w_.app[name] = false;
+            if (cmd.rfind("systemctl start", 0) == 0 || cmd.rfind("systemctl restart", 0) == 0) w_.app[name] = true;
+            w_.tick(name + " $ (after)");
+            return r;
+        });
+        return t;
+    }
+    int connects = 0;
+
+private:
+    World& w_;
+};
+
+const char* kInventory = R"(project: forum
+ssh: { user: root, key: id_ed25519, known_hosts: known_hosts }
+providers:
+  old: { kind: static, hosts: { old-web1: { address: 192.0.2.1, roles: [web] }, old-db1: { address: 192.0.2.2, roles: [db] } } }
+  new: { kind: static, hosts: { new-web1: { address: 192.0.2.3, roles: [web] }, new-db1: { address: 192.0.2.4, roles: [db] } } }
+active: old
+roles:
+  web: { playbooks: [web.yml] }
+  db: { playbooks: [web.yml] }
+data:
+  - { kind: postgres, role: db, database: forum }
+  - { kind: files, role: web, path: /srv/forum/uploads }
+dns:
+  kind: powerdns
+  api: http://127.0.0.1:1
+  api_key: "${env:DECAMP_TEST_NO_SUCH_KEY}"
+  zone: example.test.
+  records: [ { name: www.example.test., role: web, ttl: 300 } ]
+app: { role: web, services: [forum-app] }
+)";
+
+struct Rig {
+    test::TempDir dir;
+    inventory::Inventory inv;
+    std::filesystem::path state_path;
+    World w;
+
+    Rig() {
+        dir.write("web.yml", "- hosts: web\n  tasks: []\n");
+        inv = inventory::load(dir.write("inv.yml", kInventory));
+        state_path = dir.path() / ".decamp" / "state.db";
+        reset_world();
+    }
+    void reset_world() {
+        w = World{};
+        w.dns["www.example.test."] = dns::RRset{"www.example.test.", "A", 300, {"192.0.2.1"}};
+        w.app = {{"old-web1", true}, {"new-web1", false}};
+    }
+
+    struct Run {
+        int code = -1;
+        bool crashed = false;
+        std::string crash_at, out, log;
+        int connects = 0;
+    };
+    Run run(MigrateOptions o) {
+        Run r;
+        o.target = "new";
+        o.state_path = state_path;
+        Journal state(state_path);
+        FakeHosts hosts(w);
+        engine::Pool pool(hosts);
+        FakeDns dns(w, {"192.0.2.1"});
+        FakeHealth health(w, inv);
+        FakeProvisioner prov(w, inv);
+        Plugins p;
+        p.state = &state;
+        p.pool = &pool;
+        p.dns = &dns;
+        p.dns_answers = [&](const std::string& name, const std::string&) { return w.dns[name].records; };
+        p.health = &health;
+        p.provisioner = &prov;
+        for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
+        std::ostringstream out, log;
+        try {
+            r.code = run_migration(inv, o, p, out, log, state_path);
+        } catch (const Crash& c) {
+            r.crashed = true;
+            r.crash_at = c.at;
+        }
+        r.out = out.str();
+        r.log = log.str();
+        r.connects = hosts.connects;
+        return r;
+    }
+    std::string active() { return Journal(state_path).get("active").value_or("(none)"); }
+};
+
+MigrateOptions resume() {
+    MigrateOptions o;
+    o.resume = true;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("migration: phases over fakes of every plug-in; one connection per host") {
+    Rig rig;
+    auto r = rig.run({});
+    INFO(r.log);
+    REQUIRE(r.code == kExitOk);
+    CHECK(r.connects == 4);  // each host connected once for the whole run
+    CHECK(rig.active() == "new");
+    CHECK(rig.w.provisioned == std::vector<std::string>{"new"});
+    CHECK(rig.w.dns["www.example.test."].records == std::vector<std::string>{"192.0.2.3"});
+    CHECK(rig.w.dns["www.example.test."].ttl == 300);  // back to the inventory's TTL
+    CHECK_FALSE(rig.w.app["old-web1"]);
+    CHECK(rig.w.app["new-web1"]);
+    for (const auto& [n, d] : rig.w.data) CHECK(d == MoverWorld{true, true, true, true, true});
+    CHECK(r.out.find("# decamp migration") != std::string::npos);
+    CHECK(r.out.find("- state: done") != std::string::npos);
+    // A second run has nothing to do: the stack already runs on new.
+    CHECK_THROWS_WITH_AS(rig.run({}), doctest::Contains("already runs on"), Error);
+}
+
+TEST_CASE("migration: a crash after any operation, then --resume, ends as an uninterrupted run") {
+    Rig golden;
+    REQUIRE(golden.run({}).code == kExitOk);
+    const std::string want = golden.w.snapshot();
+    const int total = golden.w.ops;
+    REQUIRE(total > 40);
+    for (int n = 1; n <= total; ++n) {
+        Rig rig;
+        rig.w.crash_at = n;
+        auto crashed = rig.run({});
+        CAPTURE(n);
+        CAPTURE(crashed.crash_at);
+        REQUIRE(crashed.crashed);
+        rig.w.crash_at = 0;
+        auto r = rig.run(resume());
+        INFO(r.log);
+        CHECK(r.code == kExitOk);
+        CHECK(rig.w.snapshot() == want);
+        CHECK(rig.active() == "new");
+    }
+}
+
+TEST_CASE("migration: --abort after a crash anywhere before cutover leaves the source as it was") {
+    Rig probe;
+    REQUIRE(probe.run({}).code == kExitOk);
+    // The operations before cutover: those of a run that stops at the freeze.
+    Rig counter;
+    int before_cutover = 0;
+    for (int n = 1;; ++n) {
+        counter.reset_world();
+        std::filesystem::remove_all(counter.state_path.parent_path());
+        counter.w.crash_at = n;
+        auto r = counter.run({});
+        REQUIRE(r.crashed);
+        if (r.crash_at.rfind("old-web1 $ systemctl s", 0) == 0 || r.crash_at.find("$ systemctl stop") != std::string::npos)
+            break;
+        before_cutover = n;
+    }
+    REQUIRE(before_cutover > 20);
+    Rig fresh;
+    for (int n = 1; n <= before_cutover; ++n) {
+        Rig rig;
+        rig.w.crash_at = n;
+        REQUIRE(rig.run({}).crashed);
+        rig.w.crash_at = 0;
+        MigrateOptions o;
+        o.abort = true;
+        auto r = rig.run(o);
+        CAPTURE(n);
+        INFO(r.log);
+        CHECK(r.code == kExitOk);
+        // The source as before: DNS (TTL included), no grant, not fenced, its app up. The
+        // target keeps what provision and the copy put there.
+        CHECK(rig.w.dns_text() == fresh.w.dns_text());
+        CHECK(rig.w.app["old-web1"]);
+        for (const auto& [name, d] : rig.w.data) {
+            CHECK_FALSE(d.grant);
+            CHECK_FALSE(d.fenced);
+        }
+        CHECK(rig.active() == "(none)");
+        CHECK_FALSE(Journal(rig.state_path).unfinished());
+    }
+}
+
+TEST_CASE("migration: --abort is refused once cutover began") {
+    Rig rig;
+    // Crash at the freeze: the freeze step has started.
+    for (int n = 1;; ++n) {
+        rig.reset_world();
+        std::filesystem::remove_all(rig.state_path.parent_path());
+        rig.w.crash_at = n;
+        auto r = rig.run({});
+        REQUIRE(r.crashed);
+        if (r.crash_at.find("$ systemctl stop") != std::string::npos) break;
+    }
+    rig.w.crash_at = 0;
+    MigrateOptions o;
+    o.abort = true;
+    CHECK_THROWS_WITH_AS(rig.run(o), doctest::Contains("can no longer be aborted"), Error);
+    CHECK(rig.run(resume()).code == kExitOk);
+}
+
+TEST_CASE("migration: a failed DNS switch or final health check rolls back to the source") {
+    for (bool dns_fails : {true, false}) {
+        CAPTURE(dns_fails);
+        Rig rig;
+        Rig fresh;
+        rig.w.fail_dns_switch = dns_fails;
+        rig.w.fail_health_after_switch = !dns_fails;
+        auto r = rig.run({});
+        INFO(r.log);
+        CHECK(r.code == kExitMigrationFailed);
+        CHECK(rig.w.dns_text() == fresh.w.dns_text());  // the source's records and TTL
+        CHECK(rig.w.app["old-web1"]);
+        CHECK_FALSE(rig.w.app["new-web1"]);
+        for (const auto& [name, d] : rig.w.data) CHECK_FALSE(d.fenced);
+        CHECK(rig.active() == "(none)");
+        CHECK(r.log.find("ROLLBACK") != std::string::npos);
+        CHECK(r.out.find("rolled") != std::string::npos);
+    }
+}
+
+TEST_CASE("migration: --dry-run --json is one JSON document and changes nothing") {
+    Rig rig;
+    MigrateOptions o;
+    o.dry_run = true;
+    o.json = true;
+    auto r = rig.run(o);
+    CHECK(r.code == kExitOk);
+    auto doc = json::parse(r.out);
+    CHECK(doc["dry_run"].bool_or(false));
+    CHECK(doc["source"].str() == "old");
+    CHECK(doc["data"].size() == 2);
+    CHECK(doc["dns"]["records"][0]["target"][0].str() == "192.0.2.3");
+    CHECK(doc["problems"].size() == 0);
+    CHECK(rig.w.dns["www.example.test."].ttl == 300);
+    CHECK(rig.w.app["old-web1"]);
+    CHECK(rig.active() == "(none)");
+}
