@@ -55,6 +55,9 @@ check "DNS points at old-web1" test "$(dns_www)" = "$(web_of old-web1)"
 M --to new --dry-run >"$T/dry.md" 2>"$T/dry.err"; rc=$?
 check "dry run exits 0" test $rc = 0
 check "dry run lists DNS changes" grep -q "www.example.test." "$T/dry.md"
+M --to new --dry-run --json >"$T/dry.json" 2>"$T/dry.err"; rc=$?
+check "dry run --json exits 0" test $rc = 0
+check "dry run --json is one JSON document" python3 -c "import json; d = json.load(open('$T/dry.json')); assert d['dry_run'] and d['target'] == 'new' and d['problems'] == [], d"
 check "dry run wrote no journal" test ! -e "$STATE"
 check "dry run did not touch new" bash -c "! scripts/lab ssh new-db1 test -e /usr/lib/postgresql"
 
