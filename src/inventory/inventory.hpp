@@ -4,12 +4,17 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "util/error.hpp"
 #include "util/value.hpp"
+
+namespace decamp::provider {
+class Provider;
+}
 
 namespace decamp::inventory {
 
@@ -29,8 +34,8 @@ struct Host {
 
 struct Provider {
     std::string name;
-    std::string kind;      // static, local, … (see provider/)
-    Value settings = Value::map();  // kind-specific keys (api tokens, …)
+    std::string kind;      // a registered provider::Kind (static, local, …; see provider/)
+    Value settings = Value::map();  // the kind's own keys as its validator read them (api token, …)
     std::vector<std::string> hosts; // names, in file order
     Mark mark;
 };
@@ -151,6 +156,10 @@ struct Inventory {
     // The hosts of `provider` with `role`, in inventory order.
     std::vector<const Host*> hosts_of(const std::string& provider, const std::string& role) const;
 };
+
+// The run-time provider for the inventory's provider `name`, opened by its kind with its
+// settings and hosts. Error when there is no such provider.
+std::unique_ptr<provider::Provider> open_provider(const Inventory& inv, const std::string& name);
 
 // Loads and validates. Throws ConfigError carrying every diagnostic found.
 Inventory load(const std::filesystem::path& file);

@@ -1,7 +1,5 @@
 // Inventory loading and validation. Every check records a diagnostic and goes on, so one run
 // reports all the problems of a file.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -10,6 +8,7 @@
 
 #include "inventory/inventory.hpp"
 #include "inventory/secrets.hpp"
+#include "provider/provider.hpp"
 #include "util/names.hpp"
 #include "util/schema.hpp"
 #include "util/secret.hpp"
@@ -27,35 +26,6 @@ const std::vector<std::string> kTopKeys = {"project", "ssh",    "providers", "ac
 const std::vector<std::string> kSshKeys = {"user",    "key",     "known_hosts", "port",
                                            "connect_timeout", "command_timeout", "keepalive",
                                            "strict_host_keys", "jump"};
-const std::vector<std::string> kHostKeys = {"address", "port", "user", "roles", "vars"};
-const std::vector<std::string> kProviderKinds = {"static", "local"};
-
-bool valid_ip(const std::string& s) {
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-bool valid_hostname(const std::string& s) {
-    if (s.empty() || s.size() > 253) return false;
-    size_t start = 0;
-    bool all_numeric = true;
-    while (start <= s.size()) {
-        size_t dot = s.find('.', start);
-        if (dot == std::string::npos) dot = s.size();
-        std::string label = s.substr(start, dot - start);
-        if (label.empty() || label.size() > 63) return dot == s.size() && label.empty() && start > 0;
-        if (label.front() == '-' || label.back() == '-') return false;
-        for (char c : label) {
-            if (!(isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-            if (!isdigit(static_cast<unsigned char>(c))) all_numeric = false;
-        }
-        start = dot + 1;
-        if (dot == s.size()) break;
-    }
-    // "198.18.1.999" is a broken IP, not a host name.
-    return !all_numeric;
-}
-
 
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& p) {
     if (!p.empty() && p[0] == '~') {
@@ -154,13 +124,14 @@ private:
         }
     }
 
+    // The loader knows no provider kind: the kind's own validator checks the block and
+    // declares the hosts; here they join the inventory (ssh defaults, names and addresses
+    // unique across providers, roles checked later).
     void load_providers(const Value& providers) {
         if (!providers.is_map() || providers.entries().empty()) {
             c_.error(providers, "providers", "expected a map of provider name to {kind, hosts}, with at least one provider");
             return;
         }
-        std::map<std::string, std::string> seen_at;  // host name → where first defined
-        std::map<std::string, std::string> addr_seen;
         for (const auto& [name, def] : providers.entries()) {
             std::string path = "providers/" + name;
             Provider p{name, "", Value::map(), {}, providers.key_mark(name)};
@@ -169,82 +140,50 @@ private:
                 c_.error(def, path, std::string("expected a map with kind and hosts, found ") + schema::kind_name(def.kind()));
                 continue;
             }
-            auto kind = c_.str(def, "kind", path, true);
-            if (kind) {
+            if (auto kind = c_.str(def, "kind", path, true)) {
                 p.kind = *kind;
-                if (std::find(kProviderKinds.begin(), kProviderKinds.end(), *kind) == kProviderKinds.end()) {
-                    std::string msg = "unknown provider kind \"" + *kind + "\"; expected one of: static, local";
-                    std::string hint = schema::did_you_mean(*kind, kProviderKinds);
-                    if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
-                    c_.error(*def.get("kind"), path + "/kind", msg);
-                }
-            }
-            for (const auto& [k, v] : def.entries()) {
-                if (k == "kind" || k == "hosts") continue;
-                if (p.kind == "static" || p.kind == "local") {
-                    std::string msg = "unknown key \"" + k + "\" for a " + p.kind + " provider; expected kind, hosts";
-                    std::string hint = schema::did_you_mean(k, {"kind", "hosts"});
-                    if (!hint.empty()) msg = "unknown key \"" + k + "\"; did you mean \"" + hint + "\"?";
-                    c_.error(def.key_mark(k), path + "/" + k, msg);
+                if (const provider::Kind* k = provider::find_kind(*kind)) {
+                    provider::Block block = k->validate(def, path, c_);
+                    p.settings = std::move(block.settings);
+                    for (auto& spec : block.hosts) {
+                        std::string hpath = path + "/hosts/" + spec.name;
+                        add_host(p, std::move(spec), hpath);
+                    }
                 } else {
-                    p.settings.set(k, v);
-                }
-            }
-            const Value* hosts = def.get("hosts");
-            if (!hosts || hosts->is_null()) {
-                c_.error(def, path + "/hosts", "required key is missing; expected a map of host name to {address, roles}");
-            } else if (!hosts->is_map()) {
-                c_.error(*hosts, path + "/hosts", std::string("expected a map of host name to {address, roles}, found ") +
-                                                       schema::kind_name(hosts->kind()));
-            } else {
-                for (const auto& [hname, hdef] : hosts->entries()) {
-                    Mark hm = hosts->key_mark(hname);
-                    std::string hpath = path + "/hosts/" + hname;
-                    if (auto why = names::check_name(hname); !why.empty()) c_.error(hm, hpath, "host " + why);
-                    if (auto it = seen_at.find(hname); it != seen_at.end()) {
-                        c_.error(hm, hpath, "duplicate host name \"" + hname + "\" (already defined at " + it->second + "); host names must be unique across providers");
-                        continue;
-                    }
-                    seen_at[hname] = hm.str();
-                    Host h;
-                    h.name = hname;
-                    h.provider = name;
-                    h.mark = hm;
-                    h.port = inv_.ssh.port;
-                    h.user = inv_.ssh.user;
-                    if (c_.map(hdef, hpath, kHostKeys)) {
-                        if (auto a = c_.str(hdef, "address", hpath, true)) {
-                            h.address = *a;
-                            bool ok = *a == "local" || valid_ip(*a) || valid_hostname(*a);
-                            if (!ok)
-                                c_.error(*hdef.get("address"), hpath + "/address",
-                                         "\"" + *a + "\" is not an IP address or host name; expected e.g. 198.18.1.11 or web1.example.net");
-                        }
-                        if (auto port = c_.integer(hdef, "port", hpath, false, 1, 65535)) h.port = int(*port);
-                        if (auto u = c_.shaped(hdef, "user", hpath, names::check_user)) h.user = *u;
-                        if (auto r = c_.str_list(hdef, "roles", hpath)) h.roles = *r;
-                        if (const Value* vars = hdef.get("vars")) {
-                            if (vars->is_map())
-                                h.vars = *vars;
-                            else if (!vars->is_null())
-                                c_.error(*vars, hpath + "/vars", "expected a map of variable name to value");
-                        }
-                        if (!h.address.empty() && h.address != "local") {
-                            std::string key = h.address + ":" + std::to_string(h.port);
-                            if (auto it = addr_seen.find(key); it != addr_seen.end())
-                                c_.error(*hdef.get("address"), hpath + "/address",
-                                         "address " + key + " is already used by host " + it->second);
-                            else
-                                addr_seen[key] = hname;
-                        }
-                        role_refs_.push_back({h.name, hdef.get("roles") ? hdef.get("roles")->mark() : hm, hpath + "/roles", h.roles});
-                    }
-                    p.hosts.push_back(hname);
-                    inv_.hosts.push_back(std::move(h));
+                    c_.error(*def.get("kind"), path + "/kind", provider::unknown_kind(*kind));
                 }
             }
             inv_.providers.push_back(std::move(p));
         }
+    }
+
+    void add_host(Provider& p, provider::HostSpec spec, const std::string& hpath) {
+        if (auto why = names::check_name(spec.name); !why.empty()) c_.error(spec.mark, hpath, "host " + why);
+        if (auto it = host_seen_.find(spec.name); it != host_seen_.end()) {
+            c_.error(spec.mark, hpath, "duplicate host name \"" + spec.name + "\" (already defined at " + it->second +
+                                           "); host names must be unique across providers");
+            return;
+        }
+        host_seen_[spec.name] = spec.mark.str();
+        Host h;
+        h.name = spec.name;
+        h.provider = p.name;
+        h.address = spec.address;
+        h.port = spec.port.value_or(inv_.ssh.port);
+        h.user = spec.user.value_or(inv_.ssh.user);
+        h.roles = std::move(spec.roles);
+        h.vars = std::move(spec.vars);
+        h.mark = spec.mark;
+        if (!h.address.empty() && !h.is_local()) {
+            std::string key = h.address + ":" + std::to_string(h.port);
+            if (auto it = address_seen_.find(key); it != address_seen_.end())
+                c_.error(spec.address_mark, hpath + "/address", "address " + key + " is already used by host " + it->second);
+            else
+                address_seen_[key] = h.name;
+        }
+        role_refs_.push_back({h.name, spec.roles_mark, hpath + "/roles", h.roles});
+        p.hosts.push_back(h.name);
+        inv_.hosts.push_back(std::move(h));
     }
 
     void load_active(const Value& root) {
@@ -394,7 +333,7 @@ private:
         if (auto h = c_.str(b, "host", "backup")) cfg.host = *h;
         if (auto a = c_.str(b, "address", "backup")) {
             cfg.address = *a;
-            if (!valid_ip(*a) && !valid_hostname(*a))
+            if (!names::check_address(*a).empty())
                 c_.error(*b.get("address"), "backup/address", "\"" + *a + "\" is not an IP address or host name");
         }
         if (bool(b.get("host")) == bool(b.get("address")))
@@ -502,6 +441,8 @@ private:
     std::vector<Diagnostic>& diags_;
     Checker c_;
     std::vector<RoleRef> role_refs_;
+    std::map<std::string, std::string> host_seen_;     // host name → where first defined
+    std::map<std::string, std::string> address_seen_;  // address:port → host name
     Mark jump_mark_;
     Mark backup_host_mark_;
     Mark backup_secret_mark_;

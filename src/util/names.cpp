@@ -125,6 +125,11 @@ std::string check_name(const std::string& s) {
     return "";
 }
 
+std::string check_address(const std::string& s) {
+    if (valid_ip(s) || valid_hostname(s)) return "";
+    return "expected an IP address or host name, e.g. 198.18.1.11 or web1.example.net";
+}
+
 std::string check_http_url(const std::string& s) {
     size_t scheme = s.rfind("https://", 0) == 0 ? 8 : s.rfind("http://", 0) == 0 ? 7 : 0;
     if (!scheme) return "expected an http:// or https:// URL";

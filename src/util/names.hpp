@@ -22,6 +22,8 @@ std::string check_pg_name(const std::string& s);
 std::string check_fqdn(const std::string& s);
 // A host name or IP address (IPv6 in brackets when a port follows), optionally ":port".
 std::string check_host_port(const std::string& s);
+// A host's address: an IP address (v4 or v6, no brackets, no port) or a host name.
+std::string check_address(const std::string& s);
 // A login name: letters, digits, '.', '_', '-' (not first), at most 32.
 std::string check_user(const std::string& s);
 // An inventory name (project, provider, host, role): letters, digits, '-', '_', '.',

@@ -46,3 +46,10 @@ TEST_CASE("names: DNS names, host headers, URLs") {
                             "http://-x/", "http://x/'$(id)'"})
         CHECK_MESSAGE(!names::check_http_url(bad).empty(), bad);
 }
+
+TEST_CASE("names: host addresses") {
+    for (const char* ok : {"198.18.1.11", "2001:db8::12", "web1.example.net", "web1", "web1.example.net."})
+        CHECK_MESSAGE(names::check_address(ok).empty(), ok);
+    for (const char* bad : {"", "198.18.1.999", "a b", "-x", "web1..example", "[2001:db8::12]", "host:22", "a\nb"})
+        CHECK_MESSAGE(!names::check_address(bad).empty(), bad);
+}

@@ -1,0 +1,13 @@
+// The built-in provider kinds, one file each, listed in registry.cpp's table.
+#pragma once
+
+#include <memory>
+
+#include "provider/provider.hpp"
+
+namespace decamp::provider {
+
+std::unique_ptr<Kind> make_static_kind();  // static.cpp
+std::unique_ptr<Kind> make_local_kind();   // local.cpp
+
+}  // namespace decamp::provider
