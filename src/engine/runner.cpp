@@ -5,8 +5,10 @@
 #include <set>
 #include <thread>
 
+#include "engine/batching.hpp"
 #include "engine/runner_internal.hpp"
 #include "engine/script.hpp"
+#include "modules/module.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::engine {
@@ -197,10 +199,6 @@ void Engine::run_play_on_host(const plan::Assignment& a, HostCtx& c, std::atomic
 
 namespace {
 
-bool is_local_module(const std::string& m) { return m == "debug" || m == "set_fact"; }
-
-bool is_slow_module(const std::string& m) { return m == "apt" || m == "package" || m == "wait_for"; }
-
 bool literal_bool(const std::string& e) {
     std::string t = e;
     while (!t.empty() && (t.back() == ' ')) t.pop_back();
@@ -220,7 +218,7 @@ tmpl::Options Engine::template_options() const {
 }
 
 bool Engine::is_remote(const playbook::Task& t, const plan::Step& st) const {
-    if (st.skipped || is_local_module(t.module)) return false;
+    if (st.skipped || modules::traits(t.module).local) return false;
     return !(opts_.check && st.action.check_only);
 }
 
@@ -242,10 +240,17 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
         std::string launcher;
         size_t j = i;
         bool planning_failed = false;
+        Batch so_far;
         while (j < tasks.size()) {
             const auto& t = *tasks[j];
-            const bool solo = is_solo(t);
-            if (!batch.empty() && (solo || opts_.batch <= 1 || play.any_errors_fatal)) break;
+            const modules::Traits traits = modules::traits(t.module);
+            BatchTask bt;
+            bt.solo = is_solo(t);
+            bt.registers = !t.register_as.empty();
+            bt.defines_vars = traits.defines_vars;
+            bt.slow = traits.slow;
+            // Whether it joins is known before planning it, except for a change of become.
+            if (fit_task(so_far, bt, opts_.batch, play.any_errors_fatal).fit == Fit::Close) break;
             TaskRun tr;
             tr.task = &t;
             try {
@@ -272,20 +277,19 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
                 ++j;
                 break;
             }
-            bool remote = false;
-            for (const auto& st : tr.steps) remote = remote || is_remote(t, st);
-            if (remote) {
+            for (const auto& st : tr.steps) bt.remote = bt.remote || is_remote(t, st);
+            if (bt.remote) {
                 bool become = t.become.value_or(play.become.value_or(false));
                 std::string buser = !t.become_user.empty() ? t.become_user : play.become_user;
-                std::string l = stdin_launcher(become, buser, c.host->user);
-                if (!launcher.empty() && l != launcher) break;  // planned again next round
-                launcher = l;
+                bt.launcher = stdin_launcher(become, buser, c.host->user);
             }
+            const Decision d = fit_task(so_far, bt, opts_.batch, play.any_errors_fatal);
+            if (d.fit == Fit::Close) break;  // planned again next round
+            if (bt.remote) launcher = so_far.launcher = bt.launcher;
+            ++so_far.tasks;
             batch.push_back(std::move(tr));
             ++j;
-            // Slow steps (package installs, waits) end a batch: Ctrl-C lets the running
-            // batch finish, and this keeps that to at most one slow step.
-            if (solo || !t.register_as.empty() || t.module == "set_fact" || is_slow_module(t.module)) break;
+            if (d.fit == Fit::JoinAndClose) break;
         }
         i = j;
         if (planning_failed) continue;

@@ -8,17 +8,17 @@
 
 namespace decamp::modules {
 
-Action plan_package(const std::string& name, const Value& args, const Value& facts);
-Action plan_file(const std::string& name, const Value& args, const Value& facts);
-Action plan_copy(const std::string& name, const Value& args, const Value& facts);
-Action plan_service(const std::string& name, const Value& args, const Value& facts);
-Action plan_user(const std::string& name, const Value& args, const Value& facts);
-Action plan_group(const std::string& name, const Value& args, const Value& facts);
-Action plan_command(const std::string& name, const Value& args, const Value& facts);
-Action plan_lineinfile(const std::string& name, const Value& args, const Value& facts);
-Action plan_wait_for(const std::string& name, const Value& args, const Value& facts);
-Action plan_http_check(const std::string& name, const Value& args, const Value& facts);
-Action plan_postgresql_db(const std::string& name, const Value& args, const Value& facts);
-Action plan_postgresql_user(const std::string& name, const Value& args, const Value& facts);
+Action plan_package(const std::string& name, const Value& args);
+Action plan_file(const std::string& name, const Value& args);
+Action plan_copy(const std::string& name, const Value& args);
+Action plan_service(const std::string& name, const Value& args);
+Action plan_user(const std::string& name, const Value& args);
+Action plan_group(const std::string& name, const Value& args);
+Action plan_command(const std::string& name, const Value& args);
+Action plan_lineinfile(const std::string& name, const Value& args);
+Action plan_wait_for(const std::string& name, const Value& args);
+Action plan_http_check(const std::string& name, const Value& args);
+Action plan_postgresql_db(const std::string& name, const Value& args);
+Action plan_postgresql_user(const std::string& name, const Value& args);
 
 }  // namespace decamp::modules

@@ -28,7 +28,7 @@ const char* kPortOpenFn =
 
 }  // namespace
 
-Action plan_wait_for(const std::string&, const Value& args, const Value&) {
+Action plan_wait_for(const std::string&, const Value& args) {
     Args a(args);
     auto port = a.integer("port", 1, 65535);
     const std::string path = a.str("path", "");
@@ -79,7 +79,7 @@ Action plan_wait_for(const std::string&, const Value& args, const Value&) {
     return act;
 }
 
-Action plan_http_check(const std::string&, const Value& args, const Value&) {
+Action plan_http_check(const std::string&, const Value& args) {
     Args a(args);
     const std::string url = a.required_str("url");
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)

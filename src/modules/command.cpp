@@ -60,7 +60,7 @@ std::vector<std::string> shlex_split(const std::string& text) {
     return out;
 }
 
-Action plan_command(const std::string& module, const Value& args, const Value&) {
+Action plan_command(const std::string& module, const Value& args) {
     Args a(args);
     const bool is_shell = module == "shell";
     std::string cmd = a.str("cmd", "");

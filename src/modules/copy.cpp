@@ -12,7 +12,7 @@ namespace decamp::modules {
 // Bytes of the current file shown in a diff; larger files are compared by checksum only.
 constexpr const char* kDiffLimit = "1048576";
 
-Action plan_copy(const std::string& module, const Value& args, const Value&) {
+Action plan_copy(const std::string& module, const Value& args) {
     Args a(args);
     const std::string dest = a.required_str("dest");
     require_absolute_path("dest", dest);

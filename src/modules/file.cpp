@@ -7,7 +7,7 @@
 
 namespace decamp::modules {
 
-Action plan_file(const std::string&, const Value& args, const Value&) {
+Action plan_file(const std::string&, const Value& args) {
     Args a(args);
     const std::string key = a.which({"path", "dest", "name"});
     if (key.empty()) throw ArgError("path", "is required");

@@ -245,7 +245,7 @@ exit 0;
 constexpr const char* kGaveUp =
     "lineinfile: gave up after 120 s (a regular expression too expensive for this file?)";
 
-Action plan_lineinfile(const std::string&, const Value& args, const Value&) {
+Action plan_lineinfile(const std::string&, const Value& args) {
     Args a(args);
     const std::string key = a.which({"path", "dest", "destfile", "name"});
     if (key.empty()) throw ArgError("path", "is required");

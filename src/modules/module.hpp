@@ -39,6 +39,21 @@ struct Action {
     std::vector<std::string> hash_paths;
 };
 
+// What the engine and the loader need to know of a module, as columns of the module table
+// (instead of lists of names scattered where they are used).
+struct Traits {
+    // Runs in decamp itself, never on the host (debug, set_fact).
+    bool local = false;
+    // Its result can change what later tasks see (set_fact): nothing after it may be planned
+    // before it ran.
+    bool defines_vars = false;
+    // Slow (package installs, waits): it ends a batch, so a Ctrl-C, which lets the running
+    // batch finish, waits for at most one slow step.
+    bool slow = false;
+    // Reads its `src` from the controller: the files/ (copy) or templates/ (template) dir.
+    enum class Src { None, File, Template } src = Src::None;
+};
+
 // Bad argument value or combination, named by argument key ("" = the module as a whole).
 class ArgError : public std::runtime_error {
 public:
@@ -60,14 +75,18 @@ public:
     virtual std::vector<std::string> required_args() const { return {}; }
     // command/shell take a plain string ("free form"): it arrives as args["cmd"].
     virtual bool free_form() const { return false; }
+    virtual Traits traits() const { return {}; }
     // args is a Map of rendered values (templating already done; secrets revealed in
-    // apply, masked as *** in offline plans). facts is a Map (may be empty offline).
-    virtual Action plan(const Value& args, const Value& facts) const = 0;
+    // apply, masked as *** in offline plans).
+    virtual Action plan(const Value& args) const = 0;
 };
 
 // Registry by name; accepts Ansible's fully qualified names (ansible.builtin.copy).
 // nullptr for an unknown module.
 const Module* find(const std::string& name);
+// The traits of any task module, the ones decamp runs itself (debug, set_fact) included;
+// an unknown name has none.
+Traits traits(const std::string& name);
 std::vector<std::string> names();
 
 }  // namespace decamp::modules

@@ -71,7 +71,7 @@ const char* kInstalledTest =
 
 }  // namespace
 
-Action plan_package(const std::string& module, const Value& args, const Value&) {
+Action plan_package(const std::string& module, const Value& args) {
     Args a(args);
     const std::string key = a.has("name") ? "name" : "pkg";
     if (!a.has(key)) throw ArgError("name", "is required (a package name or a list of them)");

@@ -112,7 +112,7 @@ std::string probe_with(const Psql& p, const std::string& sql) {
 
 }  // namespace
 
-Action plan_postgresql_db(const std::string&, const Value& args, const Value&) {
+Action plan_postgresql_db(const std::string&, const Value& args) {
     Args a(args);
     const std::string key = a.has("db") && !a.has("name") ? "db" : "name";
     const std::string name = a.required_str(key);
@@ -167,7 +167,7 @@ Action plan_postgresql_db(const std::string&, const Value& args, const Value&) {
     return act;
 }
 
-Action plan_postgresql_user(const std::string&, const Value& args, const Value&) {
+Action plan_postgresql_user(const std::string&, const Value& args) {
     Args a(args);
     const std::string key = a.has("user") && !a.has("name") ? "user" : "name";
     const std::string name = a.required_str(key);

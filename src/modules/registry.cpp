@@ -10,25 +10,26 @@ namespace decamp::modules {
 
 namespace {
 
-using PlanFn = Action (*)(const std::string&, const Value&, const Value&);
+using PlanFn = Action (*)(const std::string&, const Value&);
 
 class TableModule : public Module {
 public:
     TableModule(std::string name, std::vector<std::string> allowed,
-                std::vector<std::string> required, bool free_form, PlanFn fn)
+                std::vector<std::string> required, bool free_form, PlanFn fn, Traits traits = {})
         : name_(std::move(name)), allowed_(std::move(allowed)), required_(std::move(required)),
-          free_form_(free_form), fn_(fn) {}
+          free_form_(free_form), fn_(fn), traits_(traits) {}
+    Traits traits() const override { return traits_; }
     std::string name() const override { return name_; }
     std::vector<std::string> allowed_args() const override { return allowed_; }
     std::vector<std::string> required_args() const override { return required_; }
     bool free_form() const override { return free_form_; }
-    Action plan(const Value& args, const Value& facts) const override {
+    Action plan(const Value& args) const override {
         // The loader checks keys too; checking here keeps plan() safe on its own.
         Args a(args);
         a.check_keys(allowed_);
         for (const auto& r : required_)
             if (!a.has(r)) throw ArgError(r, "is required");
-        return fn_(name_, args, facts);
+        return fn_(name_, args);
     }
 
 private:
@@ -36,7 +37,19 @@ private:
     std::vector<std::string> allowed_, required_;
     bool free_form_;
     PlanFn fn_;
+    Traits traits_;
 };
+
+Traits slow() {
+    Traits t;
+    t.slow = true;
+    return t;
+}
+Traits reads(Traits::Src src) {
+    Traits t;
+    t.src = src;
+    return t;
+}
 
 const std::vector<std::string> kPackageArgs = {
     "name", "pkg", "state", "update_cache", "cache_valid_time", "install_recommends",
@@ -73,13 +86,14 @@ const std::vector<std::string> kPgUserArgs = {"name", "user", "password", "role_
 const std::vector<TableModule>& table() {
     static const std::vector<TableModule> t = [] {
         std::vector<TableModule> v;
-        v.emplace_back("apt", kPackageArgs, std::vector<std::string>{}, false, plan_package);
-        v.emplace_back("package", kPackageArgs, std::vector<std::string>{}, false,
-                       plan_package);
+        v.emplace_back("apt", kPackageArgs, std::vector<std::string>{}, false, plan_package, slow());
+        v.emplace_back("package", kPackageArgs, std::vector<std::string>{}, false, plan_package,
+                       slow());
         v.emplace_back("file", kFileArgs, std::vector<std::string>{}, false, plan_file);
-        v.emplace_back("copy", kCopyArgs, std::vector<std::string>{"dest"}, false, plan_copy);
+        v.emplace_back("copy", kCopyArgs, std::vector<std::string>{"dest"}, false, plan_copy,
+                       reads(Traits::Src::File));
         v.emplace_back("template", kCopyArgs, std::vector<std::string>{"dest"}, false,
-                       plan_copy);
+                       plan_copy, reads(Traits::Src::Template));
         v.emplace_back("service", kServiceArgs, std::vector<std::string>{"name"}, false,
                        plan_service);
         v.emplace_back("systemd", kSystemdArgs, std::vector<std::string>{}, false,
@@ -95,7 +109,7 @@ const std::vector<TableModule>& table() {
         v.emplace_back("lineinfile", kLineinfileArgs, std::vector<std::string>{}, false,
                        plan_lineinfile);
         v.emplace_back("wait_for", kWaitForArgs, std::vector<std::string>{}, false,
-                       plan_wait_for);
+                       plan_wait_for, slow());
         v.emplace_back("http_check", kHttpCheckArgs, std::vector<std::string>{"url"}, false,
                        plan_http_check);
         v.emplace_back("postgresql_db", kPgDbArgs, std::vector<std::string>{}, false,
@@ -128,6 +142,18 @@ const Module* find(const std::string& name) {
     for (const auto& m : table())
         if (m.name() == short_name) return &m;
     return nullptr;
+}
+
+Traits traits(const std::string& name) {
+    // The two modules decamp runs itself have no table row (no Action): their traits here.
+    Traits t;
+    if (name == "debug" || name == "set_fact") {
+        t.local = true;
+        t.defines_vars = name == "set_fact";
+        return t;
+    }
+    if (const Module* m = find(name)) return m->traits();
+    return t;
 }
 
 std::vector<std::string> names() {

@@ -8,7 +8,7 @@
 
 namespace decamp::modules {
 
-Action plan_service(const std::string& module, const Value& args, const Value&) {
+Action plan_service(const std::string& module, const Value& args) {
     Args a(args);
     const std::string name = a.str("name", "");
     auto state_opt = a.str("state");

@@ -23,7 +23,7 @@ std::string field(int n) { return "\"$(printf '%s\\n' \"$e\" | cut -d: -f" + std
 
 }  // namespace
 
-Action plan_user(const std::string&, const Value& args, const Value&) {
+Action plan_user(const std::string&, const Value& args) {
     Args a(args);
     const std::string name = a.required_str("name");
     require_simple_name("name", name, "a user name");
@@ -158,7 +158,7 @@ Action plan_user(const std::string&, const Value& args, const Value&) {
     return act;
 }
 
-Action plan_group(const std::string&, const Value& args, const Value&) {
+Action plan_group(const std::string&, const Value& args) {
     Args a(args);
     const std::string name = a.required_str("name");
     require_simple_name("name", name, "a group name");

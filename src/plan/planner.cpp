@@ -245,7 +245,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
                 if (!mod) throw task_error(task, "unsupported module " + task.module);
-                st.action = mod->plan(st.args, vars.facts().get("facts") ? *vars.facts().get("facts") : Value::map());
+                st.action = mod->plan(st.args);
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

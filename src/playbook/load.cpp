@@ -355,7 +355,7 @@ private:
         bool reads_src = (name == "copy" || name == "template") && args.get("src");
         if (mod && !reads_src && !contains_template(args)) {
             try {
-                (void)mod->plan(args, Value::map());
+                (void)mod->plan(args);
             } catch (const modules::ArgError& e) {
                 std::string k = e.key();
                 Mark m = !k.empty() && args.get(k) ? args.get(k)->mark() : args.mark();

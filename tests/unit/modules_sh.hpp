@@ -59,7 +59,7 @@ inline Value B(bool b) { return Value::boolean(b); }
 inline modules::Action plan(const std::string& module, const Value& a) {
     const modules::Module* m = modules::find(module);
     REQUIRE_MESSAGE(m != nullptr, module);
-    return m->plan(a, Value::map());
+    return m->plan(a);
 }
 
 // The key named by the ArgError that planning throws, or "<no error>".
