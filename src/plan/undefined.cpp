@@ -10,7 +10,7 @@ namespace decamp::plan {
 std::vector<Diagnostic> undefined_variables(const inventory::Inventory& inv,
                                             const std::vector<const playbook::Playbook*>& books,
                                             const std::vector<std::string>& also_defined) {
-    std::set<std::string> defined(also_defined.begin(), also_defined.end());
+    std::set<std::string> defined;
     // What a host's scope holds, from the planner itself: every host's, and a host without
     // vars of its own for the names decamp provides whatever the inventory lists.
     auto add_host = [&](const inventory::Host& h) {
@@ -20,8 +20,11 @@ std::vector<Diagnostic> undefined_variables(const inventory::Inventory& inv,
     for (const auto& h : inv.hosts) add_host(h);
     for (const auto* b : books) defined.insert(b->defines.begin(), b->defines.end());
 
-    std::vector<Diagnostic> out;
+    // Suggestions are names that work as written; fact names count as defined only so that
+    // a bare `os_id` is never a false alarm (they live under facts.*), so none is suggested.
     std::vector<std::string> candidates(defined.begin(), defined.end());
+    defined.insert(also_defined.begin(), also_defined.end());
+    std::vector<Diagnostic> out;
     for (const auto* b : books)
         for (const auto& u : b->uses) {
             if (defined.count(u.name) || u.name.rfind("ansible_", 0) == 0) continue;

@@ -40,7 +40,7 @@ public:
         };
         if (r.error) c_.error(where(r.error->offset()), path, r.error->what());
         book_.defines.insert(book_.defines.end(), r.guarded.begin(), r.guarded.end());
-        if (maybe) return;
+        if (maybe || r.error) return;  // a text that does not parse: its error says it all
         for (const auto& n : r.names) {
             if (n.conditional || std::find(locals.begin(), locals.end(), n.name) != locals.end()) continue;
             book_.uses.push_back(VarUse{n.name, where(n.offset), path});

@@ -162,7 +162,9 @@ TEST_CASE("templates in every task field are checked at load time: unknown filte
 TEST_CASE("a template task's file is checked at load time, with the template's own line") {
     test::TempDir dir;
     dir.write("templates/site.conf.j2", "server {\n{% if tls %}\n  cert {{ cert | nosuchfilter }};\n{% endif %}\n}\n");
-    dir.write("templates/ok.j2", "{% for u in users %}{{ u.name }} {{ loop.index }}{% endfor %}\n{{ always_used }}\n");
+    dir.write("templates/ok.j2",
+              "{% if tls %}{{ cert }}{% endif %}\n{% for u in users %}{{ u.name }} {{ loop.index }}{% endfor %}\n"
+              "{{ always_used }}\n");
     auto pb = dir.write("pb.yml", R"(- hosts: all
   tasks:
     - template: { src: site.conf.j2, dest: /etc/site.conf }
@@ -178,9 +180,9 @@ TEST_CASE("a template task's file is checked at load time, with the template's o
     CHECK(ds[0].path == "0/tasks/0/template/src");
     CHECK(ds[0].message.find("unknown filter \"nosuchfilter\"") != std::string::npos);
     // Names a template always evaluates are kept for the run-wide check; those only under
-    // a block (cert, u, loop) are not.
-    CHECK(use_names(*book) == std::vector<std::string>{"tls", "users", "always_used"});
-    CHECK(book->uses[2].mark.line == 2);
+    // a block (cert, u, loop) are not, nor any of a template that does not parse.
+    REQUIRE(use_names(*book) == std::vector<std::string>{"tls", "users", "always_used"});
+    CHECK(book->uses[2].mark.line == 3);
 }
 
 TEST_CASE("the root names a task always evaluates are kept; local names, conditional ones and guards are not") {
@@ -216,4 +218,14 @@ TEST_CASE("the root names a task always evaluates are kept; local names, conditi
     CHECK(book->uses[0].mark.line == 4);
     for (const char* d : {"out", "fact_a", "fact_b", "opt", "maybe", "from_a_broken_task"}) CHECK_MESSAGE(defines(*book, d), d);
     CHECK_FALSE(defines(*book, "fallback"));
+}
+
+TEST_CASE("a text that does not parse reports its error, not its names") {
+    std::vector<Diagnostic> ds;
+    auto book = playbook::load_text("- hosts: all\n  tasks:\n    - debug: { msg: \"{{ lookup('env', 'HOME') }}\" }\n",
+                                    "pb.yml", ds);
+    REQUIRE(book);
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].message.find("unexpected") != std::string::npos);
+    CHECK(book->uses.empty());  // not also "lookup is not defined"
 }
