@@ -28,9 +28,10 @@ std::vector<Diagnostic> undefined_variables(const inventory::Inventory& inv,
     for (const auto* b : books)
         for (const auto& u : b->uses) {
             if (defined.count(u.name) || u.name.rfind("ansible_", 0) == 0) continue;
-            std::string msg = "variable \"" + u.name +
-                              "\" is not defined anywhere: not in the inventory's or a host's vars, the play's or "
-                              "task's vars, a register: or set_fact of these playbooks, nor by decamp";
+            std::string msg =
+                "variable \"" + u.name +
+                "\" is not defined anywhere: not in the inventory's or a host's vars, the play's or "
+                "task's vars, a register: or set_fact of these playbooks, nor by decamp";
             std::string hint = schema::did_you_mean(u.name, candidates);
             if (!hint.empty()) msg += "; did you mean \"" + hint + "\"?";
             out.push_back(Diagnostic{u.mark, u.path, msg});

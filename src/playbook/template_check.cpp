@@ -26,7 +26,8 @@ Mark mark_in(const std::string& file, const std::string& text, size_t offset) {
 
 class TaskChecker {
 public:
-    TaskChecker(Playbook& book, schema::Checker& c, const Mark& fallback) : book_(book), c_(c), fallback_(fallback) {}
+    TaskChecker(Playbook& book, schema::Checker& c, const Mark& fallback)
+        : book_(book), c_(c), fallback_(fallback) {}
 
     // Names defined where this text is evaluated (play and task vars, item, result).
     std::vector<std::string> locals;
@@ -50,7 +51,9 @@ public:
     // Every string in `v`, as render_value renders it.
     void value(const Value& v, const std::string& path, bool maybe) {
         switch (v.kind()) {
-            case Value::Kind::String: take(tmpl::check_string(v.as_string()), v.mark(), path, maybe); break;
+            case Value::Kind::String:
+                take(tmpl::check_string(v.as_string()), v.mark(), path, maybe);
+                break;
             case Value::Kind::List: {
                 size_t i = 0;
                 for (const auto& item : v.items()) value(item, path + "/" + std::to_string(i++), maybe);
@@ -59,7 +62,8 @@ public:
             case Value::Kind::Map:
                 for (const auto& [k, item] : v.entries()) value(item, path + "/" + k, maybe);
                 break;
-            default: break;
+            default:
+                break;
         }
     }
 
@@ -106,16 +110,19 @@ void check_task_templates(const Value& raw, const Task& task, const Play& play, 
         auto saved = tc.locals;
         tc.locals.push_back("result");
         if (!task.changed_when.empty())
-            tc.take(tmpl::check_condition(task.changed_when), mark_of("changed_when"), path + "/changed_when", guarded);
+            tc.take(tmpl::check_condition(task.changed_when), mark_of("changed_when"), path + "/changed_when",
+                    guarded);
         if (!task.failed_when.empty())
-            tc.take(tmpl::check_condition(task.failed_when), mark_of("failed_when"), path + "/failed_when", guarded);
+            tc.take(tmpl::check_condition(task.failed_when), mark_of("failed_when"), path + "/failed_when",
+                    guarded);
         tc.locals = saved;
     }
 
     // The file a template task renders, when its name is static and it can be read (the
     // loader reports it otherwise).
     if (task.module == "template")
-        if (const Value* src = task.args.get("src"); src && src->is_string() && !tmpl::has_template(src->as_string())) {
+        if (const Value* src = task.args.get("src");
+            src && src->is_string() && !tmpl::has_template(src->as_string())) {
             const auto p = resolve_task_file(task.dir, task.module, src->as_string());
             if (task_file_problem(p).empty()) {
                 try {

@@ -24,7 +24,8 @@ roles:
 
 }  // namespace
 
-TEST_CASE("load_all (validate, plan --offline, apply) reports unknown filters and undefined variables together") {
+TEST_CASE(
+    "load_all (validate, plan --offline, apply) reports unknown filters and undefined variables together") {
     test::TempDir dir;
     auto inv = dir.write("inv.yml", kInventory);
     dir.write("p.yml", R"(- hosts: all
@@ -47,7 +48,8 @@ TEST_CASE("load_all (validate, plan --offline, apply) reports unknown filters an
     CHECK(ds[1].message.find("\"undefined_var_zz\" is not defined") != std::string::npos);
 }
 
-TEST_CASE("load_all: a playbook that cannot be parsed turns the undefined-variable check off (no false alarm)") {
+TEST_CASE(
+    "load_all: a playbook that cannot be parsed turns the undefined-variable check off (no false alarm)") {
     test::TempDir dir;
     auto inv = dir.write("inv.yml", kInventory);
     dir.write("p.yml", "- hosts: all\n  tasks:\n    - debug: { msg: \"{{ registered_there.rc }}\" }\n");

@@ -30,7 +30,8 @@ std::vector<std::string> undefined(const std::vector<std::string>& texts) {
     dir.write("web.yml", "[]\n");
     auto inv = inventory::load(dir.write("inv.yml", kInventory));
     std::vector<playbook::Playbook> books;
-    for (size_t i = 0; i < texts.size(); ++i) books.push_back(playbook::load_text(texts[i], "pb" + std::to_string(i) + ".yml"));
+    for (size_t i = 0; i < texts.size(); ++i)
+        books.push_back(playbook::load_text(texts[i], "pb" + std::to_string(i) + ".yml"));
     std::vector<const playbook::Playbook*> ptrs;
     for (const auto& b : books) ptrs.push_back(&b);
     std::vector<std::string> out;
@@ -75,7 +76,7 @@ TEST_CASE("names something can define are not reported") {
     - debug: { msg: "{{ under_when }}" }
       when: false
 )",
-                          R"(- hosts: all
+                         R"(- hosts: all
   tasks:
     - command: /bin/true
       register: registered_later
