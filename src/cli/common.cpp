@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <ostream>
 
+#include "engine/script.hpp"
+#include "plan/undefined.hpp"
+
 namespace decamp::cli {
 
 std::string inventory_path(const Args& args) {
@@ -14,31 +17,38 @@ std::string inventory_path(const Args& args) {
 Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args) {
     Loaded out;
     std::vector<Diagnostic> diags;
+    bool inventory_ok = true;
     try {
         out.inv = inventory::load(inventory_path(args));
     } catch (const ConfigError& e) {
         diags = e.diagnostics();
+        inventory_ok = false;
     }
     // Even with a broken inventory, the playbooks it names are checked in the same run.
     std::vector<std::filesystem::path> paths;
     for (const auto& r : out.inv.roles)
         for (const auto& p : r.playbooks)
             if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
+    bool all_read = true;  // every playbook parsed, so what each defines is known
+    auto load_book = [&](const std::filesystem::path& p, std::vector<playbook::Playbook>& into) {
+        auto book = playbook::load(p, diags);
+        if (book) into.push_back(std::move(*book));
+        else all_read = false;
+    };
     for (const auto& p : paths) {
         if (!std::filesystem::is_regular_file(p)) continue;  // already reported
-        try {
-            out.role_books.push_back(playbook::load(p));
-        } catch (const ConfigError& e) {
-            diags.insert(diags.end(), e.diagnostics().begin(), e.diagnostics().end());
-        }
+        load_book(p, out.role_books);
     }
-    for (const auto& p : playbook_args) {
-        auto abs = std::filesystem::absolute(p).lexically_normal();
-        try {
-            out.given_books.push_back(playbook::load(abs));
-        } catch (const ConfigError& e) {
-            diags.insert(diags.end(), e.diagnostics().begin(), e.diagnostics().end());
-        }
+    for (const auto& p : playbook_args) load_book(std::filesystem::absolute(p).lexically_normal(), out.given_books);
+    // Variables nothing defines, reported with the other errors, but only when the inventory
+    // and every playbook could be read: a file that could not would hide the vars or
+    // register: that define them (no false alarms).
+    if (inventory_ok && all_read) {
+        std::vector<const playbook::Playbook*> books;
+        for (const auto* set : {&out.role_books, &out.given_books})
+            for (const auto& b : *set) books.push_back(&b);
+        auto undefined = plan::undefined_variables(out.inv, books, engine::fact_names());
+        diags.insert(diags.end(), undefined.begin(), undefined.end());
     }
     if (!diags.empty()) throw ConfigError(std::move(diags));
     return out;

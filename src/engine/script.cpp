@@ -261,16 +261,38 @@ Outcome check_outcome(const modules::Action& a, int exit_status) {
     return Outcome::Failed;
 }
 
+namespace {
+
+// The facts: each name with the shell that prints its value (after /etc/os-release is read).
+const std::pair<const char*, const char*> kFacts[] = {
+    {"os_id", "$ID"},
+    {"os_version", "$VERSION_ID"},
+    {"os_codename", "$VERSION_CODENAME"},
+    {"os_family", "$ID_LIKE"},
+    {"hostname", "$(hostname 2>/dev/null || cat /etc/hostname)"},
+    {"arch", "$(uname -m)"},
+    {"kernel", "$(uname -r)"},
+    {"cpus", "$(nproc 2>/dev/null)"},
+    {"mem_kb", "$(awk '/^MemTotal/{print $2}' /proc/meminfo 2>/dev/null)"},
+    {"user", "$(id -un)"},
+    {"uid", "$(id -u)"},
+    {"systemd", "$(test -d /run/systemd/system && echo yes || echo no)"},
+    {"apt", "$(command -v apt-get >/dev/null && echo yes || echo no)"},
+};
+
+}  // namespace
+
 std::string facts_command() {
     // One read-only round trip; every line is key=value.
-    return ". /etc/os-release 2>/dev/null; "
-           "printf '%s\\n' \"os_id=$ID\" \"os_version=$VERSION_ID\" \"os_codename=$VERSION_CODENAME\" "
-           "\"os_family=$ID_LIKE\" \"hostname=$(hostname 2>/dev/null || cat /etc/hostname)\" "
-           "\"arch=$(uname -m)\" \"kernel=$(uname -r)\" \"cpus=$(nproc 2>/dev/null)\" "
-           "\"mem_kb=$(awk '/^MemTotal/{print $2}' /proc/meminfo 2>/dev/null)\" "
-           "\"user=$(id -un)\" \"uid=$(id -u)\" "
-           "\"systemd=$(test -d /run/systemd/system && echo yes || echo no)\" "
-           "\"apt=$(command -v apt-get >/dev/null && echo yes || echo no)\"";
+    std::string cmd = ". /etc/os-release 2>/dev/null; printf '%s\\n'";
+    for (const auto& [name, shell] : kFacts) cmd += std::string(" \"") + name + "=" + shell + "\"";
+    return cmd;
+}
+
+std::vector<std::string> fact_names() {
+    std::vector<std::string> out;
+    for (const auto& f : kFacts) out.emplace_back(f.first);
+    return out;
 }
 
 Value parse_facts(const std::string& out) {

@@ -89,8 +89,9 @@ private:
 Outcome apply_outcome(const modules::Action& a, int exit_status);
 Outcome check_outcome(const modules::Action& a, int exit_status);
 
-// The read-only fact gathering command and its parser.
+// The read-only fact gathering command and its parser, and the names of the facts it gives.
 std::string facts_command();
 Value parse_facts(const std::string& out);
+std::vector<std::string> fact_names();
 
 }  // namespace decamp::engine

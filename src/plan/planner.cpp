@@ -14,6 +14,9 @@ using inventory::Inventory;
 
 namespace {
 
+// The names facts are found under (gathered on first use).
+const char* const kFactRoots[] = {"facts", "ansible_facts"};
+
 std::vector<const Host*> provider_scope(const Inventory& inv, const std::string& provider) {
     if (provider.empty()) {
         std::vector<const Host*> all;
@@ -136,18 +139,24 @@ HostVars::HostVars(const Inventory& inv, const Host& host) {
 
 void HostVars::set_facts(const Value& facts) {
     facts_ = Value::map();
-    facts_.set("facts", facts);
-    facts_.set("ansible_facts", facts);
+    for (const char* root : kFactRoots) facts_.set(root, facts);
     facts_loaded_ = true;
 }
 
+std::vector<std::string> HostVars::names() const {
+    std::vector<std::string> out;
+    for (const Value* layer : {&globals_, &host_vars_, &magic_})
+        for (const auto& [k, v] : layer->entries()) out.push_back(k);
+    out.insert(out.end(), std::begin(kFactRoots), std::end(kFactRoots));
+    return out;
+}
+
 const Value* HostVars::load_facts(const std::string& name) const {
-    if (name != "facts" && name != "ansible_facts") return nullptr;
+    if (std::find(std::begin(kFactRoots), std::end(kFactRoots), name) == std::end(kFactRoots)) return nullptr;
     if (!facts_loaded_) {
         Value f = loader_();
         facts_ = Value::map();
-        facts_.set("facts", f);
-        facts_.set("ansible_facts", f);
+        for (const char* root : kFactRoots) facts_.set(root, f);
         facts_loaded_ = true;
     }
     return facts_.get(name);

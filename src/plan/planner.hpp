@@ -63,6 +63,10 @@ public:
     const Value& registered() const { return registered_; }
     // Scope with an optional task-vars layer and loop item on top.
     tmpl::Scope scope(const Value* task_vars = nullptr, const Value* item = nullptr) const;
+    // Every root name this host's scope has before any task runs: inventory and host vars,
+    // what decamp provides (host, role_hosts, secrets, …), facts and ansible_facts (gathered
+    // on first use). Play vars and registered results come later; they are not included.
+    std::vector<std::string> names() const;
 
 private:
     Value globals_;     // inventory vars

@@ -113,10 +113,69 @@ bool has_template_inside(const Value& v) {
     }
 }
 
+namespace {
+
+// The one list of filters and tests: the evaluator dispatches on these names and the static
+// check accepts exactly these. `undefined_ok`: it handles an undefined operand itself
+// (default(), is defined), so a name used there is optional, not a mistake.
+struct Known {
+    std::string_view name;
+    size_t min_args;
+    bool undefined_ok;
+};
+
+constexpr Known kFilters[] = {
+    {"default", 0, true}, {"d", 0, true},         {"join", 0, false},   {"lower", 0, false},
+    {"upper", 0, false},  {"quote", 0, false},    {"b64encode", 0, false}, {"length", 0, false},
+    {"count", 0, false},  {"trim", 0, false},     {"int", 0, false},    {"string", 0, false},
+    {"bool", 0, false},   {"first", 0, false},    {"last", 0, false},   {"replace", 2, false},
+};
+
+constexpr Known kTests[] = {
+    {"defined", 0, true},    {"undefined", 0, true}, {"none", 0, false},     {"string", 0, false},
+    {"number", 0, false},    {"mapping", 0, false},  {"iterable", 0, false}, {"sequence", 0, false},
+    {"changed", 0, false},   {"failed", 0, false},   {"skipped", 0, false},  {"succeeded", 0, false},
+    {"success", 0, false},
+};
+
+template <size_t N>
+const Known* find_known(const Known (&table)[N], std::string_view name) {
+    for (const auto& k : table)
+        if (k.name == name) return &k;
+    return nullptr;
+}
+
+template <size_t N>
+std::string known_list(const Known (&table)[N]) {
+    std::string out;
+    for (const auto& k : table) out += (out.empty() ? "" : ", ") + std::string(k.name);
+    return out;
+}
+
+template <size_t N>
+std::vector<std::string> known_names(const Known (&table)[N]) {
+    std::vector<std::string> out;
+    for (const auto& k : table) out.emplace_back(k.name);
+    return out;
+}
+
+}  // namespace
+
+// Check mode (see check_* in template.hpp): the same grammar, but no value is looked up,
+// computed or applied. Every variable is "defined, value unknown" (a null Value), so the
+// parse never depends on data; filters and tests are checked by name and argument count.
+struct CheckSink {
+    const std::vector<std::string>* bound = nullptr;  // {% for %} variables in force
+    size_t offset = 0;                                // where the expression sits in its text
+    bool conditional = false;                         // the whole expression may not run
+    Check* out = nullptr;
+};
+
 class Parser {
 public:
-    Parser(std::string_view src, const Scope& scope, const Options& opts, Budget& budget)
-        : s_(src), scope_(scope), opts_(opts), budget_(budget) {}
+    Parser(std::string_view src, const Scope& scope, const Options& opts, Budget& budget,
+           CheckSink* check = nullptr)
+        : s_(src), scope_(scope), opts_(opts), budget_(budget), check_(check) {}
 
     Res parse_full() {
         Res r = parse_or();
@@ -133,6 +192,29 @@ public:
     }
 
 private:
+    // Check mode: names used, optional ones, and what runs only sometimes.
+    size_t names_seen() const { return check_ ? check_->out->names.size() : 0; }
+    void note_name(const std::string& name) {
+        const auto* b = check_->bound;
+        if (b && std::find(b->begin(), b->end(), name) != b->end()) return;
+        check_->out->names.push_back(NameRef{name, check_->offset, check_->conditional || cond_depth_ > 0});
+    }
+    // Names used in the operand of default() or `is defined` since `first` are optional.
+    void guard_names(size_t first) {
+        if (!check_) return;
+        auto& names = check_->out->names;
+        for (size_t i = first; i < names.size(); ++i) check_->out->guarded.push_back(names[i].name);
+    }
+    // What `parse` reads is evaluated only sometimes (the right side of and/or, default()'s
+    // fallback): a name there that nothing defines may be fine.
+    template <class F>
+    auto conditionally(F parse) {
+        ++cond_depth_;
+        auto r = parse();
+        --cond_depth_;
+        return r;
+    }
+
     void skip_ws() {
         while (pos_ < s_.size() && isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
     }
@@ -184,8 +266,8 @@ private:
     Res parse_or() {
         Res l = parse_and();
         while (eat_word("or")) {
-            Res r = parse_and();
-            if (l.undefined) return l;
+            Res r = conditionally([&] { return parse_and(); });
+            if (l.undefined) continue;  // the rest is still parsed: syntax never depends on values
             if (!l.v.truthy()) l = r;
             if (!l.undefined) l.v = Value::boolean(l.v.truthy());
         }
@@ -194,7 +276,7 @@ private:
     Res parse_and() {
         Res l = parse_not();
         while (eat_word("and")) {
-            Res r = parse_not();
+            Res r = conditionally([&] { return parse_not(); });
             if (l.undefined) continue;
             if (l.v.truthy()) l = r;
             if (!l.undefined) l.v = Value::boolean(l.v.truthy());
@@ -232,10 +314,17 @@ private:
     }
 
     Res parse_cmp() {
+        size_t first_name = names_seen();
         Res l = parse_add();
         if (eat_word("is")) {
             bool neg = eat_word("not");
             std::string test = ident();
+            const Known* k = find_known(kTests, test);
+            if (!k) fail("unknown test \"" + test + "\"; expected one of " + known_list(kTests));
+            if (check_) {
+                if (k->undefined_ok) guard_names(first_name);
+                return Res{Value::boolean(false)};
+            }
             bool r = apply_test(test, l);
             return Res{Value::boolean(neg ? !r : r)};
         }
@@ -293,7 +382,7 @@ private:
         if (test == "failed") return field("failed");
         if (test == "skipped") return field("skipped");
         if (test == "succeeded" || test == "success") return !field("failed");
-        fail("unknown test \"" + test + "\"; expected defined, undefined, none, string, number, mapping, changed, failed, succeeded, skipped");
+        fail("test \"" + test + "\" is listed in kTests but not implemented");
     }
 
     Res parse_add() {
@@ -322,7 +411,7 @@ private:
             } else if (peek("-") && !peek("-}") && !peek("-%")) {
                 ++pos_;
                 Res r = parse_filtered();
-                if (l.undefined) continue;
+                if (l.undefined || check_) continue;
                 if (r.undefined) { l = r; continue; }
                 if (l.v.kind() != Value::Kind::Int || r.v.kind() != Value::Kind::Int) fail("'-' needs two numbers");
                 l.v = derived(Value::integer(l.v.as_int() - r.v.as_int()), {&l.v, &r.v});
@@ -344,14 +433,22 @@ private:
     }
 
     Res parse_filtered() {
+        size_t first_name = names_seen();
         Res v = parse_postfix();
         while (true) {
             skip_ws();
             if (pos_ < s_.size() && s_[pos_] == '|' && !(pos_ + 1 < s_.size() && s_[pos_ + 1] == '|')) {
                 ++pos_;
                 std::string name = ident();
-                auto args = call_args();
+                const Known* k = find_known(kFilters, name);
+                if (!k) fail("unknown filter \"" + name + "\"; expected one of " + known_list(kFilters));
+                if (k->undefined_ok) guard_names(first_name);
+                // default()'s arguments are used only when the value is undefined.
+                auto args = k->undefined_ok ? conditionally([&] { return call_args(); }) : call_args();
+                if (args.size() < k->min_args)
+                    fail("filter \"" + name + "\" needs " + std::to_string(k->min_args) + " argument(s)");
                 budget_.step();
+                if (check_) continue;
                 v = apply_filter(name, v, args);
             } else {
                 return v;
@@ -435,7 +532,7 @@ private:
             }
             return Res{derived(Value::string(s), {&v, &arg(0), &arg(1)})};
         }
-        fail("unknown filter \"" + name + "\"; expected one of default, join, lower, upper, quote, b64encode, length, trim, int, string, bool, first, last, replace");
+        fail("filter \"" + name + "\" is listed in kFilters but not implemented");
     }
 
     Res parse_postfix() {
@@ -448,8 +545,11 @@ private:
             } else if (eat("[")) {
                 Res idx = parse_or();
                 if (!eat("]")) fail("expected ']'");
-                if (idx.undefined) return idx;
                 if (v.undefined) continue;
+                if (idx.undefined) {
+                    v = idx;
+                    continue;
+                }
                 if (idx.v.kind() == Value::Kind::Int && v.v.is_list()) {
                     int64_t i = idx.v.as_int();
                     int64_t n = static_cast<int64_t>(v.v.items().size());
@@ -466,7 +566,7 @@ private:
     }
 
     Res member(const Res& base, const std::string& key) {
-        if (base.undefined) return base;
+        if (base.undefined || check_) return base;
         if (const Value* f = base.v.get(key)) {
             Res r{reveal(*f, opts_)};
             r.missing = key;
@@ -489,14 +589,16 @@ private:
         if (c == '[') {
             ++pos_;
             Value list = Value::list();
+            Res undefined_item;
             if (!eat("]")) {
                 do {
                     Res r = parse_or();
-                    if (r.undefined) return r;
+                    if (r.undefined && !undefined_item.undefined) undefined_item = r;
                     list.push(r.v);
                 } while (eat(","));
                 if (!eat("]")) fail("expected ']'");
             }
+            if (undefined_item.undefined) return undefined_item;
             return Res{list};
         }
         if (c == '\'' || c == '"') {
@@ -519,12 +621,20 @@ private:
         if (isdigit(static_cast<unsigned char>(c)) || (c == '-' && pos_ + 1 < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
             size_t start = pos_++;
             while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-            return Res{Value::integer(std::stoll(std::string(s_.substr(start, pos_ - start))))};
+            try {
+                return Res{Value::integer(std::stoll(std::string(s_.substr(start, pos_ - start))))};
+            } catch (const std::out_of_range&) {
+                fail("number " + std::string(s_.substr(start, pos_ - start)) + " is too large");
+            }
         }
         std::string name = ident();
         if (name == "true" || name == "True") return Res{Value::boolean(true)};
         if (name == "false" || name == "False") return Res{Value::boolean(false)};
         if (name == "none" || name == "None" || name == "null") return Res{Value::null()};
+        if (check_) {
+            note_name(name);
+            return Res{};
+        }
         if (const Value* v = scope_.lookup(name)) {
             Res r{reveal(*v, opts_)};
             r.missing = name;
@@ -545,12 +655,34 @@ private:
     const Scope& scope_;
     const Options& opts_;
     Budget& budget_;
+    CheckSink* check_ = nullptr;
+    int cond_depth_ = 0;
 };
 
 Res eval(std::string_view expr, const Scope& scope, const Options& opts) {
     BudgetGuard guard;
     Parser p(expr, scope, opts, guard.budget());
     return p.parse_full();
+}
+
+void check(std::string_view expr, const std::vector<std::string>& bound, size_t offset, bool conditional,
+           Check& out) {
+    BudgetGuard guard;
+    const Scope none;
+    const Options opts;
+    CheckSink sink{&bound, offset, conditional, &out};
+    Parser p(expr, none, opts, guard.budget(), &sink);
+    (void)p.parse_full();
+}
+
+std::string condition_text(std::string_view expr) {
+    std::string e(expr);
+    // Ansible lets `when:` carry {{ }}; strip one level.
+    if (e.find("{{") != std::string::npos) {
+        size_t a = e.find("{{"), b = e.rfind("}}");
+        if (b != std::string::npos && b > a) e = e.substr(a + 2, b - a - 2);
+    }
+    return e;
 }
 
 }  // namespace detail
@@ -563,24 +695,26 @@ Value evaluate(std::string_view expr, const Scope& scope, const Options& opts) {
 }
 
 bool evaluate_condition(std::string_view expr, const Scope& scope, const Options& opts) {
-    std::string e(expr);
-    // Ansible lets `when:` carry {{ }}; strip one level.
-    if (e.find("{{") != std::string::npos) {
-        size_t a = e.find("{{"), b = e.rfind("}}");
-        if (b != std::string::npos && b > a) e = e.substr(a + 2, b - a - 2);
-    }
-    return evaluate(e, scope, opts).truthy();
+    return evaluate(detail::condition_text(expr), scope, opts).truthy();
 }
 
 std::optional<bool> try_condition(std::string_view expr, const Scope& scope, const Options& opts) {
-    std::string e(expr);
-    if (e.find("{{") != std::string::npos) {
-        size_t a = e.find("{{"), b = e.rfind("}}");
-        if (b != std::string::npos && b > a) e = e.substr(a + 2, b - a - 2);
-    }
-    auto r = detail::eval(e, scope, opts);
+    auto r = detail::eval(detail::condition_text(expr), scope, opts);
     if (r.undefined) return std::nullopt;
     return r.v.truthy();
 }
+
+Check check_condition(std::string_view expr) {
+    Check out;
+    try {
+        detail::check(detail::condition_text(expr), {}, 0, false, out);
+    } catch (const TemplateError& e) {
+        out.error = e;
+    }
+    return out;
+}
+
+std::vector<std::string> filter_names() { return detail::known_names(detail::kFilters); }
+std::vector<std::string> test_names() { return detail::known_names(detail::kTests); }
 
 }  // namespace decamp::tmpl

@@ -1,6 +1,7 @@
 // Internal to the template engine: an evaluation result, a value or "undefined".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,18 @@ struct Res {
 };
 
 Res eval(std::string_view expr, const Scope& scope, const Options& opts);
+
+// Check mode (template.hpp): parses `expr` without values, appending to `out` the root names
+// used (except `bound`, the {% for %} variables in force) at `offset`; throws TemplateError.
+void check(std::string_view expr, const std::vector<std::string>& bound, size_t offset, bool conditional,
+           Check& out);
+
+// The expression a condition evaluates: one level of {{ }} stripped, as Ansible allows.
+std::string condition_text(std::string_view expr);
+
+// A string that is exactly one "{{ expr }}" (spaces around allowed): its expression, which
+// keeps its native type when rendered.
+std::optional<std::string> lone_expression(std::string_view s);
 
 // What one top-level render or evaluation may spend, nested variable expansion included
 // (see Budget in template.hpp). The outermost call on a thread owns it; nested calls share.

@@ -9,6 +9,7 @@
 #include "modules/module.hpp"
 #include "playbook/playbook.hpp"
 #include "playbook/task_file.hpp"
+#include "playbook/template_check.hpp"
 #include "playbook/template.hpp"
 #include "util/schema.hpp"
 #include "util/yaml.hpp"
@@ -102,6 +103,7 @@ public:
             c_.error(root, "", std::string("expected a list of plays, found ") + schema::kind_name(root.kind()));
             return;
         }
+        book_ = &book;
         size_t i = 0;
         for (const auto& p : root.items()) load_play(p, std::to_string(i++), book);
     }
@@ -125,6 +127,7 @@ private:
             if (v->is_map()) play.vars = *v;
             else if (!v->is_null()) c_.error(*v, path + "/vars", "expected a map of variable name to value");
         }
+        check_play_templates(play, path, book, c_);
         play.become = c_.boolean(p, "become", path);
         if (auto u = c_.str(p, "become_user", path)) play.become_user = *u;
         if (auto g = c_.boolean(p, "gather_facts", path)) play.gather_facts = *g;
@@ -137,8 +140,8 @@ private:
         }
         if (auto m = c_.integer(p, "max_fail_percentage", path, false, 0, 100)) play.max_fail_percentage = int(*m);
         if (auto a = c_.boolean(p, "any_errors_fatal", path)) play.any_errors_fatal = *a;
-        for (const char* key : {"pre_tasks", "tasks", "post_tasks"}) load_tasks(p, key, path, play.tasks, false);
-        load_tasks(p, "handlers", path, play.handlers, true);
+        for (const char* key : {"pre_tasks", "tasks", "post_tasks"}) load_tasks(p, key, path, play, play.tasks, false);
+        load_tasks(p, "handlers", path, play, play.handlers, true);
         // A notify that names no handler is a typo that Ansible only reports at run time.
         for (size_t ti = 0; ti < play.tasks.size(); ++ti)
             for (const auto& n : play.tasks[ti].notify) {
@@ -160,8 +163,8 @@ private:
         book.plays.push_back(std::move(play));
     }
 
-    void load_tasks(const Value& p, const char* key, const std::string& path, std::vector<Task>& out,
-                    bool handlers) {
+    void load_tasks(const Value& p, const char* key, const std::string& path, const Play& play,
+                    std::vector<Task>& out, bool handlers) {
         const Value* list = p.get(key);
         if (!list || list->is_null()) return;
         std::string lpath = path + "/" + key;
@@ -170,14 +173,16 @@ private:
             return;
         }
         size_t i = 0;
-        for (const auto& t : list->items()) load_task(t, lpath + "/" + std::to_string(i++), out, handlers);
+        for (const auto& t : list->items()) load_task(t, lpath + "/" + std::to_string(i++), play, out, handlers);
     }
 
-    void load_task(const Value& t, const std::string& path, std::vector<Task>& out, bool handler) {
+    void load_task(const Value& t, const std::string& path, const Play& play, std::vector<Task>& out,
+                   bool handler) {
         if (!t.is_map()) {
             c_.error(t, path, std::string("expected a task (a map with name and one module), found ") + schema::kind_name(t.kind()));
             return;
         }
+        note_defines(t);
         Task task;
         task.mark = t.mark();
         task.dir = dir_;
@@ -289,7 +294,21 @@ private:
             if (v->is_map()) task.vars = *v;
             else c_.error(*v, path + "/vars", "expected a map of variable name to value");
         }
+        check_task_templates(t, task, play, path, key, *book_, c_);
         out.push_back(std::move(task));
+    }
+
+    // The names a task may define for later ones, even when the task itself is broken: the
+    // run-wide check of undefined variables must not blame its users for its error.
+    void note_defines(const Value& t) {
+        for (const auto& [k, v] : t.entries()) {
+            if (k == "register" && v.is_string()) book_->defines.push_back(v.as_string());
+            if (canonical_module(k) != "set_fact") continue;
+            Value args = Value::map();
+            if (v.is_map()) args = v;
+            else if (v.is_string()) (void)parse_kv(v.as_string(), args);
+            for (const auto& [name, value] : args.entries()) book_->defines.push_back(name);
+        }
     }
 
     std::string conditions(const Value& t, const char* key, const std::string& path) {
@@ -304,19 +323,9 @@ private:
             c_.error(*v, path + "/" + key, "expected a condition or a list of conditions");
             return "";
         }
+        // The expression is checked with the task's other templates (template_check.cpp).
         std::string out;
-        for (const auto& p : parts) {
-            // Check the syntax now against an empty scope: undefined names are fine here.
-            try {
-                tmpl::Scope empty;
-                tmpl::Options o;
-                o.keep_undefined = true;
-                (void)tmpl::try_condition(p, empty, o);
-            } catch (const tmpl::TemplateError& e) {
-                c_.error(*v, path + "/" + key, e.what());
-            }
-            out += (out.empty() ? "" : " and ") + ("(" + p + ")");
-        }
+        for (const auto& p : parts) out += (out.empty() ? "" : " and ") + ("(" + p + ")");
         return parts.size() == 1 ? parts[0] : out;
     }
 
@@ -385,6 +394,7 @@ private:
     std::filesystem::path dir_;
     std::vector<Diagnostic>& diags_;
     Checker c_;
+    Playbook* book_ = nullptr;
 };
 
 }  // namespace
@@ -399,27 +409,45 @@ std::string Task::display_name() const {
     return module + (first.empty() ? "" : ": " + first);
 }
 
-Playbook load_text(const std::string& text, const std::filesystem::path& path) {
+std::optional<Playbook> load_text(const std::string& text, const std::filesystem::path& path,
+                                  std::vector<Diagnostic>& out) {
     std::vector<Diagnostic> diags;
     Value root = yaml::parse(text, path.string(), diags);
     Playbook book;
     book.path = path;
-    if (diags.empty() || !root.is_null()) Loader(path, diags).load(root, book);
-    if (!diags.empty()) {
-        std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-            return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
-        });
-        throw ConfigError(std::move(diags));
-    }
+    bool parsed = diags.empty() || !root.is_null();
+    if (parsed) Loader(path, diags).load(root, book);
+    std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
+    });
+    out.insert(out.end(), diags.begin(), diags.end());
+    if (!parsed) return std::nullopt;
     return book;
 }
 
-Playbook load(const std::filesystem::path& path) {
+std::optional<Playbook> load(const std::filesystem::path& path, std::vector<Diagnostic>& diags) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(Diagnostic{Mark{path.string(), 0, 0}, "", "cannot read playbook file"});
+    if (!in) {
+        diags.push_back(Diagnostic{Mark{path.string(), 0, 0}, "", "cannot read playbook file"});
+        return std::nullopt;
+    }
     std::stringstream ss;
     ss << in.rdbuf();
-    return load_text(ss.str(), path);
+    return load_text(ss.str(), path, diags);
+}
+
+Playbook load_text(const std::string& text, const std::filesystem::path& path) {
+    std::vector<Diagnostic> diags;
+    auto book = load_text(text, path, diags);
+    if (!diags.empty()) throw ConfigError(std::move(diags));
+    return std::move(*book);
+}
+
+Playbook load(const std::filesystem::path& path) {
+    std::vector<Diagnostic> diags;
+    auto book = load(path, diags);
+    if (!diags.empty()) throw ConfigError(std::move(diags));
+    return std::move(*book);
 }
 
 }  // namespace decamp::playbook

@@ -49,14 +49,33 @@ struct Play {
     Mark mark;
 };
 
+// A root variable some task text always evaluates (not only under a condition) that nothing
+// in its own play defines: play or task vars, the loop's item. Whether anything else in the
+// run defines it (the inventory, a register:, decamp itself) is for plan::undefined_variables.
+struct VarUse {
+    std::string name;
+    Mark mark;          // the string that holds it (a template file: the {{ in it)
+    std::string path;   // key path, as in diagnostics
+};
+
 struct Playbook {
     std::filesystem::path path;
     std::vector<Play> plays;
+    std::vector<VarUse> uses;
+    // Names this playbook may define for later tasks (register:, set_fact keys) or treats as
+    // optional (tested with `is defined` / `is undefined`, given a default()).
+    std::vector<std::string> defines;
 };
 
 // Loads and checks a playbook; throws ConfigError with every diagnostic.
 Playbook load(const std::filesystem::path& path);
 Playbook load_text(const std::string& text, const std::filesystem::path& path);
+// The same, appending every diagnostic to `diags` and returning what loaded (the tasks with
+// errors included as far as they could be read); nullopt when the file could not be read or
+// parsed at all, so nothing is known of what it defines.
+std::optional<Playbook> load(const std::filesystem::path& path, std::vector<Diagnostic>& diags);
+std::optional<Playbook> load_text(const std::string& text, const std::filesystem::path& path,
+                                  std::vector<Diagnostic>& diags);
 
 // Task keywords (not modules), for messages and tests.
 const std::vector<std::string>& task_keywords();

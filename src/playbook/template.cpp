@@ -211,7 +211,81 @@ void render_nodes(const std::vector<Node>& nodes, Scope& scope, const Options& o
     }
 }
 
+// Check mode over blocks: each expression once, bodies as "maybe", for variables bound.
+void check_nodes(const std::vector<Node>& nodes, std::vector<std::string>& bound, bool conditional, Check& out) {
+    auto expr = [&](const std::string& text, size_t offset, bool cond) {
+        try {
+            detail::check(text, bound, offset, cond, out);
+        } catch (const TemplateError& e) {
+            throw TemplateError(e.what(), offset);  // where its {{ or {% starts in the text
+        }
+    };
+    for (const auto& n : nodes) {
+        switch (n.kind) {
+            case Node::Text: break;
+            case Node::Expr: expr(n.text, n.offset, conditional); break;
+            case Node::If: {
+                bool first = true;
+                for (const auto& [cond, body] : n.branches) {
+                    if (!cond.empty()) expr(cond, n.offset, conditional || !first);
+                    check_nodes(body, bound, true, out);
+                    first = false;
+                }
+                break;
+            }
+            case Node::For:
+                expr(n.text, n.offset, conditional);
+                bound.push_back(n.var);
+                bound.push_back("loop");
+                check_nodes(n.body, bound, true, out);
+                bound.resize(bound.size() - 2);
+                break;
+        }
+    }
+}
+
 }  // namespace
+
+namespace detail {
+
+std::optional<std::string> lone_expression(std::string_view s) {
+    size_t a = s.find_first_not_of(" \t");
+    size_t b = s.find_last_not_of(" \t");
+    if (a == std::string_view::npos || b < a + 3) return std::nullopt;
+    if (s.compare(a, 2, "{{") == 0 && s.compare(b - 1, 2, "}}") == 0 && s.find("{{", a + 2) == std::string_view::npos &&
+        s.find("{%") == std::string_view::npos)
+        return std::string(s.substr(a + 2, b - 1 - (a + 2)));
+    return std::nullopt;
+}
+
+}  // namespace detail
+
+Check check_text(std::string_view text) {
+    Check out;
+    if (!has_template(text) && text.find("{#") == std::string_view::npos) return out;
+    try {
+        detail::BudgetGuard guard;
+        auto nodes = Builder(text).parse();
+        std::vector<std::string> bound;
+        check_nodes(nodes, bound, false, out);
+    } catch (const TemplateError& e) {
+        out.error = e;
+    }
+    return out;
+}
+
+Check check_string(std::string_view text) {
+    if (!has_template(text)) return {};
+    auto expr = detail::lone_expression(text);
+    if (!expr) return check_text(text);
+    Check out;
+    try {
+        detail::check(*expr, {}, 0, false, out);
+    } catch (const TemplateError& e) {
+        out.error = TemplateError(e.what(), 0);
+    }
+    return out;
+}
 
 Value render_text(std::string_view text, const Scope& scope, const Options& opts) {
     if (!has_template(text) && text.find("{#") == std::string_view::npos) return Value::string(std::string(text));
@@ -236,13 +310,8 @@ Value render_value(const Value& v, const Scope& scope, const Options& opts) {
         case Value::Kind::String: {
             const std::string& s = v.as_string();
             if (!has_template(s)) return v;
-            // A lone "{{ expr }}" keeps its native type.
-            size_t a = s.find_first_not_of(" \t");
-            size_t b = s.find_last_not_of(" \t");
-            if (s.compare(a, 2, "{{") == 0 && s.compare(b - 1, 2, "}}") == 0 &&
-                s.find("{{", a + 2) == std::string::npos && s.find("{%") == std::string::npos) {
-                std::string expr = s.substr(a + 2, b - 1 - (a + 2));
-                auto r = detail::eval(expr, scope, opts);
+            if (auto expr = detail::lone_expression(s)) {
+                auto r = detail::eval(*expr, scope, opts);
                 if (r.undefined) {
                     if (opts.keep_undefined) return v;
                     throw TemplateError("\"" + r.missing + "\" is undefined (in \"" + s + "\")");

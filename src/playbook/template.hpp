@@ -88,4 +88,30 @@ bool evaluate_condition(std::string_view expr, const Scope& scope, const Options
 // (offline plans show such steps as conditional).
 std::optional<bool> try_condition(std::string_view expr, const Scope& scope, const Options& opts);
 
+// Static checks, for load time: the evaluator's own parser in "check mode" (no second
+// grammar to drift): no variable is looked up, each counts as defined with an unknown value;
+// filters and tests are checked by name and argument count against the evaluator's tables,
+// never applied; {% if %} and {% for %} blocks are walked once. Nothing is rendered.
+struct NameRef {
+    std::string name;         // a root variable (not an attribute after '.', not a for variable)
+    size_t offset = 0;        // where its {{ }} or {% %} starts in the checked text
+    bool conditional = false; // may never be evaluated: right of and/or, default()'s
+                              // fallback, inside an {% if %} or {% for %} body, an {% elif %}
+};
+struct Check {
+    std::optional<TemplateError> error;  // the first syntax error, unknown filter or test
+    std::vector<NameRef> names;          // every root variable used, in order
+    std::vector<std::string> guarded;    // used under `is defined`/`is undefined` or default()
+};
+// As render_text: {{ }}, {% if/for %} and {# #} (template files, task names).
+Check check_text(std::string_view text);
+// As render_value checks a string (task arguments, loop, vars values).
+Check check_string(std::string_view text);
+// As evaluate_condition (when, changed_when, failed_when).
+Check check_condition(std::string_view expr);
+
+// The filters and tests expressions may use (the evaluator's own tables).
+std::vector<std::string> filter_names();
+std::vector<std::string> test_names();
+
 }  // namespace decamp::tmpl

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "playbook/playbook.hpp"
 #include "test_util.hpp"
 
@@ -108,4 +110,122 @@ TEST_CASE("structure errors") {
     CHECK(errors_of("- hosts: all\n  taks: []\n")[0].message.find("did you mean \"tasks\"") != std::string::npos);
     CHECK(errors_of("- hosts: all\n  tasks:\n    - debug: { msg: hi }\n      when: a ==\n").size() == 1);
     CHECK(errors_of("- import_playbook: x.yml\n").size() == 1);
+}
+
+namespace {
+
+bool has_diag(const std::vector<Diagnostic>& ds, const std::string& path, const std::string& text, int line = 0) {
+    for (const auto& d : ds)
+        if (d.path == path && d.message.find(text) != std::string::npos && (line == 0 || d.mark.line == line)) return true;
+    return false;
+}
+
+std::vector<std::string> use_names(const playbook::Playbook& b) {
+    std::vector<std::string> out;
+    for (const auto& u : b.uses) out.push_back(u.name);
+    return out;
+}
+
+bool defines(const playbook::Playbook& b, const std::string& name) {
+    return std::find(b.defines.begin(), b.defines.end(), name) != b.defines.end();
+}
+
+}  // namespace
+
+TEST_CASE("templates in every task field are checked at load time: unknown filters and tests, syntax") {
+    auto ds = errors_of(R"(- hosts: all
+  vars: { foo: bar, broken: "{{ foo | nope1 }}" }
+  tasks:
+    - debug: { msg: "{{ foo | nosuchfilter }}" }
+    - name: "{{ foo | nope2 }}"
+      command: /bin/true
+      when: foo | nope3
+    - command: /bin/true
+      failed_when: "result is nosuchtest"
+      changed_when: "{{ (foo }}"
+    - command: "echo {{ item | nope4 }}"
+      loop: "{{ [1, 2] | nope5 }}"
+      vars: { v: "{{ 1 | nope6 }}" }
+)");
+    CHECK(has_diag(ds, "0/tasks/0/debug/msg", "unknown filter \"nosuchfilter\"", 4));
+    CHECK(has_diag(ds, "0/vars/broken", "unknown filter \"nope1\"", 2));
+    CHECK(has_diag(ds, "0/tasks/1/name", "unknown filter \"nope2\"", 5));
+    CHECK(has_diag(ds, "0/tasks/1/when", "unknown filter \"nope3\"", 7));
+    CHECK(has_diag(ds, "0/tasks/2/failed_when", "unknown test \"nosuchtest\"", 9));
+    CHECK(has_diag(ds, "0/tasks/2/changed_when", "expected ')'", 10));
+    CHECK(has_diag(ds, "0/tasks/3/command/cmd", "unknown filter \"nope4\"", 11));
+    CHECK(has_diag(ds, "0/tasks/3/loop", "unknown filter \"nope5\"", 12));
+    CHECK(has_diag(ds, "0/tasks/3/vars/v", "unknown filter \"nope6\"", 13));
+    CHECK(ds.size() == 9);
+}
+
+TEST_CASE("a template task's file is checked at load time, with the template's own line") {
+    test::TempDir dir;
+    dir.write("templates/site.conf.j2", "server {\n{% if tls %}\n  cert {{ cert | nosuchfilter }};\n{% endif %}\n}\n");
+    dir.write("templates/ok.j2",
+              "{% if tls %}{{ cert }}{% endif %}\n{% for u in users %}{{ u.name }} {{ loop.index }}{% endfor %}\n"
+              "{{ always_used }}\n");
+    auto pb = dir.write("pb.yml", R"(- hosts: all
+  tasks:
+    - template: { src: site.conf.j2, dest: /etc/site.conf }
+    - template: { src: ok.j2, dest: /etc/ok }
+)");
+    std::vector<Diagnostic> ds;
+    auto book = playbook::load(pb, ds);
+    REQUIRE(book);
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].mark.file == (dir.path() / "templates/site.conf.j2").string());
+    CHECK(ds[0].mark.line == 3);
+    CHECK(ds[0].mark.column == 8);
+    CHECK(ds[0].path == "0/tasks/0/template/src");
+    CHECK(ds[0].message.find("unknown filter \"nosuchfilter\"") != std::string::npos);
+    // Names a template always evaluates are kept for the run-wide check; those only under
+    // a block (cert, u, loop) are not, nor any of a template that does not parse.
+    REQUIRE(use_names(*book) == std::vector<std::string>{"tls", "users", "always_used"});
+    CHECK(book->uses[2].mark.line == 3);
+}
+
+TEST_CASE("the root names a task always evaluates are kept; local names, conditional ones and guards are not") {
+    std::vector<Diagnostic> ds;
+    auto book = playbook::load_text(R"(- hosts: all
+  vars: { play_var: 1, indirect: "{{ only_in_a_var }}" }
+  tasks:
+    - debug: { msg: "{{ zz_undefined }} {{ play_var }} {{ host.name }}" }
+    - debug: { msg: "{{ item }} {{ task_var }}" }
+      loop: [1, 2]
+      vars: { task_var: "{{ in_task_vars }}" }
+    - debug: { msg: "{{ when_guarded }}" }
+      when: flag
+    - command: /bin/true
+      register: out
+      changed_when: "result.rc == 1 or other_thing"
+    - set_fact: { fact_a: 1 }
+    - set_fact: fact_b=2
+    - debug: { msg: "{{ maybe | default(fallback) }}" }
+      when: opt is defined
+    - name: "{{ in_name }}"
+      nosuchmodule: { x: 1 }
+      register: from_a_broken_task
+)",
+                                      "pb.yml", ds);
+    REQUIRE(book);
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].message.find("unsupported module") != std::string::npos);
+    // play_var, item, task_var, result: local. when_guarded: only if `flag`. other_thing: only
+    // if result.rc != 1. fallback: only if `maybe` is undefined. A vars value: only where used.
+    CHECK(use_names(*book) == std::vector<std::string>{"zz_undefined", "host", "flag", "opt"});
+    CHECK(book->uses[0].path == "0/tasks/0/debug/msg");
+    CHECK(book->uses[0].mark.line == 4);
+    for (const char* d : {"out", "fact_a", "fact_b", "opt", "maybe", "from_a_broken_task"}) CHECK_MESSAGE(defines(*book, d), d);
+    CHECK_FALSE(defines(*book, "fallback"));
+}
+
+TEST_CASE("a text that does not parse reports its error, not its names") {
+    std::vector<Diagnostic> ds;
+    auto book = playbook::load_text("- hosts: all\n  tasks:\n    - debug: { msg: \"{{ lookup('env', 'HOME') }}\" }\n",
+                                    "pb.yml", ds);
+    REQUIRE(book);
+    REQUIRE(ds.size() == 1);
+    CHECK(ds[0].message.find("unexpected") != std::string::npos);
+    CHECK(book->uses.empty());  // not also "lookup is not defined"
 }

@@ -144,3 +144,82 @@ TEST_CASE("variables are templated when used, and self-reference is an error") {
     CHECK(tmpl::render("{{ files | join(',') }}", s, {}) == "/srv/web1/a,/srv/web1/b");
     CHECK_THROWS_AS(tmpl::render("{{ loop1 }}", s, {}), tmpl::TemplateError);
 }
+
+namespace {
+
+std::string error_of(const tmpl::Check& c) { return c.error ? c.error->what() : ""; }
+
+std::vector<std::string> names_of(const tmpl::Check& c, bool with_conditional = true) {
+    std::vector<std::string> out;
+    for (const auto& n : c.names)
+        if (with_conditional || !n.conditional) out.push_back(n.name);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("static check: unknown filters and tests, wrong arity and syntax, without values") {
+    // No variable is defined here: the check never needs one to find these.
+    CHECK(error_of(tmpl::check_string("{{ foo | nosuchfilter }}")).find("unknown filter \"nosuchfilter\"") != std::string::npos);
+    CHECK(error_of(tmpl::check_string("a {{ foo | lower | nope(1) }} b")).find("unknown filter \"nope\"") != std::string::npos);
+    CHECK(error_of(tmpl::check_condition("foo is nosuchtest")).find("unknown test \"nosuchtest\"") != std::string::npos);
+    CHECK(error_of(tmpl::check_condition("{{ foo | bogus }}")).find("unknown filter \"bogus\"") != std::string::npos);
+    CHECK(error_of(tmpl::check_string("{{ foo | replace('a') }}")).find("needs 2 argument(s)") != std::string::npos);
+    CHECK(error_of(tmpl::check_string("{{ foo + }}")).find("unexpected end") != std::string::npos);
+    CHECK(error_of(tmpl::check_string("{{ foo ")).find("unclosed {{") != std::string::npos);
+    CHECK(error_of(tmpl::check_string("{{ 99999999999999999999999 }}")).find("too large") != std::string::npos);
+    // A template file: the error is placed at the {{ that holds it, inside a block.
+    std::string text = "line1\n{% if a %}\n  x {{ b | nope }}\n{% endif %}\n";
+    auto c = tmpl::check_text(text);
+    REQUIRE(c.error);
+    CHECK(c.error->offset() == text.find("{{"));
+    CHECK(error_of(tmpl::check_text("{% for x in xs %}")).find("without {% endfor %}") != std::string::npos);
+    // Valid text: no error, whatever the (absent) values.
+    for (const char* ok : {"plain", "{{ a.b[0]['c'] | default('x') | upper }}", "{{ n - 1 }}", "{{ [a, b] | join(',') }}",
+                           "{{ x[missing].y }}", "{{ a or b or c }}", "{% for k in m %}{{ loop.index }}{% endfor %}"})
+        CHECK_MESSAGE(!tmpl::check_string(ok).error, ok);
+}
+
+TEST_CASE("static check: root names, for variables, guards and what runs only sometimes") {
+    auto c = tmpl::check_text("{{ a.b }} {{ c['d'] }} {{ true }} {{ e | join(sep) }}"
+                              "{% for x in xs %}{{ x }} {{ loop.index }} {{ y }}{% endfor %}");
+    CHECK(names_of(c) == std::vector<std::string>{"a", "c", "e", "sep", "xs", "y"});
+    CHECK(names_of(c, false) == std::vector<std::string>{"a", "c", "e", "sep", "xs"});  // y: only if xs has items
+    auto g = tmpl::check_condition("p is defined and q.r is not defined or (s | default(t))");
+    CHECK(g.guarded == std::vector<std::string>{"p", "q", "s"});
+    CHECK(names_of(g, false) == std::vector<std::string>{"p"});  // right of and/or may never run
+    auto d = tmpl::check_string("{{ u | default(v) }}");
+    CHECK(d.guarded == std::vector<std::string>{"u"});
+    CHECK(names_of(d, false) == std::vector<std::string>{"u"});  // v is used only when u is undefined
+    auto i = tmpl::check_text("{% if w %}{{ z }}{% elif k %}{% else %}{% endif %}");
+    CHECK(names_of(i, false) == std::vector<std::string>{"w"});
+    CHECK(names_of(i) == std::vector<std::string>{"w", "z", "k"});
+    CHECK(tmpl::check_string("no template {# here #}").names.empty());  // not rendered: a literal
+}
+
+TEST_CASE("every filter and test the check accepts, the evaluator implements") {
+    Value v = Value::map();
+    v.set("xs", Value::list({Value::string("a")}));
+    Scope s;
+    s.push(&v);
+    for (const auto& f : tmpl::filter_names()) {
+        try {
+            (void)tmpl::evaluate("xs | " + f + "('b', 'c')", s, {});
+        } catch (const tmpl::TemplateError& e) {
+            CHECK_MESSAGE(std::string(e.what()).find("not implemented") == std::string::npos, f);
+        }
+    }
+    for (const auto& t : tmpl::test_names()) CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t, s, {}));
+}
+
+TEST_CASE("an unknown filter fails even on an undefined value, and undefined values never change the syntax") {
+    Options offline;
+    offline.keep_undefined = true;
+    CHECK_THROWS_WITH_AS(r("{{ missing | nosuch }}", offline), doctest::Contains("unknown filter"), tmpl::TemplateError);
+    CHECK_THROWS_WITH_AS(r("{{ missing | replace('a') }}", offline), doctest::Contains("needs 2"), tmpl::TemplateError);
+    // These used to stop parsing at the undefined part and report a syntax error instead.
+    CHECK(r("{{ missing or n or 1 }}", offline) == "{{ missing or n or 1 }}");
+    CHECK(r("{{ [missing, 1] | length }}", offline) == "{{ [missing, 1] | length }}");
+    CHECK(r("{{ pkgs[missing].x }}", offline) == "{{ pkgs[missing].x }}");
+    CHECK_THROWS_WITH_AS(r("{{ missing or n or 1 }}"), doctest::Contains("\"missing\" is undefined"), tmpl::TemplateError);
+}
