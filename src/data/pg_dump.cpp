@@ -1,11 +1,11 @@
-#include "backup/pg_dump.hpp"
+#include "data/pg_dump.hpp"
 
 #include <sstream>
 
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
-namespace decamp::backup::pg {
+namespace decamp::data::pgdump {
 
 namespace {
 
@@ -162,4 +162,4 @@ std::string drop_cmd(const Cluster& c, const std::string& db) {
     return preamble(c) + psql_c("DROP DATABASE IF EXISTS " + quote_ident(db) + " WITH (FORCE)");
 }
 
-}  // namespace decamp::backup::pg
+}  // namespace decamp::data::pgdump

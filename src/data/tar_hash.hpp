@@ -14,7 +14,7 @@
 #include "util/sha256.hpp"
 #include "util/tar_stream.hpp"
 
-namespace decamp::backup {
+namespace decamp::data {
 
 class TarHasher : private util::TarStream::Handler {
 public:
@@ -37,4 +37,4 @@ private:
 std::string hex(const uint8_t* p, size_t n);
 using util::normalize_tar_path;
 
-}  // namespace decamp::backup
+}  // namespace decamp::data

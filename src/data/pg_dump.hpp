@@ -16,7 +16,7 @@
 #include "migrate/pg_replica.hpp"
 #include "transport/transport.hpp"
 
-namespace decamp::backup::pg {
+namespace decamp::data::pgdump {
 
 using migrate::pg::Cluster;
 
@@ -45,4 +45,4 @@ std::map<std::string, uint64_t> row_counts(transport::Transport& t, const Cluste
 // "schema.table<TAB>count" lines, as migrate::pg::row_counts prints them, into a map.
 std::map<std::string, uint64_t> parse_counts(const std::string& text);
 
-}  // namespace decamp::backup::pg
+}  // namespace decamp::data::pgdump
