@@ -29,6 +29,10 @@ std::string files_diff(const std::map<std::string, std::string>& want, const std
 // The same grouped, as `backup verify` reports it: "missing: a, b; content differs: c".
 std::string compare_files(const std::map<std::string, std::string>& want, const std::map<std::string, std::string>& got);
 
+// The manifest's evidence for the kind (owner, encoding, …, tables / files), and back.
+void encode_evidence(const DataEntry& e, json::Value& v);
+void decode_evidence(const json::Value& v, DataEntry& e);
+
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const inventory::Host& host, const std::string& path);
 std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host, const DataEntry& e);
 std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::string& dir, const DataEntry& e);

@@ -6,6 +6,7 @@
 #include "data/tar_hash.hpp"
 #include "migrate/files.hpp"
 #include "util/error.hpp"
+#include "util/json.hpp"
 #include "util/shell.hpp"
 #include "util/text.hpp"
 
@@ -132,6 +133,16 @@ std::string compare_files(const std::map<std::string, std::string>& want, const 
     if (!differ.empty()) out += "content differs: " + list(differ) + "; ";
     if (!extra.empty()) out += "not in the backup: " + list(extra) + "; ";
     return out.substr(0, out.size() - 2);
+}
+
+void encode_evidence(const DataEntry& d, json::Value& e) {
+    json::Value f = json::Value::Object{};
+    for (const auto& [k, v] : d.files) f.set(k, v);
+    e.set("files", f);
+}
+
+void decode_evidence(const json::Value& e, DataEntry& d) {
+    for (const auto& [k, v] : e["files"].object()) d.files[k] = v.string_or("");
 }
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const inventory::Host& host, const std::string& path) {

@@ -26,6 +26,10 @@
 #include "inventory/inventory.hpp"
 #include "transport/transport.hpp"
 
+namespace decamp::json {
+class Value;
+}
+
 namespace decamp::data {
 
 // What a migration offers its movers.
@@ -149,6 +153,9 @@ public:
                                                const std::string& backup_id);
     // The entry's own evidence in a few words ("3 tables", "12 files").
     virtual std::string evidence(const DataEntry&) const { return ""; }
+    // The entry's own evidence in the manifest's JSON object, and back.
+    virtual void encode_evidence(const DataEntry&, json::Value&) const {}
+    virtual void decode_evidence(const json::Value&, DataEntry&) const {}
     // Whether a restore goes onto every host of the role (else the first one only).
     virtual bool restore_on_every_host() const { return false; }
     virtual std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,

@@ -159,6 +159,8 @@ public:
         return postgres::backup_read(t, ds_.database, backup_id);
     }
     std::string evidence(const DataEntry& e) const override { return std::to_string(e.tables.size()) + " tables"; }
+    void encode_evidence(const DataEntry& e, json::Value& v) const override { postgres::encode_evidence(e, v); }
+    void decode_evidence(const json::Value& v, DataEntry& e) const override { postgres::decode_evidence(v, e); }
     bool restore_on_every_host() const override { return false; }  // one primary per role
     std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,
                                          const DataEntry& e) override {

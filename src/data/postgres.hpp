@@ -24,6 +24,10 @@ std::string counts_diff(const std::map<std::string, uint64_t>& want, const std::
 // Stops and disables the cluster's service (and the postgresql umbrella unit); stdout+stderr.
 std::string disable_cmd(const migrate::pg::Cluster& c);
 
+// The manifest's evidence for the kind (owner, encoding, …, tables / files), and back.
+void encode_evidence(const DataEntry& e, json::Value& v);
+void decode_evidence(const json::Value& v, DataEntry& e);
+
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const std::string& db, const std::string& backup_id);
 std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host, const DataEntry& e);
 std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::string& dir, const DataEntry& e);

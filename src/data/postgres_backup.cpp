@@ -5,6 +5,7 @@
 #include "data/pg_dump.hpp"
 #include "data/postgres.hpp"
 #include "util/error.hpp"
+#include "util/json.hpp"
 #include "util/shell.hpp"
 #include "util/text.hpp"
 
@@ -111,6 +112,24 @@ std::string counts_diff(const std::map<std::string, uint64_t>& want, const std::
 }
 
 std::string disable_cmd(const Cluster& c) { return "systemctl disable --now -- postgresql " + quote(c.service) + " 2>&1"; }
+
+void encode_evidence(const DataEntry& d, json::Value& e) {
+    e.set("owner", d.owner);
+    e.set("encoding", d.encoding);
+    e.set("collate", d.collate);
+    e.set("ctype", d.ctype);
+    json::Value t = json::Value::Object{};
+    for (const auto& [k, v] : d.tables) t.set(k, int64_t(v));
+    e.set("tables", t);
+}
+
+void decode_evidence(const json::Value& e, DataEntry& d) {
+    d.owner = e["owner"].string_or("");
+    d.encoding = e["encoding"].string_or("");
+    d.collate = e["collate"].string_or("");
+    d.ctype = e["ctype"].string_or("");
+    for (const auto& [k, v] : e["tables"].object()) d.tables[k] = uint64_t(v.int_or(0));
+}
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const std::string& db, const std::string& backup_id) {
     return std::make_unique<Read>(t, db, backup_id);
