@@ -6,11 +6,11 @@
 
 #include "data/files.hpp"
 #include "data/mover.hpp"
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 
 namespace decamp::data {
 
-namespace sync = migrate::files;
+namespace sync = files;
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include "data/files.hpp"
 #include "data/tar_hash.hpp"
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 #include "util/shell.hpp"
@@ -42,7 +42,7 @@ public:
     Staged(transport::Transport& t, const inventory::Host& h, const DataEntry& e) : t_(t), h_(h), e_(e) {}
     std::string sink() override { return unpack_cmd(staging_path(e_.name)); }
     std::string check() override {
-        std::string d = files_diff(e_.files, migrate::files::checksums(t_, staging_path(e_.name)));
+        std::string d = files_diff(e_.files, data::files::checksums(t_, staging_path(e_.name)));
         if (!d.empty()) throw Error("restored files " + e_.name + " on " + h_.name + ": " + d);
         return std::to_string(e_.files.size()) + " files, sha256 match";
     }
@@ -68,7 +68,7 @@ public:
         return "mkdir -p -- " + quote(tree_) + " && tar -C " + quote(tree_) + " --numeric-owner -xpf -";
     }
     std::string problems() override {
-        std::string d = compare_files(e_.files, migrate::files::checksums(local_, tree_));
+        std::string d = compare_files(e_.files, data::files::checksums(local_, tree_));
         return d.empty() ? "" : "restored files: " + d;
     }
     std::string detail() const override { return std::to_string(e_.files.size()) + " files match"; }
@@ -158,7 +158,7 @@ std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::
 }
 
 std::string live_diff(transport::Transport& t, const DataEntry& e) {
-    return files_diff(e.files, migrate::files::checksums(t, e.name));
+    return files_diff(e.files, data::files::checksums(t, e.name));
 }
 
 std::string teardown(transport::Transport& t, const inventory::Host& host, const std::string& path) {

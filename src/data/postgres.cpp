@@ -8,13 +8,12 @@
 #include "data/mover.hpp"
 #include "data/postgres.hpp"
 #include "engine/script.hpp"
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 #include "util/secret.hpp"
 #include "util/text.hpp"
 
 namespace decamp::data {
 
-namespace pg = migrate::pg;
 using util::trim;
 
 namespace {

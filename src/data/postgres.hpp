@@ -10,7 +10,7 @@
 #include <string>
 
 #include "data/mover.hpp"
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 
 namespace decamp::data::postgres {
 
@@ -22,7 +22,7 @@ std::string dump_workdir(const std::string& backup_id);
 // most five differences named, then how many there are.
 std::string counts_diff(const std::map<std::string, uint64_t>& want, const std::map<std::string, uint64_t>& got);
 // Stops and disables the cluster's service (and the postgresql umbrella unit); stdout+stderr.
-std::string disable_cmd(const migrate::pg::Cluster& c);
+std::string disable_cmd(const data::pg::Cluster& c);
 
 // The manifest's evidence for the kind (owner, encoding, …, tables / files), and back.
 void encode_evidence(const DataEntry& e, json::Value& v);

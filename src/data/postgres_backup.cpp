@@ -13,14 +13,14 @@ namespace decamp::data::postgres {
 
 namespace {
 
-using migrate::pg::Cluster;
+using data::pg::Cluster;
 using shell::quote;
 using util::trim;
 
 class Read : public BackupRead {
 public:
     Read(transport::Transport& t, std::string db, const std::string& backup_id)
-        : t_(t), db_(std::move(db)), work_(dump_workdir(backup_id)), c_(migrate::pg::discover(t)) {}
+        : t_(t), db_(std::move(db)), work_(dump_workdir(backup_id)), c_(data::pg::discover(t)) {}
     std::string command() const override { return pgdump::dump_cmd(c_, db_, work_); }
     std::string what() const override { return "dumping database " + db_; }
     void finish(DataEntry& e, std::map<std::string, std::string>& software) override {
@@ -42,7 +42,7 @@ private:
 class Staged : public StagedRestore {
 public:
     Staged(transport::Transport& t, const inventory::Host& h, const DataEntry& e)
-        : t_(t), h_(h), e_(e), c_(migrate::pg::discover(t)) {}
+        : t_(t), h_(h), e_(e), c_(data::pg::discover(t)) {}
     std::string sink() override {
         pgdump::DbMeta meta;
         meta.owner = e_.owner, meta.encoding = e_.encoding, meta.collate = e_.collate, meta.ctype = e_.ctype;
@@ -144,13 +144,13 @@ std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::
 }
 
 std::string live_diff(transport::Transport& t, const DataEntry& e) {
-    return counts_diff(e.tables, pgdump::row_counts(t, migrate::pg::discover(t), e.name));
+    return counts_diff(e.tables, pgdump::row_counts(t, data::pg::discover(t), e.name));
 }
 
 std::string teardown(transport::Transport& t, const inventory::Host& host, const std::string& db) {
     Cluster c;
     try {
-        c = migrate::pg::discover(t);
+        c = data::pg::discover(t);
     } catch (const std::exception& x) {
         return host.name + ": database " + db + " NOT dropped, PostgreSQL NOT stopped (" + x.what() + ")";
     }

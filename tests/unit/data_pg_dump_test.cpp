@@ -21,7 +21,7 @@ using namespace decamp;
 namespace fs = std::filesystem;
 
 TEST_CASE("backup pg: command text") {
-    auto c = migrate::pg::debian_cluster("15");
+    auto c = data::pg::debian_cluster("15");
     const std::string d = data::pgdump::dump_cmd(c, "it's", "/tmp/decamp-backup-20250101T000000Z-ab12");
     CHECK(d.find("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n"
                  "SELECT pg_catalog.pg_export_snapshot() AS decamp_snapshot \\gset\n"
@@ -96,7 +96,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     test::TempDir tmp;
     auto t = transport::make_local();
     sh(*t, "chown postgres: '" + tmp.path().string() + "'");
-    migrate::pg::Cluster c;
+    data::pg::Cluster c;
     c.data_dir = (tmp.path() / "data").string();
     c.conf_dir = c.data_dir;
     c.port = free_port();
@@ -109,7 +109,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
         << "port = " << c.port << "\nlisten_addresses = ''\nunix_socket_directories = '" << tmp.path().string()
         << "'\nfsync = off\n";
     Reaper reaper{c.data_dir};
-    sh(*t, migrate::pg::start_cmd(c));
+    sh(*t, data::pg::start_cmd(c));
     const std::string psql = "cd / && runuser -u postgres -- " + kBin + "/psql -X -q -At -v ON_ERROR_STOP=1 -h " + c.socket_dir +
                              " -p " + std::to_string(c.port);
     sh(*t, psql + " -d postgres -c 'CREATE ROLE forum LOGIN' -c 'CREATE DATABASE forum OWNER forum'");

@@ -61,7 +61,7 @@ TEST_CASE("postgres staging names and commands") {
     CHECK(pgm::scratch_db("forum") == "forum_decamp_restore");
     CHECK(pgm::scratch_db(std::string(60, 'x')) == std::string(40, 'x') + "_decamp_restore");
     CHECK(pgm::dump_workdir("20250101T000000Z-ab12") == "/tmp/decamp-backup-20250101T000000Z-ab12");
-    CHECK(pgm::disable_cmd(migrate::pg::debian_cluster("16", "main")) ==
+    CHECK(pgm::disable_cmd(data::pg::debian_cluster("16", "main")) ==
           "systemctl disable --now -- postgresql postgresql@16-main 2>&1");
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("postgres backup read: discovered cluster, dump into the backup's work
     auto r = m->backup(t, h, "20250101T000000Z-ab12");
     CHECK(r->ok_status() == 0);
     CHECK(r->what() == "dumping database forum");
-    auto c = migrate::pg::debian_cluster("16", "main");
+    auto c = data::pg::debian_cluster("16", "main");
     c.port = 5433;
     CHECK(r->command() == data::pgdump::dump_cmd(c, "forum", "/tmp/decamp-backup-20250101T000000Z-ab12"));
     t.push_result(0, "meta\tforum\tUTF8\tC.UTF-8\tC.UTF-8\nversion\tpg_dump (PostgreSQL) 16.4\npublic.items\t50\n");
@@ -113,7 +113,7 @@ TEST_CASE("postgres staged restore: scratch database, row counts checked, swap, 
     auto e = entry();
     auto h = host("new-db1");
     auto st = data::make_mover(e)->stage(t, h, e);
-    auto c = migrate::pg::debian_cluster("15", "main");
+    auto c = data::pg::debian_cluster("15", "main");
     CHECK(st->sink() == data::pgdump::restore_cmd(c, "forum_decamp_restore"));
     t.push_result(0, "public.items\t50\npublic.users\t2\n");
     CHECK(st->check() == "2 tables, row counts match");
@@ -141,7 +141,7 @@ TEST_CASE("postgres teardown says what it could not do") {
         transport::RecordingTransport t("db1");
         t.push_result(0, "15 main 5432\n");
         CHECK(m->teardown(t, h) == "spare-db1: database forum dropped, PostgreSQL stopped");
-        CHECK(t.commands().at(2) == pgm::disable_cmd(migrate::pg::debian_cluster("15")));
+        CHECK(t.commands().at(2) == pgm::disable_cmd(data::pg::debian_cluster("15")));
     }
     {
         transport::RecordingTransport t("db1");

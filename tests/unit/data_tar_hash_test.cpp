@@ -7,7 +7,7 @@
 #include <map>
 
 #include "data/tar_hash.hpp"
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 #include "test_util.hpp"
 #include "transport/transport.hpp"
 #include "util/shell.hpp"
@@ -28,7 +28,7 @@ TEST_CASE("tar hash: matches sha256sum of the tree for gnu and posix archives") 
     fs::create_hard_link(tree / "a.txt", tree / "d" / "hard");
     fs::create_symlink("a.txt", tree / "sym");
     auto t = transport::make_local();
-    auto want = migrate::files::checksums(*t, tree.string());
+    auto want = data::files::checksums(*t, tree.string());
     CHECK(want.size() == 5);
     for (const char* format : {"gnu", "posix", "ustar"}) {
         CAPTURE(format);
