@@ -10,11 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "backup/pg_dump.hpp"
 #include "backup/pump.hpp"
 #include "backup/retention.hpp"
-#include "backup/tar_hash.hpp"
-#include "migrate/files.hpp"
+#include "data/mover.hpp"
+#include "data/tar_hash.hpp"
 #include "migrate/journal.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -26,7 +25,7 @@ namespace decamp::backup {
 
 namespace {
 
-using shell::quote;
+using data::hex;
 using Clock = std::chrono::steady_clock;
 
 std::string trim(std::string s) {
@@ -40,14 +39,6 @@ std::string random_hex(size_t bytes) {
     std::string raw(bytes, '\0');
     in.read(raw.data(), static_cast<std::streamsize>(bytes));
     return hex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
-}
-
-std::string sh(transport::Transport& t, const std::string& cmd, const std::string& what) {
-    auto r = t.run(cmd);
-    if (r.exit_status != 0)
-        throw Error(redactor().mask(t.describe() + ": " + what + " failed (exit " + std::to_string(r.exit_status) +
-                                    "): " + trim(r.err.empty() ? r.out : r.err)));
-    return r.out;
 }
 
 // The snapshot id from `restic backup --json` (its last line is the summary).
@@ -80,29 +71,6 @@ shell::Argv restic_stdin_backup(const std::string& project, const std::string& s
     return a;
 }
 
-std::string compare_files(const std::map<std::string, std::string>& want, const std::map<std::string, std::string>& got) {
-    std::vector<std::string> missing, differ, extra;
-    for (const auto& [p, h] : want) {
-        auto it = got.find(p);
-        if (it == got.end()) missing.push_back(p);
-        else if (it->second != h) differ.push_back(p);
-    }
-    for (const auto& [p, h] : got)
-        if (!want.count(p)) extra.push_back(p);
-    if (missing.empty() && differ.empty() && extra.empty()) return "";
-    auto list = [](const std::vector<std::string>& v) {
-        std::string s;
-        for (size_t i = 0; i < v.size() && i < 5; ++i) s += (i ? ", " : "") + v[i];
-        if (v.size() > 5) s += ", … (" + std::to_string(v.size()) + ")";
-        return s;
-    };
-    std::string out;
-    if (!missing.empty()) out += "missing: " + list(missing) + "; ";
-    if (!differ.empty()) out += "content differs: " + list(differ) + "; ";
-    if (!extra.empty()) out += "not in the backup: " + list(extra) + "; ";
-    return out.substr(0, out.size() - 2);
-}
-
 }  // namespace
 
 // ---- connections ----
@@ -131,12 +99,13 @@ std::vector<const inventory::Host*> hosts_of(const inventory::Inventory& inv, co
 }
 
 std::string stream_name(size_t index, const inventory::DataSet& ds) {
-    std::string what = ds.kind == "postgres" ? ds.database : ds.path;
+    auto mover = data::make_mover(ds);
+    std::string what = mover->name();
     std::string clean;
     for (char c : what) clean += (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
     while (!clean.empty() && clean.front() == '_') clean.erase(0, 1);
     if (clean.size() > 80) clean.resize(80);
-    return std::to_string(index) + "-" + ds.kind + "-" + clean + (ds.kind == "postgres" ? ".dump" : ".tar");
+    return std::to_string(index) + "-" + ds.kind + "-" + clean + mover->stream_ext();
 }
 
 std::string human_bytes(uint64_t b) {
@@ -178,53 +147,29 @@ Manifest run_backup(const inventory::Inventory& inv, Repo& repo, const std::stri
         if (hosts.empty()) throw Error("provider " + provider + " has no host with role " + ds.role);
         const inventory::Host& h = *hosts.front();
         transport::Transport& t = conn(h);
+        auto mover = data::make_mover(ds);
         DataEntry e;
         e.kind = ds.kind;
-        e.name = ds.kind == "postgres" ? ds.database : ds.path;
+        e.name = mover->name();
         e.role = ds.role;
         e.host = h.name;
         e.stream = stream_name(index, ds);
         log << "  " << ds.kind << " " << e.name << " from " << h.name << " …" << std::flush;
         Sha sha;
-        PumpResult pr;
-        if (ds.kind == "postgres") {
-            std::string v = trim(sh(t, migrate::pg::version_cmd(migrate::pg::debian_cluster("15")), "reading the PostgreSQL version"));
-            auto c = migrate::pg::debian_cluster(v.empty() ? "15" : v);
-            const std::string work = "/tmp/decamp-backup-" + m.id;
-            pr = pump(t, pg::dump_cmd(c, ds.database, work), repo.local(),
-                      repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
-                      [&](std::string_view d) { sha.s.update(d); }, "dumping database " + ds.database);
-            auto meta = pg::parse_meta(sh(t, pg::dump_meta_cmd(c, ds.database, work), "describing database " + ds.database));
-            e.owner = meta.owner;
-            e.encoding = meta.encoding;
-            e.collate = meta.collate;
-            e.ctype = meta.ctype;
-            e.tables = meta.tables;
-            m.software["pg_dump"] = meta.pg_dump_version;
-        } else {
-            TarHasher th;
-            // tar exits 1 when a file changed while it was read: what went into the stream
-            // is still a valid archive, and its checksums are those of the stream.
-            pr = pump(t, "tar -C " + quote(ds.path) + " --numeric-owner -cf - .", repo.local(),
-                      repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
-                      [&](std::string_view d) {
-                          sha.s.update(d);
-                          th.feed(d);
-                      },
-                      "archiving " + ds.path, 1);
-            if (!th.ended()) throw Error("the archive of " + ds.path + " from " + h.name + " is truncated");
-            e.files = th.files();
-            m.software["tar"] = trim(sh(t, "tar --version | head -n 1", "reading the tar version"));
-        }
+        auto read = mover->backup(t, h, m.id);
+        PumpResult pr = pump(t, read->command(), repo.local(), repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
+                             [&](std::string_view d) {
+                                 sha.s.update(d);
+                                 read->tap(d);
+                             },
+                             read->what(), read->ok_status());
+        read->finish(e, m.software);
         e.snapshot = snapshot_id(pr.sink.out);
         e.bytes = pr.bytes;
         e.sha256 = sha.hex_digest();
         e.seconds = pr.seconds;
         log << " " << human_bytes(e.bytes) << " in " << human_seconds(e.seconds) << " ("
-            << human_bytes(uint64_t(double(e.bytes) / std::max(pr.seconds, 0.001))) << "/s)"
-            << (ds.kind == "postgres" ? ", " + std::to_string(e.tables.size()) + " tables"
-                                      : ", " + std::to_string(e.files.size()) + " files")
-            << "\n";
+            << human_bytes(uint64_t(double(e.bytes) / std::max(pr.seconds, 0.001))) << "/s), " << mover->evidence(e) << "\n";
         m.data.push_back(std::move(e));
     }
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -325,19 +270,12 @@ VerifyResult verify_backup(Repo& repo, const Manifest& m, bool read_data, std::o
         auto s = Clock::now();
         try {
             Sha sha;
-            TarHasher th;
-            const std::string dump = repo.cmd({"dump", e.snapshot, "/" + e.stream});
-            std::string sink;
-            const std::string file = (scratch / e.stream).string();
-            const std::string tree = (scratch / (e.stream + ".d")).string();
-            if (e.kind == "files")
-                sink = "mkdir -p -- " + quote(tree) + " && tar -C " + quote(tree) + " --numeric-owner -xpf -";
-            else
-                sink = "cat >" + quote(file);
-            auto pr = pump(local, dump, local, sink,
+            auto mover = data::make_mover(e);
+            auto sc = mover->scratch(local, scratch.string(), e);
+            auto pr = pump(local, repo.cmd({"dump", e.snapshot, "/" + e.stream}), local, sc->sink(),
                            [&](std::string_view d) {
                                sha.s.update(d);
-                               if (e.kind == "files") th.feed(d);
+                               sc->tap(d);
                            },
                            "restoring " + e.stream);
             res.bytes += pr.bytes;
@@ -346,18 +284,9 @@ VerifyResult verify_backup(Repo& repo, const Manifest& m, bool read_data, std::o
             if (got != e.sha256 || pr.bytes != e.bytes)
                 problems += "stream checksum " + got.substr(0, 12) + "… (" + std::to_string(pr.bytes) + " bytes) ≠ manifest " +
                             e.sha256.substr(0, 12) + "… (" + std::to_string(e.bytes) + " bytes); ";
-            if (e.kind == "files") {
-                std::string d = compare_files(e.files, migrate::files::checksums(local, tree));
-                if (!d.empty()) problems += "restored files: " + d + "; ";
-            } else if (std::filesystem::exists("/usr/bin/pg_restore")) {
-                auto r = local.run("pg_restore -l " + quote(file) + " >/dev/null");
-                if (r.exit_status != 0) problems += "pg_restore cannot read the dump: " + trim(r.err) + "; ";
-            }
+            if (std::string p = sc->problems(); !p.empty()) problems += p + "; ";
             c.ok = problems.empty();
-            c.detail = c.ok ? human_bytes(pr.bytes) + ", sha256 matches" +
-                                  (e.kind == "files" ? ", " + std::to_string(e.files.size()) + " files match"
-                                                     : ", " + std::to_string(e.tables.size()) + " tables in the manifest")
-                            : problems.substr(0, problems.size() - 2);
+            c.detail = c.ok ? human_bytes(pr.bytes) + ", sha256 matches, " + sc->detail() : problems.substr(0, problems.size() - 2);
         } catch (const std::exception& x) {
             c.ok = false;
             c.detail = x.what();

@@ -6,12 +6,11 @@
 #include <ostream>
 
 #include "backup/backup.hpp"
-#include "backup/pg_dump.hpp"
 #include "backup/restore.hpp"
+#include "data/mover.hpp"
 #include "migrate/health.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
-#include "migrate/pg_replica.hpp"
 #include "plan/planner.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -48,21 +47,9 @@ std::string teardown(const inventory::Inventory& inv, const std::string& target,
         }
     }
     for (const auto& ds : inv.data) {
-        for (const auto* h : hosts_of(inv, target, ds.role)) {
-            auto& t = conn(*h);
-            if (ds.kind == "postgres") {
-                auto c = migrate::pg::debian_cluster("15");
-                std::string v = trim(t.run(migrate::pg::version_cmd(c)).out);
-                if (!v.empty()) c = migrate::pg::debian_cluster(v);
-                auto r1 = t.run(pg::drop_cmd(c, ds.database));
-                auto r2 = t.run("systemctl disable --now -- postgresql " + shell::quote(c.service) + " 2>&1");
-                note(h->name + ": database " + ds.database + (r1.exit_status ? " NOT dropped (" + trim(r1.err) + ")" : " dropped") +
-                     ", PostgreSQL " + (r2.exit_status ? "NOT stopped (" + trim(r2.out) + ")" : "stopped"));
-            } else {
-                auto r = t.run("rm -rf -- " + shell::quote(ds.path) + " " + shell::quote(ds.path + ".decamp-restore"));
-                note(h->name + ": " + ds.path + (r.exit_status ? " NOT removed (" + trim(r.err) + ")" : " removed"));
-            }
-        }
+        auto mover = data::make_mover(ds);
+        for (const auto* h : hosts_of(inv, target, ds.role))
+            if (std::string n = mover->teardown(conn(*h), *h); !n.empty()) note(n);
     }
     return notes.empty() ? "nothing to tear down" : notes;
 }

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "data/mover.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 
@@ -43,19 +44,7 @@ std::string encode(const Manifest& m) {
         e.set("bytes", int64_t(d.bytes));
         e.set("sha256", d.sha256);
         e.set("seconds", d.seconds);
-        if (d.kind == "postgres") {
-            e.set("owner", d.owner);
-            e.set("encoding", d.encoding);
-            e.set("collate", d.collate);
-            e.set("ctype", d.ctype);
-            json::Value t = json::Value::Object{};
-            for (const auto& [k, v] : d.tables) t.set(k, int64_t(v));
-            e.set("tables", t);
-        } else {
-            json::Value f = json::Value::Object{};
-            for (const auto& [k, v] : d.files) f.set(k, v);
-            e.set("files", f);
-        }
+        data::make_mover(d)->encode_evidence(d, e);
         data.push(e);
     }
     root.set("data", data);
@@ -101,9 +90,14 @@ Manifest decode(const std::string& text) {
         std::string where = "data/" + std::to_string(i++) + "/";
         DataEntry d;
         d.kind = need_str(e, "kind", where);
-        if (d.kind != "postgres" && d.kind != "files") throw Error("backup manifest: " + where + "kind '" + d.kind + "' is unknown");
         d.name = need_str(e, "name", where);
         d.role = need_str(e, "role", where);
+        std::unique_ptr<data::DataMover> mover;
+        try {
+            mover = data::make_mover(d);
+        } catch (const Error&) {
+            throw Error("backup manifest: " + where + "kind '" + d.kind + "' is unknown");
+        }
         d.host = need_str(e, "host", where);
         d.stream = need_str(e, "stream", where);
         if (d.stream.empty() || d.stream.find('/') != std::string::npos)
@@ -112,15 +106,7 @@ Manifest decode(const std::string& text) {
         d.bytes = uint64_t(need_num(e, "bytes", where));
         d.sha256 = need_str(e, "sha256", where);
         d.seconds = e["seconds"].number_or(0);
-        if (d.kind == "postgres") {
-            d.owner = e["owner"].string_or("");
-            d.encoding = e["encoding"].string_or("");
-            d.collate = e["collate"].string_or("");
-            d.ctype = e["ctype"].string_or("");
-            for (const auto& [k, v] : e["tables"].object()) d.tables[k] = uint64_t(v.int_or(0));
-        } else {
-            for (const auto& [k, v] : e["files"].object()) d.files[k] = v.string_or("");
-        }
+        mover->decode_evidence(e, d);
         m.data.push_back(std::move(d));
     }
     return m;

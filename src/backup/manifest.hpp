@@ -9,24 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "data/entry.hpp"
+
 namespace decamp::backup {
 
-struct DataEntry {
-    std::string kind;      // postgres | files
-    std::string name;      // database name or files path
-    std::string role;
-    std::string host;      // the host it was read from
-    std::string stream;    // file name of the stream inside its snapshot (no slash)
-    std::string snapshot;  // restic snapshot id holding the stream
-    uint64_t bytes = 0;    // stream size
-    std::string sha256;    // of the stream
-    double seconds = 0;    // time to read and store it
-    // postgres
-    std::string owner, encoding, collate, ctype;
-    std::map<std::string, uint64_t> tables;       // "schema.table" → rows
-    // files
-    std::map<std::string, std::string> files;     // relative path → sha256
-};
+using data::DataEntry;  // one entry per data set, filled by its mover
 
 struct Manifest {
     int format = 1;

@@ -6,6 +6,7 @@
 #include "backup/manifest.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
+#include "data/mover.hpp"
 #include "migrate/migration.hpp"
 #include "util/json.hpp"
 
@@ -97,9 +98,7 @@ int cmd_backup(const Args& args) {
                   << backup::human_bytes(m.total_bytes()) << " in " << backup::human_seconds(m.seconds) << "\n";
         for (const auto& e : m.data)
             std::cout << "  " << e.kind << " " << e.name << " from " << e.host << ": " << backup::human_bytes(e.bytes) << ", sha256 "
-                      << e.sha256.substr(0, 16) << "…, "
-                      << (e.kind == "postgres" ? std::to_string(e.tables.size()) + " tables" : std::to_string(e.files.size()) + " files")
-                      << "\n";
+                      << e.sha256.substr(0, 16) << "…, " << data::make_mover(e)->evidence(e) << "\n";
     }
     return kExitOk;
 }

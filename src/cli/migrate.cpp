@@ -2,6 +2,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "backup/source.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
 #include "cli/progress.hpp"
@@ -45,7 +46,8 @@ int cmd_migrate(const Args& args) {
     o.interrupted = &g_stop;
     auto progress = make_progress(true);
     o.progress = progress.get();
-    return migrate::run_migrate(l.inv, l.role_books, o, std::cout, std::cerr);
+    backup::RepoBackups backups(l.inv);
+    return migrate::run_migrate(l.inv, l.role_books, o, std::cout, std::cerr, &backups);
 }
 
 int cmd_status(const Args& args) {

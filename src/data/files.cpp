@@ -1,14 +1,16 @@
 // The files mover: a directory tree streamed source → decamp → every target host of the
 // role (the hosts never hold keys for each other), a full pass while the source serves and a
 // delta pass (changes and deletions) after the app stopped. The streaming is migrate/files.
+// Backups are tar streams restored through a sibling directory: files_backup.cpp.
 #include <filesystem>
 
+#include "data/files.hpp"
 #include "data/mover.hpp"
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 
 namespace decamp::data {
 
-namespace files = migrate::files;
+namespace sync = files;
 
 namespace {
 
@@ -21,7 +23,7 @@ public:
 
     uint64_t preflight(MoveContext& ctx) override {
         ctx.step("preflight", "files-size/" + ds_.path, [&] {
-            uint64_t size = files::tree_size(ctx.conn(ctx.first(ctx.source(), ds_.role)), ds_.path);
+            uint64_t size = sync::tree_size(ctx.conn(ctx.first(ctx.source(), ds_.role)), ds_.path);
             ctx.set(key("bytes"), std::to_string(size));
             return human_bytes(size);
         });
@@ -30,7 +32,7 @@ public:
 
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
-        uint64_t size = files::tree_size(ctx.conn(src), ds_.path);
+        uint64_t size = sync::tree_size(ctx.conn(src), ds_.path);
         std::string out = "files " + ds_.path + " on " + src.name + ": " + human_bytes(size) + " → streamed through decamp to";
         for (const auto* h : ctx.hosts(ctx.target(), ds_.role)) out += " " + h->name;
         return out + "; changes again at cutover";
@@ -46,6 +48,28 @@ public:
         return "through decamp to " + (to.empty() ? "-" : to);
     }
 
+    std::string stream_ext() const override { return ".tar"; }
+    std::unique_ptr<BackupRead> backup(transport::Transport& t, const inventory::Host& host,
+                                       const std::string&) override {
+        return files::backup_read(t, host, ds_.path);
+    }
+    std::string evidence(const DataEntry& e) const override { return std::to_string(e.files.size()) + " files"; }
+    void encode_evidence(const DataEntry& e, json::Value& v) const override { files::encode_evidence(e, v); }
+    void decode_evidence(const json::Value& v, DataEntry& e) const override { files::decode_evidence(v, e); }
+    bool restore_on_every_host() const override { return true; }  // each web host serves its own copy
+    std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,
+                                         const DataEntry& e) override {
+        return files::stage(t, host, e);
+    }
+    std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::string& dir,
+                                            const DataEntry& e) override {
+        return files::scratch(local, dir, e);
+    }
+    std::string live_diff(transport::Transport& t, const DataEntry& e) override { return files::live_diff(t, e); }
+    std::string teardown(transport::Transport& t, const inventory::Host& host) override {
+        return files::teardown(t, host, ds_.path);
+    }
+
 private:
     std::string key(const std::string& what) const { return "files_" + what + "/" + ds_.path; }
 
@@ -58,8 +82,8 @@ private:
         for (const auto* dst : ctx.hosts(ctx.target(), ds_.role)) {
             const std::string name = prefix + ds_.path + "/" + dst->name;
             ctx.step(phase, name, [&] {
-                auto st = delta ? files::delta_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker)
-                                : files::full_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker);
+                auto st = delta ? sync::delta_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker)
+                                : sync::full_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker);
                 ctx.set("bytes/" + name, std::to_string(st.bytes));
                 return std::to_string(st.files) + " files, " + human_bytes(st.bytes) +
                        (delta ? ", " + std::to_string(st.deleted) + " deleted" : std::string());

@@ -1,8 +1,11 @@
 // A DataMover carries one `data:` set of the inventory (a PostgreSQL database, a files tree,
 // …) through a migration: measure and check it, copy it while the source serves, freeze it,
 // bring the copy level, make the copy the primary, and undo its own traces on abort or
-// rollback. The migration only loops over movers; what a data kind needs lives in its
-// mover's file, and a new data kind is one new file (plus its registration and tests).
+// rollback. It also carries the set through a backup: the stream read from a host, the
+// evidence the manifest keeps, a staged restore checked against that evidence and swapped
+// in, a live check, and a drill's teardown. Migration, backup, restore and drill only loop
+// over movers; what a data kind needs lives in its mover's files, and a new data kind is
+// one new file (plus its registration and tests).
 //
 // Every change a mover makes on a host happens inside MoveContext::step, which journals it:
 // a step done earlier is skipped on --resume, so each step must be idempotent.
@@ -11,13 +14,21 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "data/entry.hpp"
 #include "inventory/inventory.hpp"
 #include "transport/transport.hpp"
+
+namespace decamp::json {
+class Value;
+}
 
 namespace decamp::data {
 
@@ -50,9 +61,51 @@ public:
     std::string sh(const inventory::Host& host, const std::string& cmd, const std::string& what);
 };
 
+// One data set read for a backup from one host. The backup pipes command()'s stdout into
+// the repository through decamp, hashing it on the way; tap() sees every chunk too.
+class BackupRead {
+public:
+    virtual ~BackupRead() = default;
+    virtual std::string command() const = 0;
+    // The highest exit status of command() that still means a whole stream (tar: 1).
+    virtual int ok_status() const { return 0; }
+    virtual std::string what() const = 0;  // "dumping database forum", for errors
+    virtual void tap(std::string_view) {}
+    // After the stream is stored: the kind's evidence into `e`, its tools' versions into
+    // `software`. Throws Error when the stream cannot be trusted.
+    virtual void finish(DataEntry& e, std::map<std::string, std::string>& software) = 0;
+};
+
+// One data set restored onto one host: into a staging place beside the live data (a
+// scratch database, a sibling directory), checked there against the manifest, and swapped
+// in only once every set of the backup checked out.
+class StagedRestore {
+public:
+    virtual ~StagedRestore() = default;
+    // Prepares the staging place (it counts as staged from here: unstage removes it) and
+    // returns the command that reads the stream on stdin.
+    virtual std::string sink() = 0;
+    // After the stream: Error naming what differs from the manifest, else a line for the
+    // report ("3 tables, row counts match").
+    virtual std::string check() = 0;
+    virtual void swap() = 0;             // the staged copy replaces the live data
+    virtual void unstage() noexcept = 0;  // best effort, after a failure anywhere
+};
+
+// One stream restored into a scratch directory on this machine (`backup verify`).
+class ScratchRestore {
+public:
+    virtual ~ScratchRestore() = default;
+    virtual std::string sink() const = 0;
+    virtual void tap(std::string_view) {}
+    // After the stream: "" when it checks out, else what is wrong.
+    virtual std::string problems() = 0;
+    virtual std::string detail() const = 0;  // "12 files match"
+};
+
 class DataMover {
 public:
-    explicit DataMover(const inventory::DataSet& ds) : ds_(ds) {}
+    explicit DataMover(inventory::DataSet ds) : ds_(std::move(ds)) {}
     virtual ~DataMover() = default;
     DataMover(const DataMover&) = delete;
     DataMover& operator=(const DataMover&) = delete;
@@ -92,15 +145,46 @@ public:
     // What fencing will do at cutover, for the same question; "" when nothing.
     virtual std::string describe_fence(const std::string&) const { return ""; }
 
+    // ---- backup side (the defaults say the kind cannot be backed up) ----
+    // The stream's file name ends with this (".dump").
+    virtual std::string stream_ext() const { return ".data"; }
+    // Reads the set from `host` for backup `backup_id`.
+    virtual std::unique_ptr<BackupRead> backup(transport::Transport& t, const inventory::Host& host,
+                                               const std::string& backup_id);
+    // The entry's own evidence in a few words ("3 tables", "12 files").
+    virtual std::string evidence(const DataEntry&) const { return ""; }
+    // The entry's own evidence in the manifest's JSON object, and back.
+    virtual void encode_evidence(const DataEntry&, json::Value&) const {}
+    virtual void decode_evidence(const json::Value&, DataEntry&) const {}
+    // Whether a restore goes onto every host of the role (else the first one only).
+    virtual bool restore_on_every_host() const { return false; }
+    virtual std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,
+                                                 const DataEntry& e);
+    virtual std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::string& dir,
+                                                    const DataEntry& e);
+    // The live data on a host against the manifest: "" when it matches, else what differs.
+    virtual std::string live_diff(transport::Transport& t, const DataEntry& e);
+    // A drill's teardown on one host: stop what serves the set and remove the data; a note
+    // for the report ("db1: database forum dropped, PostgreSQL stopped"). Never throws for
+    // a command that fails: the note says so.
+    virtual std::string teardown(transport::Transport& t, const inventory::Host& host);
+
 protected:
-    const inventory::DataSet& ds_;
+    inventory::DataSet ds_;
 };
 
 // Movers by `kind:`; Error naming the known kinds for an unknown one.
 std::unique_ptr<DataMover> make_mover(const inventory::DataSet& ds);
 std::vector<std::string> mover_kinds();
 
+// The mover of a manifest entry: its kind and role, and its name as the kind's own
+// field (database, path).
+std::unique_ptr<DataMover> make_mover(const DataEntry& e);
+
 // Human sizes ("1.5 MiB") for movers' lines.
 std::string human_bytes(uint64_t bytes);
+
+// Runs `cmd` and returns stdout; Error "<host>: <what> failed (exit N): <stderr>" (masked).
+std::string run_checked(transport::Transport& t, const std::string& cmd, const std::string& what);
 
 }  // namespace decamp::data

@@ -2,17 +2,18 @@
 // user and one pg_hba line on the source for the target's address only, pg_basebackup over
 // TLS), the source is fenced at cutover, the replica catches up to the source's last WAL
 // position and is promoted. The commands themselves are built in migrate/pg_replica.
+// Backups are logical dumps restored through a scratch database: postgres_backup.cpp.
 #include <ostream>
 
 #include "data/mover.hpp"
+#include "data/postgres.hpp"
 #include "engine/script.hpp"
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 #include "util/secret.hpp"
 #include "util/text.hpp"
 
 namespace decamp::data {
 
-namespace pg = migrate::pg;
 using util::trim;
 
 namespace {
@@ -149,6 +150,28 @@ public:
     }
     std::string describe_fence(const std::string& source) const override {
         return "fence " + source + "'s database " + ds_.database + " (read-only for good)";
+    }
+
+    std::string stream_ext() const override { return ".dump"; }
+    std::unique_ptr<BackupRead> backup(transport::Transport& t, const inventory::Host&,
+                                       const std::string& backup_id) override {
+        return postgres::backup_read(t, ds_.database, backup_id);
+    }
+    std::string evidence(const DataEntry& e) const override { return std::to_string(e.tables.size()) + " tables"; }
+    void encode_evidence(const DataEntry& e, json::Value& v) const override { postgres::encode_evidence(e, v); }
+    void decode_evidence(const json::Value& v, DataEntry& e) const override { postgres::decode_evidence(v, e); }
+    bool restore_on_every_host() const override { return false; }  // one primary per role
+    std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,
+                                         const DataEntry& e) override {
+        return postgres::stage(t, host, e);
+    }
+    std::unique_ptr<ScratchRestore> scratch(transport::Transport& local, const std::string& dir,
+                                            const DataEntry& e) override {
+        return postgres::scratch(local, dir, e);
+    }
+    std::string live_diff(transport::Transport& t, const DataEntry& e) override { return postgres::live_diff(t, e); }
+    std::string teardown(transport::Transport& t, const inventory::Host& host) override {
+        return postgres::teardown(t, host, ds_.database);
     }
 
 private:

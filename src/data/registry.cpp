@@ -29,6 +29,34 @@ std::unique_ptr<DataMover> make_mover(const inventory::DataSet& ds) {
     return it->second(ds);
 }
 
+std::unique_ptr<DataMover> make_mover(const DataEntry& e) {
+    // Each kind reads its name from its own field and ignores the other.
+    inventory::DataSet ds;
+    ds.kind = e.kind;
+    ds.role = e.role;
+    ds.database = e.name;
+    ds.path = e.name;
+    return make_mover(ds);
+}
+
+namespace {
+[[noreturn]] void no_backup(const DataMover& m) {
+    throw Error("data kind " + m.kind() + " (" + m.name() + ") cannot be backed up or restored");
+}
+}  // namespace
+
+std::unique_ptr<BackupRead> DataMover::backup(transport::Transport&, const inventory::Host&, const std::string&) {
+    no_backup(*this);
+}
+std::unique_ptr<StagedRestore> DataMover::stage(transport::Transport&, const inventory::Host&, const DataEntry&) {
+    no_backup(*this);
+}
+std::unique_ptr<ScratchRestore> DataMover::scratch(transport::Transport&, const std::string&, const DataEntry&) {
+    no_backup(*this);
+}
+std::string DataMover::live_diff(transport::Transport&, const DataEntry&) { no_backup(*this); }
+std::string DataMover::teardown(transport::Transport&, const inventory::Host&) { return ""; }
+
 std::vector<std::string> mover_kinds() {
     std::vector<std::string> out;
     for (const auto& [k, f] : factories()) out.push_back(k);
@@ -56,6 +84,14 @@ std::string MoveContext::sh(const inventory::Host& host, const std::string& cmd,
     if (r.exit_status != 0)
         throw Error(what + " on " + host.name + " failed (exit " + std::to_string(r.exit_status) +
                     "): " + redactor().mask(util::output_tail(r.err)));
+    return r.out;
+}
+
+std::string run_checked(transport::Transport& t, const std::string& cmd, const std::string& what) {
+    auto r = t.run(cmd);
+    if (r.exit_status != 0)
+        throw Error(redactor().mask(t.describe() + ": " + what + " failed (exit " + std::to_string(r.exit_status) +
+                                    "): " + util::trim(r.err.empty() ? r.out : r.err)));
     return r.out;
 }
 

@@ -3,8 +3,6 @@
 // Exit code: the worst problem found (3 unreachable, 4 host key, 5 anything else), 0 none.
 #include <algorithm>
 
-#include "backup/backup.hpp"
-#include "backup/restore.hpp"
 #include "migrate/migration_internal.hpp"
 #include "util/json.hpp"
 #include "util/text.hpp"
@@ -60,11 +58,10 @@ int Migration::dry_run() {
 
     json::Value data = json::Value::Array{};
     if (o_.from_backup) {
-        auto li = backup::latest_backup(inv_);
+        auto li = latest_backup();
         if (li.found)
             data.push(json::Value::Object{{"kind", "backup"}, {"name", li.id},
-                                          {"plan", "from backup " + li.id + " taken " + backup::iso_time(li.time) + " (" +
-                                                       backup::human_seconds(Journal::now() - li.time) +
+                                          {"plan", "from backup " + li.id + " taken " + li.when + " (" + li.ago +
                                                        " ago; writes after it are lost)"}});
         else
             problem("no backup to restore from: " + li.why, 5);

@@ -7,9 +7,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include "backup/backup.hpp"
-#include "backup/manifest.hpp"
-#include "backup/restore.hpp"
 #include "migrate/migration_internal.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
@@ -127,10 +124,9 @@ void Migration::preflight() {
             } catch (const transport::TransportError& e) {
                 if (p != source_ || e.kind() == transport::TransportError::Kind::HostKey) throw;
                 // The worst day: the old provider is gone. Say what the user can do.
-                auto li = backup::latest_backup(inv_);
+                auto li = latest_backup();
                 std::string advice =
-                    li.found ? "the latest backup is " + li.id + " from " + backup::iso_time(li.time) + " (" +
-                                   backup::human_seconds(Journal::now() - li.time) + " ago): if " + source_ +
+                    li.found ? "the latest backup is " + li.id + " from " + li.when + " (" + li.ago + " ago): if " + source_ +
                                    " is gone for good, run: decamp migrate --to " + target_ +
                                    " --from-backup (writes after that backup are lost)"
                              : "and there is no backup to fall back on (" + li.why + ")";
@@ -143,12 +139,11 @@ void Migration::preflight() {
     log_ << " ok\n";
     if (o_.from_backup) {
         step(ph, "backup-manifest", [&] {
-            backup::Repo repo(inv_);
-            auto m = backup::load_manifest(repo, o_.backup_id);
-            p_.state->set("backup_id/" + mig_.id, m.id);
-            p_.state->set("backup_time/" + mig_.id, std::to_string(m.time));
-            set("backup_bytes", std::to_string(m.total_bytes()));
-            return m.id + " (" + data::human_bytes(m.total_bytes()) + ")";
+            auto b = backups().find(o_.backup_id);
+            p_.state->set("backup_id/" + mig_.id, b.id);
+            p_.state->set("backup_time/" + mig_.id, std::to_string(b.time));
+            set("backup_bytes", std::to_string(b.bytes));
+            return b.id + " (" + data::human_bytes(b.bytes) + ")";
         });
         std::string id = p_.state->get("backup_id/" + mig_.id).value_or(o_.backup_id);
         uint64_t bytes = get_u64("backup_bytes");
@@ -226,11 +221,11 @@ void Migration::provision() {
 void Migration::replicate() {
     if (o_.from_backup) {
         step("replicate", "restore-from-backup", [&] {
-            auto rr = backup::restore_latest(
-                inv_, target_, [&](const Host& h) -> transport::Transport& { return conn(h); },
+            auto rr = backups().restore(
+                target_, [&](const Host& h) -> transport::Transport& { return conn(h); },
                 p_.state->get("backup_id/" + mig_.id).value_or(o_.backup_id), log_);
-            p_.state->set("backup_time/" + mig_.id, std::to_string(rr.backup_time));
-            return rr.backup_id + " " + std::to_string(rr.bytes) + " bytes";
+            p_.state->set("backup_time/" + mig_.id, std::to_string(rr.time));
+            return rr.id + " " + std::to_string(rr.bytes) + " bytes";
         });
         return;
     }

@@ -66,6 +66,31 @@ struct Interrupted : Error {
 
 class Journal;
 
+// Where `--from-backup` restores from. backup/ has the real one (backup::RepoBackups in
+// backup/source.hpp); it is handed in so that migrate/ never includes backup/.
+class BackupSource {
+public:
+    struct Info {
+        bool found = false;
+        std::string id;
+        double time = 0;      // unix seconds: the recovery point
+        uint64_t bytes = 0;
+        std::string when;     // "2025-01-01T12:00:00Z"
+        std::string ago;      // "3.0 min" before now
+        std::string why;      // when not found
+    };
+    virtual ~BackupSource() = default;
+    // The newest backup, or why there is none; never throws.
+    virtual Info latest() = 0;
+    // The backup "latest" or an id names; throws Error when there is none.
+    virtual Info find(const std::string& id_or_latest) = 0;
+    // Restores it onto the hosts of `target` (staged and checked first: nothing replaced
+    // when it does not match its manifest); returns what was restored.
+    virtual Info restore(const std::string& target,
+                         const std::function<transport::Transport&(const inventory::Host&)>& conn,
+                         const std::string& id_or_latest, std::ostream& log) = 0;
+};
+
 struct Plugins {
     Journal* state = nullptr;                 // the journal (required)
     engine::Pool* pool = nullptr;             // one connection per host (required)
@@ -76,6 +101,7 @@ struct Plugins {
     HealthChecker* health = nullptr;          // required
     Provisioner* provisioner = nullptr;       // required
     std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order
+    BackupSource* backups = nullptr;          // required with --from-backup and for its advice
 };
 
 // The migration over the given plug-ins (see run_migrate). `plugins.state` may be null for
@@ -85,8 +111,9 @@ int run_migration(const inventory::Inventory& inv, const MigrateOptions& opts, P
 
 // Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.
+// `backups`: where --from-backup restores from (null: none, --from-backup is refused).
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
-                const MigrateOptions& opts, std::ostream& out, std::ostream& log);
+                const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups = nullptr);
 
 // What run_migrate with these options is about to do, for the confirmation question (no
 // host is contacted); "" when there is nothing to do (--abort with no migration running).

@@ -67,6 +67,17 @@ private:
     const inventory::Inventory& inv_;
     const MigrateOptions& o_;
     Plugins& p_;
+    // The backup source --from-backup needs; Error when none was handed in.
+    BackupSource& backups() {
+        if (!p_.backups) throw Error("no backup source was given to restore from");
+        return *p_.backups;
+    }
+    BackupSource::Info latest_backup() {
+        if (p_.backups) return p_.backups->latest();
+        BackupSource::Info i;
+        i.why = "no backup source was given";
+        return i;
+    }
     std::ostream& out_;
     std::ostream& log_;
     std::filesystem::path state_path_;

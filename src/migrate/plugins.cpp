@@ -56,7 +56,7 @@ private:
 }  // namespace
 
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
-                const MigrateOptions& opts, std::ostream& out, std::ostream& log) {
+                const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups) {
     if (!opts.abort && !inv.find_provider(opts.target))
         throw Error("provider \"" + opts.target + "\" is not defined in " + inv.file.string());
     auto state_path = opts.state_path.empty() ? default_state_path(inv.file) : opts.state_path;
@@ -85,6 +85,7 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
             };
     }
     for (const auto& ds : inv.data) p.movers.push_back(data::make_mover(ds));
+    p.backups = backups;
     return run_migration(inv, opts, p, out, log, state_path);
 }
 

@@ -241,11 +241,41 @@ dns:
 app: { role: web, services: [forum-app] }
 )";
 
+// A backup repository as --from-backup sees it: what it was asked, and the restore
+// reaching the target's hosts through the migration's pool.
+struct FakeBackups : BackupSource {
+    std::vector<std::string> calls;
+    Info backup() {
+        Info i;
+        i.found = true;
+        i.id = "20250101T000000Z-ab12";
+        i.time = 1735689600;
+        i.bytes = 4096;
+        i.when = "2025-01-01T00:00:00Z";
+        i.ago = "1 h";
+        return i;
+    }
+    Info latest() override {
+        calls.push_back("latest");
+        return backup();
+    }
+    Info find(const std::string& id) override {
+        calls.push_back("find " + id);
+        return backup();
+    }
+    Info restore(const std::string& target, const std::function<transport::Transport&(const inventory::Host&)>&,
+                 const std::string& id, std::ostream&) override {
+        calls.push_back("restore " + id + " onto " + target);
+        return backup();
+    }
+};
+
 struct Rig {
     test::TempDir dir;
     inventory::Inventory inv;
     std::filesystem::path state_path;
     World w;
+    BackupSource* backups = nullptr;
 
     Rig() {
         dir.write("web.yml", "- hosts: web\n  tasks: []\n");
@@ -283,6 +313,7 @@ struct Rig {
         p.health = &health;
         p.provisioner = &prov;
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
+        p.backups = backups;
         std::ostringstream out, log;
         try {
             r.code = run_migration(inv, o, p, out, log, state_path);
@@ -443,4 +474,24 @@ TEST_CASE("migration: --dry-run --json is one JSON document and changes nothing"
     CHECK(rig.w.dns["www.example.test."].ttl == 300);
     CHECK(rig.w.app["old-web1"]);
     CHECK(rig.active() == "(none)");
+}
+
+TEST_CASE("migration: --from-backup restores through the BackupSource it is handed, never touching the source") {
+    Rig rig;
+    FakeBackups b;
+    rig.backups = &b;
+    MigrateOptions o;
+    o.from_backup = true;
+    auto r = rig.run(o);
+    INFO(r.log);
+    REQUIRE(r.code == kExitOk);
+    CHECK(b.calls == std::vector<std::string>{"find latest", "restore 20250101T000000Z-ab12 onto new"});
+    CHECK(r.log.find("restoring backup 20250101T000000Z-ab12 (4.0 KiB)") != std::string::npos);
+    CHECK(rig.active() == "new");
+    for (const auto& [n, d] : rig.w.data) CHECK_FALSE(d.grant);  // no mover replicated from the source
+
+    Rig none;
+    auto n = none.run(o);
+    CHECK(n.code != kExitOk);
+    CHECK(n.log.find("no backup source was given") != std::string::npos);
 }

@@ -13,13 +13,13 @@
 #include <thread>
 #include <cstring>
 
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 #include "test_util.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
 
 using namespace decamp;
-using namespace decamp::migrate;
+using namespace decamp::data;
 namespace fs = std::filesystem;
 
 namespace {

@@ -7,7 +7,7 @@
 //
 // File names only ever travel NUL-separated (find -print0, tar --null, xargs -0,
 // sha256sum -z), so names with newlines, quotes or leading dashes are just data.
-#include "migrate/files.hpp"
+#include "data/files_sync.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,7 +25,7 @@
 #include "util/tar_stream.hpp"
 #include "util/text.hpp"
 
-namespace decamp::migrate::files {
+namespace decamp::data::files {
 
 namespace {
 
@@ -274,4 +274,4 @@ std::map<std::string, std::string> checksums(transport::Transport& t, const std:
     return sums;
 }
 
-}  // namespace decamp::migrate::files
+}  // namespace decamp::data::files

@@ -1,6 +1,6 @@
 // Reads a tar stream as it flows by (GNU, ustar and pax headers) and computes the sha256
 // of every regular file in it, keyed by the path relative to the archive root ("./a/b" →
-// "a/b"), the same keys migrate::files::checksums gives for a tree on a host. The manifest
+// "a/b"), the same keys data::files::checksums gives for a tree on a host. The manifest
 // thereby records the file checksums of exactly what went into the backup, even while
 // the tree changes under tar.
 #pragma once
@@ -14,7 +14,7 @@
 #include "util/sha256.hpp"
 #include "util/tar_stream.hpp"
 
-namespace decamp::backup {
+namespace decamp::data {
 
 class TarHasher : private util::TarStream::Handler {
 public:
@@ -37,4 +37,4 @@ private:
 std::string hex(const uint8_t* p, size_t n);
 using util::normalize_tar_path;
 
-}  // namespace decamp::backup
+}  // namespace decamp::data

@@ -9,7 +9,7 @@
 
 #include "transport/transport.hpp"
 
-namespace decamp::migrate::files {
+namespace decamp::data::files {
 
 struct SyncStats {
     uint64_t files = 0;
@@ -42,4 +42,4 @@ SyncStats delta_pass(transport::Transport& source, transport::Transport& target,
 // path → sha256 of every regular file (relative paths), for verification.
 std::map<std::string, std::string> checksums(transport::Transport& t, const std::string& path);
 
-}  // namespace decamp::migrate::files
+}  // namespace decamp::data::files

@@ -11,7 +11,7 @@
 #include "transport/transport.hpp"
 #include "util/secret.hpp"
 
-namespace decamp::migrate::pg {
+namespace decamp::data::pg {
 
 struct Cluster {
     std::string version = "15";          // major version
@@ -103,4 +103,4 @@ uint64_t replay_lsn(transport::Transport& target, const ReplicaPlan& p);  // 0 w
 // "schema.table<TAB>count" lines, sorted (names quoted as identifiers where needed).
 std::string row_counts(transport::Transport& t, const Cluster& c, const std::string& db);
 
-}  // namespace decamp::migrate::pg
+}  // namespace decamp::data::pg

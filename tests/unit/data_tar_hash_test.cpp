@@ -6,8 +6,8 @@
 #include <fstream>
 #include <map>
 
-#include "backup/tar_hash.hpp"
-#include "migrate/files.hpp"
+#include "data/tar_hash.hpp"
+#include "data/files_sync.hpp"
 #include "test_util.hpp"
 #include "transport/transport.hpp"
 #include "util/shell.hpp"
@@ -28,14 +28,14 @@ TEST_CASE("tar hash: matches sha256sum of the tree for gnu and posix archives") 
     fs::create_hard_link(tree / "a.txt", tree / "d" / "hard");
     fs::create_symlink("a.txt", tree / "sym");
     auto t = transport::make_local();
-    auto want = migrate::files::checksums(*t, tree.string());
+    auto want = data::files::checksums(*t, tree.string());
     CHECK(want.size() == 5);
     for (const char* format : {"gnu", "posix", "ustar"}) {
         CAPTURE(format);
         auto r = t->run("tar -C " + shell::quote(tree.string()) + " --format=" + format + " -cf - . 2>/dev/null");
         if (std::string(format) == "ustar" && r.exit_status != 0) continue;  // names too long for ustar
         REQUIRE(r.exit_status == 0);
-        backup::TarHasher h;
+        data::TarHasher h;
         for (size_t at = 0; at < r.out.size(); at += 777) h.feed(std::string_view(r.out).substr(at, 777));
         CHECK(h.ended());
         CHECK(h.files() == want);
@@ -43,10 +43,10 @@ TEST_CASE("tar hash: matches sha256sum of the tree for gnu and posix archives") 
 }
 
 TEST_CASE("tar hash: path normalisation") {
-    CHECK(backup::normalize_tar_path("./a/b") == "a/b");
-    CHECK(backup::normalize_tar_path("./") == "");
-    CHECK(backup::normalize_tar_path("dir/") == "dir");
-    CHECK(backup::normalize_tar_path(".") == "");
+    CHECK(data::normalize_tar_path("./a/b") == "a/b");
+    CHECK(data::normalize_tar_path("./") == "");
+    CHECK(data::normalize_tar_path("dir/") == "dir");
+    CHECK(data::normalize_tar_path(".") == "");
 }
 
 TEST_CASE("tar stream: every entry once, with its type, link and whole name; data only for regular files") {
@@ -91,7 +91,7 @@ TEST_CASE("tar stream: every entry once, with its type, link and whole name; dat
         CHECK(seen.what.size() == 5);
         CHECK(seen.ends == 5);
         // A hard link to a file with a long name still gets that file's checksum.
-        backup::TarHasher h;
+        data::TarHasher h;
         h.feed(r.out);
         CHECK(h.files().at("hard") == util::sha256_hex("0123456789"));
         CHECK(h.files().at(longdir + "/f") == util::sha256_hex("0123456789"));

@@ -6,7 +6,7 @@
 // The replication password never appears in a command line (visible in `ps`) or in an error:
 // grant feeds its SQL to psql on stdin, build_replica feeds a passfile line and the
 // primary_conninfo line on stdin; the scripts read them with the `read` builtin.
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 
 #include <arpa/inet.h>
 
@@ -18,7 +18,7 @@
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
-namespace decamp::migrate::pg {
+namespace decamp::data::pg {
 
 namespace {
 
@@ -624,4 +624,4 @@ std::string row_counts(transport::Transport& t, const Cluster& c, const std::str
     return run_checked(t, "counting rows", row_counts_cmd(c, db), nullptr).out;
 }
 
-}  // namespace decamp::migrate::pg
+}  // namespace decamp::data::pg

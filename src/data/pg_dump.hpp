@@ -13,12 +13,12 @@
 #include <map>
 #include <string>
 
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 #include "transport/transport.hpp"
 
-namespace decamp::backup::pg {
+namespace decamp::data::pgdump {
 
-using migrate::pg::Cluster;
+using data::pg::Cluster;
 
 struct DbMeta {
     std::string owner, encoding, collate, ctype, pg_dump_version;
@@ -39,10 +39,10 @@ std::string restore_cmd(const Cluster& c, const std::string& scratch);
 // Replaces `db` by `scratch` (ends the sessions on `db`).
 std::string swap_cmd(const Cluster& c, const std::string& db, const std::string& scratch);
 std::string drop_cmd(const Cluster& c, const std::string& db);
-// Row counts of `db` (migrate::pg::row_counts_cmd, run without the migration's host lock:
+// Row counts of `db` (data::pg::row_counts_cmd, run without the migration's host lock:
 // a restore must not wait for a lock a replica's postmaster may hold).
 std::map<std::string, uint64_t> row_counts(transport::Transport& t, const Cluster& c, const std::string& db);
-// "schema.table<TAB>count" lines, as migrate::pg::row_counts prints them, into a map.
+// "schema.table<TAB>count" lines, as data::pg::row_counts prints them, into a map.
 std::map<std::string, uint64_t> parse_counts(const std::string& text);
 
-}  // namespace decamp::backup::pg
+}  // namespace decamp::data::pgdump

@@ -1,17 +1,17 @@
-#include "backup/pg_dump.hpp"
+#include "data/pg_dump.hpp"
 
 #include <sstream>
 
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
-namespace decamp::backup::pg {
+namespace decamp::data::pgdump {
 
 namespace {
 
-using migrate::pg::conninfo_quote;
-using migrate::pg::quote_ident;
-using migrate::pg::quote_literal;
+using data::pg::conninfo_quote;
+using data::pg::quote_ident;
+using data::pg::quote_literal;
 using shell::join;
 using shell::quote;
 
@@ -32,7 +32,7 @@ std::string preamble(const Cluster& c, const std::string& db = "postgres") {
 
 std::string psql_c(const std::string& sql) { return "psql_ -c " + quote(sql); }
 
-// The same names and order as migrate::pg::row_counts_cmd, so the two compare directly.
+// The same names and order as data::pg::row_counts_cmd, so the two compare directly.
 const char* kCountsSql =
     "SELECT replace(replace(replace(format('%I.%I', n.nspname, c.relname), '\\', '\\\\'), E'\\n', '\\n'), "
     "E'\\t', '\\t') || E'\\t' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', "
@@ -101,7 +101,7 @@ std::map<std::string, uint64_t> parse_counts(const std::string& text) {
 }
 
 std::map<std::string, uint64_t> row_counts(transport::Transport& t, const Cluster& c, const std::string& db) {
-    auto r = t.run(migrate::pg::row_counts_cmd(c, db));
+    auto r = t.run(data::pg::row_counts_cmd(c, db));
     if (r.exit_status != 0)
         throw Error(t.describe() + ": counting rows of " + db + " failed (exit " + std::to_string(r.exit_status) + "): " + r.err);
     return parse_counts(r.out);
@@ -162,4 +162,4 @@ std::string drop_cmd(const Cluster& c, const std::string& db) {
     return preamble(c) + psql_c("DROP DATABASE IF EXISTS " + quote_ident(db) + " WITH (FORCE)");
 }
 
-}  // namespace decamp::backup::pg
+}  // namespace decamp::data::pgdump

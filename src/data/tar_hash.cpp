@@ -1,6 +1,6 @@
-#include "backup/tar_hash.hpp"
+#include "data/tar_hash.hpp"
 
-namespace decamp::backup {
+namespace decamp::data {
 
 std::string hex(const uint8_t* p, size_t n) {
     static const char* d = "0123456789abcdef";
@@ -35,4 +35,4 @@ void TarHasher::entry_end() {
     sha_.reset();
 }
 
-}  // namespace decamp::backup
+}  // namespace decamp::data

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "backup/pg_dump.hpp"
+#include "data/pg_dump.hpp"
 #include "backup/pump.hpp"
 #include "test_util.hpp"
 #include "util/error.hpp"
@@ -21,33 +21,33 @@ using namespace decamp;
 namespace fs = std::filesystem;
 
 TEST_CASE("backup pg: command text") {
-    auto c = migrate::pg::debian_cluster("15");
-    const std::string d = backup::pg::dump_cmd(c, "it's", "/tmp/decamp-backup-20250101T000000Z-ab12");
+    auto c = data::pg::debian_cluster("15");
+    const std::string d = data::pgdump::dump_cmd(c, "it's", "/tmp/decamp-backup-20250101T000000Z-ab12");
     CHECK(d.find("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n"
                  "SELECT pg_catalog.pg_export_snapshot() AS decamp_snapshot \\gset\n"
                  "\\setenv DECAMP_SNAPSHOT :decamp_snapshot\n") != std::string::npos);
     CHECK(d.find("\\! /usr/lib/postgresql/15/bin/pg_dump -Fc -Z0 -h /var/run/postgresql -p 5432 "
                  "--snapshot=\"$DECAMP_SNAPSHOT\" -d 'dbname='\\''it\\'\\''s'\\''';") != std::string::npos);
-    CHECK_THROWS_AS(backup::pg::dump_cmd(c, "x", "/tmp/a b"), Error);
-    CHECK_THROWS_AS(backup::pg::dump_cmd(c, "x", "/etc/x"), Error);
-    CHECK_THROWS_AS(backup::pg::dump_cmd(c, "x", "/tmp/../etc"), Error);
-    backup::pg::DbMeta m;
+    CHECK_THROWS_AS(data::pgdump::dump_cmd(c, "x", "/tmp/a b"), Error);
+    CHECK_THROWS_AS(data::pgdump::dump_cmd(c, "x", "/etc/x"), Error);
+    CHECK_THROWS_AS(data::pgdump::dump_cmd(c, "x", "/tmp/../etc"), Error);
+    data::pgdump::DbMeta m;
     m.owner = "for\"um";
     m.encoding = "UTF8";
     m.collate = m.ctype = "C.UTF-8";
-    const std::string p = backup::pg::restore_prepare_cmd(c, "forum_decamp_restore", m);
+    const std::string p = data::pgdump::restore_prepare_cmd(c, "forum_decamp_restore", m);
     CHECK(p.find("CREATE DATABASE \"forum_decamp_restore\" WITH TEMPLATE template0 ENCODING '\\''UTF8'\\'' LC_COLLATE") !=
           std::string::npos);
     CHECK(p.find("OWNER TO \"for\"\"um\"") != std::string::npos);
-    CHECK(backup::pg::restore_cmd(c, "s") ==
+    CHECK(data::pgdump::restore_cmd(c, "s") ==
           "cd / || exit 1\nrunuser -u postgres -- /usr/lib/postgresql/15/bin/pg_restore -h /var/run/postgresql -p 5432 "
           "-d 'dbname='\\''s'\\''' --exit-on-error --single-transaction");
-    auto meta = backup::pg::parse_meta("meta\tforum\tUTF8\tC.UTF-8\tC.UTF-8\nversion\tpg_dump (PostgreSQL) 15.8\npublic.a\t3\n\"x y\".b\t0\n");
+    auto meta = data::pgdump::parse_meta("meta\tforum\tUTF8\tC.UTF-8\tC.UTF-8\nversion\tpg_dump (PostgreSQL) 15.8\npublic.a\t3\n\"x y\".b\t0\n");
     CHECK(meta.owner == "forum");
     CHECK(meta.pg_dump_version == "pg_dump (PostgreSQL) 15.8");
     CHECK(meta.tables.at("\"x y\".b") == 0);
-    CHECK_THROWS_AS(backup::pg::parse_meta("version\tx\n"), Error);
-    CHECK_THROWS_AS(backup::pg::parse_counts("nonsense\n"), Error);
+    CHECK_THROWS_AS(data::pgdump::parse_meta("version\tx\n"), Error);
+    CHECK_THROWS_AS(data::pgdump::parse_counts("nonsense\n"), Error);
 }
 
 namespace {
@@ -96,7 +96,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     test::TempDir tmp;
     auto t = transport::make_local();
     sh(*t, "chown postgres: '" + tmp.path().string() + "'");
-    migrate::pg::Cluster c;
+    data::pg::Cluster c;
     c.data_dir = (tmp.path() / "data").string();
     c.conf_dir = c.data_dir;
     c.port = free_port();
@@ -109,7 +109,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
         << "port = " << c.port << "\nlisten_addresses = ''\nunix_socket_directories = '" << tmp.path().string()
         << "'\nfsync = off\n";
     Reaper reaper{c.data_dir};
-    sh(*t, migrate::pg::start_cmd(c));
+    sh(*t, data::pg::start_cmd(c));
     const std::string psql = "cd / && runuser -u postgres -- " + kBin + "/psql -X -q -At -v ON_ERROR_STOP=1 -h " + c.socket_dir +
                              " -p " + std::to_string(c.port);
     sh(*t, psql + " -d postgres -c 'CREATE ROLE forum LOGIN' -c 'CREATE DATABASE forum OWNER forum'");
@@ -125,11 +125,11 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     });
     const std::string work = "/tmp/decamp-backup-unit-" + std::to_string(::getpid());
     const std::string dump_file = (tmp.path() / "forum.dump").string();
-    auto pr = backup::pump(*t, backup::pg::dump_cmd(c, "forum", work), *t, "cat >'" + dump_file + "'", nullptr, "dump");
+    auto pr = backup::pump(*t, data::pgdump::dump_cmd(c, "forum", work), *t, "cat >'" + dump_file + "'", nullptr, "dump");
     stop = true;
     writer.join();
     CHECK(pr.bytes > 1000);
-    auto meta = backup::pg::parse_meta(sh(*t, backup::pg::dump_meta_cmd(c, "forum", work)));
+    auto meta = data::pgdump::parse_meta(sh(*t, data::pgdump::dump_meta_cmd(c, "forum", work)));
     CHECK(!fs::exists(work));
     CHECK(meta.owner == "forum");
     CHECK(meta.encoding == "UTF8");
@@ -139,15 +139,15 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     CHECK(meta.tables.count("\"we ird\".\"t\"\"x\""));
 
     // Restore into a scratch database; its counts equal the manifest's; then swap it in.
-    sh(*t, backup::pg::restore_prepare_cmd(c, "forum_decamp_restore", meta));
-    sh(*t, backup::pg::restore_cmd(c, "forum_decamp_restore") + " <'" + dump_file + "'");
-    auto got = backup::pg::row_counts(*t, c, "forum_decamp_restore");
+    sh(*t, data::pgdump::restore_prepare_cmd(c, "forum_decamp_restore", meta));
+    sh(*t, data::pgdump::restore_cmd(c, "forum_decamp_restore") + " <'" + dump_file + "'");
+    auto got = data::pgdump::row_counts(*t, c, "forum_decamp_restore");
     CHECK(got == meta.tables);
-    sh(*t, backup::pg::swap_cmd(c, "forum", "forum_decamp_restore"));
-    CHECK(backup::pg::row_counts(*t, c, "forum") == meta.tables);
+    sh(*t, data::pgdump::swap_cmd(c, "forum", "forum_decamp_restore"));
+    CHECK(data::pgdump::row_counts(*t, c, "forum") == meta.tables);
     CHECK(sh(*t, psql + " -d postgres -c \"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'forum'\"") == "forum\n");
     // A truncated dump fails the restore (single transaction: nothing half-restored).
-    sh(*t, backup::pg::restore_prepare_cmd(c, "forum_decamp_restore", meta));
-    auto bash = t->run("bash -c " + shell::quote(backup::pg::restore_cmd(c, "forum_decamp_restore") + " < <(head -c 2000 '" + dump_file + "')"));
+    sh(*t, data::pgdump::restore_prepare_cmd(c, "forum_decamp_restore", meta));
+    auto bash = t->run("bash -c " + shell::quote(data::pgdump::restore_cmd(c, "forum_decamp_restore") + " < <(head -c 2000 '" + dump_file + "')"));
     CHECK(bash.exit_status != 0);
 }

@@ -14,13 +14,13 @@
 #include <sstream>
 #include <thread>
 
-#include "migrate/pg_replica.hpp"
+#include "data/pg_replica.hpp"
 #include "test_util.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
 
 using namespace decamp;
-using namespace decamp::migrate;
+using namespace decamp::data;
 namespace fs = std::filesystem;
 
 namespace {
