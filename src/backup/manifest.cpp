@@ -2,8 +2,10 @@
 
 #include <ctime>
 
+#include "backup/tar_hash.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
+#include "util/text.hpp"
 
 namespace decamp::backup {
 
@@ -52,9 +54,16 @@ std::string encode(const Manifest& m) {
             for (const auto& [k, v] : d.tables) t.set(k, int64_t(v));
             e.set("tables", t);
         } else {
+            // JSON text is UTF-8; a file name that is not (a Linux name is any bytes) goes
+            // under files_hex, hex-encoded, so verify and restore still compare exact names.
             json::Value f = json::Value::Object{};
-            for (const auto& [k, v] : d.files) f.set(k, v);
+            json::Value raw = json::Value::Object{};
+            for (const auto& [k, v] : d.files) {
+                if (util::valid_utf8(k)) f.set(k, v);
+                else raw.set(hex(reinterpret_cast<const uint8_t*>(k.data()), k.size()), v);
+            }
             e.set("files", f);
+            if (raw.size() > 0) e.set("files_hex", raw);
         }
         data.push(e);
     }
@@ -64,16 +73,28 @@ std::string encode(const Manifest& m) {
 
 namespace {
 
-std::string need_str(const json::Value& v, const char* key, const std::string& where) {
-    const json::Value* f = v.find(key);
+std::string need_str(json::Ref v, const char* key, const std::string& where) {
+    auto f = v.find(key);
     if (!f || !f->is_string()) throw Error("backup manifest: " + where + key + " is missing or not a string");
     return f->str();
 }
 
-double need_num(const json::Value& v, const char* key, const std::string& where) {
-    const json::Value* f = v.find(key);
+double need_num(json::Ref v, const char* key, const std::string& where) {
+    auto f = v.find(key);
     if (!f || !f->is_number()) throw Error("backup manifest: " + where + key + " is missing or not a number");
     return f->number_or(0);
+}
+
+std::string unhex(const std::string& h, const std::string& where) {
+    auto digit = [&](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        throw Error("backup manifest: " + where + "files_hex: '" + h + "' is not lower-case hex");
+    };
+    if (h.empty() || h.size() % 2) throw Error("backup manifest: " + where + "files_hex: '" + h + "' is not lower-case hex");
+    std::string out;
+    for (size_t i = 0; i < h.size(); i += 2) out += char(digit(h[i]) * 16 + digit(h[i + 1]));
+    return out;
 }
 
 }  // namespace
@@ -95,9 +116,9 @@ Manifest decode(const std::string& text) {
     m.provider = need_str(root, "provider", "");
     m.time = need_num(root, "time", "");
     m.seconds = root["seconds"].number_or(0);
-    for (const auto& [k, v] : root["software"].object()) m.software[k] = v.string_or("");
+    for (const auto& [k, v] : root["software"].members()) m.software[k] = v.string_or("");
     size_t i = 0;
-    for (const auto& e : root["data"].array()) {
+    for (json::Ref e : root["data"].items()) {
         std::string where = "data/" + std::to_string(i++) + "/";
         DataEntry d;
         d.kind = need_str(e, "kind", where);
@@ -117,9 +138,10 @@ Manifest decode(const std::string& text) {
             d.encoding = e["encoding"].string_or("");
             d.collate = e["collate"].string_or("");
             d.ctype = e["ctype"].string_or("");
-            for (const auto& [k, v] : e["tables"].object()) d.tables[k] = uint64_t(v.int_or(0));
+            for (const auto& [k, v] : e["tables"].members()) d.tables[k] = uint64_t(v.int_or(0));
         } else {
-            for (const auto& [k, v] : e["files"].object()) d.files[k] = v.string_or("");
+            for (const auto& [k, v] : e["files"].members()) d.files[k] = v.string_or("");
+            for (const auto& [k, v] : e["files_hex"].members()) d.files[unhex(k, where)] = v.string_or("");
         }
         m.data.push_back(std::move(d));
     }

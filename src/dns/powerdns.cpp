@@ -60,13 +60,13 @@ public:
     std::optional<RRset> get(const std::string& name, const std::string& type) override {
         std::string want = canonical_name(name);
         json::Value zone = load_zone();
-        for (const auto& rs : zone["rrsets"].array()) {
+        for (json::Ref rs : zone["rrsets"].items()) {
             if (!same_name(rs["name"].str(), want) || rs["type"].str() != type) continue;
             RRset out;
             out.name = want;
             out.type = type;
             out.ttl = int(rs["ttl"].int_or(out.ttl));
-            for (const auto& rec : rs["records"].array())
+            for (json::Ref rec : rs["records"].items())
                 if (!rec["disabled"].bool_or(false)) out.records.push_back(rec["content"].str());
             if (out.records.empty()) return std::nullopt;  // only disabled records: not served
             return out;
