@@ -1,7 +1,5 @@
 #include "cli/cli.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -149,7 +147,6 @@ static std::string main_help() {
 }
 
 int main(int argc, char** argv) {
-    spdlog::set_pattern("%v");
     std::vector<std::string> words(argv + 1, argv + argc);
     if (words.empty() || words[0] == "-h" || words[0] == "--help" || words[0] == "help") {
         if (words.size() >= 2 && words[0] == "help") words = {words[1], "--help"};
