@@ -7,6 +7,7 @@
 #include "dns/packet.hpp"
 #include "util/http.hpp"
 #include "util/json.hpp"
+#include "util/text.hpp"
 
 namespace decamp::dns {
 
@@ -141,7 +142,7 @@ private:
         } catch (const json::ParseError&) {
         }
         if (detail.empty()) detail = r.body.substr(0, 200);
-        while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+        detail = util::trim_right(detail, "\r\n");
         std::string suffix = detail.empty() ? "" : " (" + detail + ")";
         if (r.status == 401 || r.status == 403)
             throw DnsError("PowerDNS at " + cfg_.api + " refused the API key (HTTP " +

@@ -8,6 +8,7 @@
 
 #include "util/error.hpp"
 #include "util/shell.hpp"
+#include "util/text.hpp"
 #include "util/value.hpp"
 
 namespace decamp {
@@ -59,9 +60,8 @@ std::vector<std::string> Redactor::forms(const std::string& secret) {
         while (start <= secret.size()) {
             size_t nl = secret.find('\n', start);
             if (nl == std::string::npos) nl = secret.size();
-            std::string line = secret.substr(start, nl - start);
-            size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
-            if (a != std::string::npos) keep(line.substr(a, b - a + 1));
+            std::string line = util::trim(std::string_view(secret).substr(start, nl - start));
+            if (!line.empty()) keep(std::move(line));
             start = nl + 1;
         }
     }

@@ -2,6 +2,18 @@
 
 namespace decamp::util {
 
+std::string trim(std::string_view s, std::string_view chars) {
+    size_t a = s.find_first_not_of(chars);
+    if (a == std::string_view::npos) return "";
+    size_t b = s.find_last_not_of(chars);
+    return std::string(s.substr(a, b - a + 1));
+}
+
+std::string trim_right(std::string_view s, std::string_view chars) {
+    size_t b = s.find_last_not_of(chars);
+    return b == std::string_view::npos ? "" : std::string(s.substr(0, b + 1));
+}
+
 bool valid_utf8(std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {

@@ -1,9 +1,21 @@
-// util/text: UTF-8 validity and output tails.
+// util/text: trim, trim_right, UTF-8 validity and output tails.
 #include <doctest/doctest.h>
 
 #include "util/text.hpp"
 
 using namespace decamp::util;
+
+TEST_CASE("text: trim and trim_right") {
+    CHECK(trim("  15.4\n") == "15.4");
+    CHECK(trim("\t\r\n a b \v\f") == "a b");
+    CHECK(trim("") == "");
+    CHECK(trim(" \n\t ") == "");
+    CHECK(trim("x") == "x");
+    CHECK(trim("--a--", "-") == "a");
+    CHECK(trim_right("  indented\n\n") == "  indented");
+    CHECK(trim_right("\n \n") == "");
+    CHECK(trim_right("a b ", " ") == "a b");
+}
 
 TEST_CASE("text: valid_utf8") {
     CHECK(valid_utf8(""));
