@@ -16,7 +16,7 @@ public:
 
     // Seeds or overwrites an rrset without recording a call.
     void set(const RRset& rrset);
-    // Calls number n (1-based, counting every call) and later throw DnsError(message);
+    // Calls number n (1-based, counting every call) and later throw Error(message);
     // 0 turns failing off.
     void fail_from(size_t n, std::string message = "simulated DNS API failure");
 
