@@ -30,7 +30,10 @@ std::string args_line(const Value& args) {
     for (const auto& [k, v] : args.entries()) {
         std::string val = v.is_scalar() || v.is_null() ? v.to_text() : v.to_json();
         if (val.size() > 80) val = val.substr(0, 77) + "...";
-        out += (out.empty() ? "" : " ") + k + "=" + val;
+        if (!out.empty()) out += ' ';
+        out += k;
+        out += '=';
+        out += val;
     }
     return out;
 }

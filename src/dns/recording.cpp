@@ -4,7 +4,7 @@
 
 namespace decamp::dns {
 
-RecordingBackend::RecordingBackend(std::string zone) : zone_(canonical_name(zone)) {}
+RecordingBackend::RecordingBackend(const std::string& zone) : zone_(canonical_name(zone)) {}
 
 void RecordingBackend::set(const RRset& rrset) {
     std::lock_guard lock(mu_);

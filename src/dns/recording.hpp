@@ -12,7 +12,7 @@ namespace decamp::dns {
 
 class RecordingBackend : public DnsBackend {
 public:
-    explicit RecordingBackend(std::string zone = "example.test.");
+    explicit RecordingBackend(const std::string& zone = "example.test.");
 
     // Seeds or overwrites an rrset without recording a call.
     void set(const RRset& rrset);

@@ -10,10 +10,10 @@ namespace decamp::json {
 
 namespace {
 
-const Node& null_node() {
-    static const Node n;
-    return n;
-}
+// A namespace-scope object, not a function-local static: handing out its address can never
+// throw, so moves stay noexcept.
+const Node kNull;
+const Node& null_node() noexcept { return kNull; }
 
 const std::string& empty_string() {
     static const std::string s;
@@ -88,7 +88,8 @@ int64_t Ref::int_or(int64_t fallback) const {
 }
 
 std::string Ref::string_or(std::string fallback) const {
-    return is_string() ? node_->get_ref<const std::string&>() : std::move(fallback);
+    if (is_string()) return node_->get_ref<const std::string&>();
+    return fallback;
 }
 
 const std::string& Ref::str() const { return is_string() ? node_->get_ref<const std::string&>() : empty_string(); }
@@ -150,18 +151,19 @@ Value::Value(std::string_view s) : Value(Node(std::string(s))) {}
 Value::Value(Array a) {
     Node& n = mut();
     n = Node::array();
-    for (auto& e : a) n.push_back(e.own_ ? std::move(*e.own_) : Node());
+    for (auto& e : a) n.push_back(take(e));
 }
 Value::Value(Object o) {
     Node& n = mut();
     n = Node::object();
-    for (auto& [k, e] : o) n[k] = e.own_ ? std::move(*e.own_) : Node();
+    for (auto& member : o) n[member.first] = take(member.second);
 }
 Value::Value(const Ref& r) : Value(Node(r.node())) {}
 Value::Value(Node n) : own_(std::make_unique<Node>(std::move(n))) { node_ = own_.get(); }
 Value::~Value() = default;
 
-Value::Value(const Value& other) : Ref() {
+// Ref's copy would point into `other`: this copy starts null and owns a copy of the node.
+Value::Value(const Value& other) : Ref() {  // NOLINT(bugprone-copy-constructor-init)
     if (other.own_) {
         own_ = std::make_unique<Node>(*other.own_);
         node_ = own_.get();
@@ -186,6 +188,8 @@ Value& Value::operator=(Value&& other) noexcept {
     return *this;
 }
 
+Node Value::take(Value& v) { return v.own_ ? std::move(*v.own_) : Node(); }
+
 Node& Value::mut() {
     if (!own_) {
         own_ = std::make_unique<Node>();
@@ -198,7 +202,7 @@ Value& Value::set(std::string_view key, Value v) {
     Node& n = mut();
     if (n.is_null()) n = Node::object();
     if (!n.is_object()) throw Error("json: set(\"" + std::string(key) + "\") on a value that is not an object");
-    n[std::string(key)] = v.own_ ? std::move(*v.own_) : Node();
+    n[std::string(key)] = take(v);
     return *this;
 }
 
@@ -206,7 +210,7 @@ Value& Value::push(Value v) {
     Node& n = mut();
     if (n.is_null()) n = Node::array();
     if (!n.is_array()) throw Error("json: push on a value that is not an array");
-    n.push_back(v.own_ ? std::move(*v.own_) : Node());
+    n.push_back(take(v));
     return *this;
 }
 

@@ -108,6 +108,7 @@ public:
     Value& push(Value v);
 
 private:
+    static Node take(Value& v);  // v's node, moved out (null when v owns none)
     Node& mut();
     std::unique_ptr<Node> own_;
 };

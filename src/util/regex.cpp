@@ -73,7 +73,7 @@ bool Regex::search(std::string_view subject, std::vector<std::string>* groups) c
         uint32_t count = 0;
         pcre2_pattern_info(impl_->code, PCRE2_INFO_CAPTURECOUNT, &count);
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-        for (uint32_t g = 0; g <= count; ++g) {
+        for (size_t g = 0; g <= count; ++g) {
             // Groups past rc did not take part; so does one whose start is unset.
             if (int(g) < rc && ov[2 * g] != PCRE2_UNSET)
                 groups->emplace_back(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
