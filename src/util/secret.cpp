@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "util/error.hpp"
+#include "util/json.hpp"
 #include "util/shell.hpp"
 #include "util/text.hpp"
 #include "util/value.hpp"
@@ -50,7 +51,7 @@ std::vector<std::string> Redactor::forms(const std::string& secret) {
         if (f.size() >= kMinForm && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
     };
     keep(shell::quote(secret));
-    std::string js = json_escape(secret);
+    std::string js = json::quote(secret);  // the escaping every JSON writer uses
     keep(js.substr(1, js.size() - 2));
     keep(url_encode(secret));
     keep(shell::base64(secret));
