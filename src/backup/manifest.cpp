@@ -5,6 +5,7 @@
 #include "data/mover.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
+#include "util/text.hpp"
 
 namespace decamp::backup {
 
@@ -53,17 +54,18 @@ std::string encode(const Manifest& m) {
 
 namespace {
 
-std::string need_str(const json::Value& v, const char* key, const std::string& where) {
-    const json::Value* f = v.find(key);
+std::string need_str(json::Ref v, const char* key, const std::string& where) {
+    auto f = v.find(key);
     if (!f || !f->is_string()) throw Error("backup manifest: " + where + key + " is missing or not a string");
     return f->str();
 }
 
-double need_num(const json::Value& v, const char* key, const std::string& where) {
-    const json::Value* f = v.find(key);
+double need_num(json::Ref v, const char* key, const std::string& where) {
+    auto f = v.find(key);
     if (!f || !f->is_number()) throw Error("backup manifest: " + where + key + " is missing or not a number");
     return f->number_or(0);
 }
+
 
 }  // namespace
 
@@ -84,9 +86,9 @@ Manifest decode(const std::string& text) {
     m.provider = need_str(root, "provider", "");
     m.time = need_num(root, "time", "");
     m.seconds = root["seconds"].number_or(0);
-    for (const auto& [k, v] : root["software"].object()) m.software[k] = v.string_or("");
+    for (const auto& [k, v] : root["software"].members()) m.software[k] = v.string_or("");
     size_t i = 0;
-    for (const auto& e : root["data"].array()) {
+    for (json::Ref e : root["data"].items()) {
         std::string where = "data/" + std::to_string(i++) + "/";
         DataEntry d;
         d.kind = need_str(e, "kind", where);

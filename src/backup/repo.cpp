@@ -117,13 +117,13 @@ std::vector<Snapshot> parse_snapshots(const std::string& text) {
     std::vector<Snapshot> out;
     if (root.is_null()) return out;  // restic prints "null" for no snapshots
     if (!root.is_array()) throw Error("restic snapshots: expected a JSON list");
-    for (const auto& v : root.array()) {
+    for (json::Ref v : root.items()) {
         Snapshot s;
         s.id = v["id"].string_or("");
         s.short_id = v["short_id"].string_or(s.id.substr(0, 8));
         s.time = parse_rfc3339(v["time"].string_or(""));
-        for (const auto& t : v["tags"].array()) s.tags.push_back(t.string_or(""));
-        for (const auto& p : v["paths"].array()) s.paths.push_back(p.string_or(""));
+        for (json::Ref t : v["tags"].items()) s.tags.push_back(t.string_or(""));
+        for (json::Ref p : v["paths"].items()) s.paths.push_back(p.string_or(""));
         out.push_back(std::move(s));
     }
     return out;

@@ -1,10 +1,10 @@
 // decamp apply / plan (check mode) / run / facts: the engine over real hosts.
-#include <csignal>
 #include <cstring>
 #include <set>
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "engine/engine.hpp"
 #include "engine/script.hpp"
@@ -14,28 +14,15 @@ namespace decamp::cli {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-std::atomic<bool> g_kill_steps{false};
-
-void on_sigint(int sig) {
-    // First Ctrl-C: finish the running batch on each host, then stop. Second (or SIGTERM):
-    // kill the running steps' process groups on the hosts, then stop. Third: default action.
-    if (sig == SIGTERM || g_interrupted) {
-        g_kill_steps = true;
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
-    }
-    g_interrupted = true;
-}
-
 engine::Options engine_options(const Args& args, bool check) {
     engine::Options o;
     o.check = check;
     o.diff = args.has("diff") || check;
     o.verbosity = args.verbosity;
     o.log = [](const std::string& line) { std::cerr << line << "\n"; };
-    o.interrupted = &g_interrupted;
-    o.kill_steps = &g_kill_steps;
+    Interrupt in = install_interrupt_handler(SecondSignal::KillSteps);
+    o.interrupted = in.stop;
+    o.kill_steps = in.kill_steps;
     if (auto f = args.get("forks"); !f.empty()) {
         try {
             o.forks = std::stoi(f);
@@ -78,8 +65,6 @@ int run_plays(const Args& args, bool check) {
         return kExitUsage;
     }
     auto connector = engine::make_connector(l.inv);
-    std::signal(SIGINT, on_sigint);
-    std::signal(SIGTERM, on_sigint);
     engine::Report rep;
     {
         auto progress = make_progress(args.has("quiet"));
@@ -102,8 +87,6 @@ int cmd_run(const Args& args) {
     std::string command;
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
     auto connector = engine::make_connector(inv);
-    std::signal(SIGINT, on_sigint);
-    std::signal(SIGTERM, on_sigint);
     engine::Report rep;
     {
         auto progress = make_progress(true);

@@ -1,13 +1,10 @@
 #include "cli/cli.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 
-#include "transport/transport.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
 
@@ -149,7 +146,6 @@ static std::string main_help() {
 }
 
 int main(int argc, char** argv) {
-    spdlog::set_pattern("%v");
     std::vector<std::string> words(argv + 1, argv + argc);
     if (words.empty() || words[0] == "-h" || words[0] == "--help" || words[0] == "help") {
         if (words.size() >= 2 && words[0] == "help") words = {words[1], "--help"};
@@ -195,14 +191,14 @@ int run_guarded(const std::function<int()>& body, std::ostream& err) {
     } catch (const Fatal& e) {
         say(e.what());
         return e.exit_code();
-    } catch (const transport::TransportError& e) {
+    } catch (const Error& e) {  // a host unreachable (3) or its key refused (4), locked (6), ...
         say(e.what());
-        return e.kind() == transport::TransportError::Kind::HostKey ? kExitHostKey : kExitUnreachable;
+        return e.exit_code();
     } catch (const std::bad_alloc&) {
         // Not the user's typing: an input (or a host's output) too large for this machine.
         err << "decamp: error: out of memory\n";
         return kExitOutOfMemory;
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // from a library, or a type outside the two tiers
         say(e.what());
         return kExitRuntime;
     }

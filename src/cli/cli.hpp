@@ -59,8 +59,9 @@ struct UsageError : Fatal {
 
 // The one catch (STYLE.md): runs `body`, and for whatever escapes it prints
 // "decamp: error: …" once to `err` (secrets masked) and returns that error's exit code:
-// ConfigError and UsageError 2, Fatal its own, TransportError 3 or 4, std::bad_alloc 8,
-// any other error 7 (a runtime failure, never 2).
+// ConfigError (its diagnostics first) and UsageError 2, any other Fatal or Error its own
+// exit_code() (TransportError 3 or 4, LockedError 6, plain Error 7), std::bad_alloc 8, any
+// other exception 7 (a runtime failure, never 2).
 int run_guarded(const std::function<int()>& body, std::ostream& err);
 
 // Shared by subcommands.

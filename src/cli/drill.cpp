@@ -1,21 +1,15 @@
 // decamp drill --to P.
-#include <csignal>
 #include <iostream>
 
 #include "backup/drill.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 
 namespace decamp::cli {
 
 namespace {
-std::atomic<bool> g_drill_stop{false};
-void on_drill_signal(int) {
-    g_drill_stop = true;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-}
 // What the drill is about to do, for the confirmation question.
 std::string drill_summary(const inventory::Inventory& inv, const backup::DrillOptions& o) {
     std::string hosts;
@@ -43,9 +37,7 @@ int cmd_drill(const Args& args) {
     Loaded l = load_all(args, {});
     if (!l.inv.backup) throw Error(l.inv.file.string() + ": no backup: section; a drill restores from backups");
     if (!confirm(args, "drill", drill_summary(l.inv, o))) return kExitUsage;
-    std::signal(SIGINT, on_drill_signal);
-    std::signal(SIGTERM, on_drill_signal);
-    o.interrupted = &g_drill_stop;
+    o.interrupted = install_interrupt_handler(SecondSignal::Exit).stop;
     auto progress = make_progress(true);
     o.progress = progress.get();
     return backup::run_drill(l.inv, l.role_books, o, std::cout, std::cerr);

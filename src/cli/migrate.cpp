@@ -1,23 +1,14 @@
 // decamp migrate / status.
-#include <csignal>
 #include <iostream>
 
 #include "backup/source.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "migrate/migration.hpp"
 
 namespace decamp::cli {
-
-namespace {
-std::atomic<bool> g_stop{false};
-void on_signal(int) {
-    g_stop = true;
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-}
-}  // namespace
 
 int cmd_migrate(const Args& args) {
     migrate::MigrateOptions o;
@@ -41,9 +32,7 @@ int cmd_migrate(const Args& args) {
         std::string what = migrate::migrate_summary(l.inv, o);
         if (!what.empty() && !confirm(args, "migrate", what)) return kExitUsage;
     }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    o.interrupted = &g_stop;
+    o.interrupted = install_interrupt_handler(SecondSignal::Exit).stop;
     auto progress = make_progress(true);
     o.progress = progress.get();
     backup::RepoBackups backups(l.inv);

@@ -5,6 +5,7 @@
 
 #include "cli/common.hpp"
 #include "plan/planner.hpp"
+#include "util/json.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::cli {
@@ -29,21 +30,24 @@ std::string args_line(const Value& args) {
     for (const auto& [k, v] : args.entries()) {
         std::string val = v.is_scalar() || v.is_null() ? v.to_text() : v.to_json();
         if (val.size() > 80) val = val.substr(0, 77) + "...";
-        out += (out.empty() ? "" : " ") + k + "=" + val;
+        if (!out.empty()) out += ' ';
+        out += k;
+        out += '=';
+        out += val;
     }
     return out;
 }
 
 struct HostSteps {
     std::vector<std::string> lines;
-    std::string json;
+    json::Value steps = json::Value::Array{};
     size_t count = 0;
 };
 
 }  // namespace
 
 int cmd_plan_offline(const Args& args, const Loaded& l) {
-    bool json = args.has("json");
+    bool as_json = args.has("json");
     Target target = resolve_target(args, l.inv, l.given_books.empty(), std::cerr);
     const std::string& provider = target.scope.provider;
     auto assignments = l.given_books.empty()
@@ -75,12 +79,17 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
                     text += "\n     " + args_line(display_args(s.args));
                     if (!s.action.summary.empty()) text += "\n     → " + s.action.summary;
                     hs.lines.push_back(text);
-                    if (!hs.json.empty()) hs.json += ",";
-                    hs.json += "{\"play\":" + json_escape(play_label) + ",\"task\":" + json_escape(s.name) +
-                               ",\"module\":" + json_escape(t.module) + ",\"args\":" + display_args(s.args).to_json() +
-                               ",\"summary\":" + json_escape(s.action.summary) + ",\"handler\":" + (handler ? "true" : "false") +
-                               ",\"conditional\":" + (s.conditional ? "true" : "false") +
-                               ",\"when\":" + json_escape(when) + ",\"source\":" + json_escape(t.mark.str()) + "}";
+                    json::Value step;
+                    step.set("play", play_label)
+                        .set("task", s.name)
+                        .set("module", t.module)
+                        .set("args", display_args(s.args).to_json_value())
+                        .set("summary", s.action.summary)
+                        .set("handler", handler)
+                        .set("conditional", s.conditional)
+                        .set("when", when)
+                        .set("source", t.mark.str());
+                    hs.steps.push(std::move(step));
                 }
             };
             for (const auto& t : a.play->tasks) emit(t, false);
@@ -90,19 +99,22 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
     if (order.empty() && !args.get("limit").empty())
         throw UsageError("no host matches (provider " + provider + ", limit " + args.get("limit") + ")");
     Redactor& r = redactor();
-    if (json) {
-        std::string out = "{\"provider\":" + json_escape(provider) + ",\"active\":" + json_escape(target.active.name) +
-                          ",\"active_from\":" + json_escape(target.active.from_state ? "state" : "inventory") +
-                          ",\"hosts\":[";
-        bool first = true;
+    if (as_json) {
+        json::Value hosts = json::Value::Array{};
         for (const auto* h : order) {
-            out += (first ? "" : ",") + std::string("{\"name\":") + json_escape(h->name) + ",\"address\":" +
-                   json_escape(h->address) + ",\"provider\":" + json_escape(h->provider) + ",\"steps\":[" +
-                   per_host[h].json + "]}";
-            first = false;
+            json::Value hv;
+            hv.set("name", h->name)
+                .set("address", h->address)
+                .set("provider", h->provider)
+                .set("steps", std::move(per_host[h].steps));
+            hosts.push(std::move(hv));
         }
-        out += "]}\n";
-        std::cout << r.mask(out);
+        json::Value out;
+        out.set("provider", provider)
+            .set("active", target.active.name)
+            .set("active_from", target.active.from_state ? "state" : "inventory")
+            .set("hosts", std::move(hosts));
+        std::cout << r.mask(json::dump(out) + "\n");
         return kExitOk;
     }
     size_t total = 0;

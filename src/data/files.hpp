@@ -31,7 +31,7 @@ std::string compare_files(const std::map<std::string, std::string>& want, const 
 
 // The manifest's evidence for the kind (owner, encoding, …, tables / files), and back.
 void encode_evidence(const DataEntry& e, json::Value& v);
-void decode_evidence(const json::Value& v, DataEntry& e);
+void decode_evidence(const json::Ref& v, DataEntry& e);
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const inventory::Host& host, const std::string& path);
 std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host, const DataEntry& e);

@@ -135,14 +135,36 @@ std::string compare_files(const std::map<std::string, std::string>& want, const 
     return out.substr(0, out.size() - 2);
 }
 
+// JSON text is UTF-8; a file name that is not (a Linux name is any bytes) goes under
+// files_hex, hex-encoded, so verify and restore still compare exact names.
 void encode_evidence(const DataEntry& d, json::Value& e) {
     json::Value f = json::Value::Object{};
-    for (const auto& [k, v] : d.files) f.set(k, v);
+    json::Value raw = json::Value::Object{};
+    for (const auto& [k, v] : d.files) {
+        if (util::valid_utf8(k)) f.set(k, v);
+        else raw.set(hex(reinterpret_cast<const uint8_t*>(k.data()), k.size()), v);
+    }
     e.set("files", f);
+    if (raw.size() > 0) e.set("files_hex", raw);
 }
 
-void decode_evidence(const json::Value& e, DataEntry& d) {
-    for (const auto& [k, v] : e["files"].object()) d.files[k] = v.string_or("");
+namespace {
+std::string unhex(const std::string& h) {
+    auto digit = [&](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        throw Error("backup manifest: files_hex: '" + h + "' is not lower-case hex");
+    };
+    if (h.empty() || h.size() % 2) throw Error("backup manifest: files_hex: '" + h + "' is not lower-case hex");
+    std::string out;
+    for (size_t i = 0; i < h.size(); i += 2) out += char(digit(h[i]) * 16 + digit(h[i + 1]));
+    return out;
+}
+}  // namespace
+
+void decode_evidence(const json::Ref& e, DataEntry& d) {
+    for (const auto& [k, v] : e["files"].members()) d.files[k] = v.string_or("");
+    for (const auto& [k, v] : e["files_hex"].members()) d.files[unhex(k)] = v.string_or("");
 }
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const inventory::Host& host, const std::string& path) {

@@ -28,6 +28,7 @@
 
 namespace decamp::json {
 class Value;
+class Ref;
 }
 
 namespace decamp::data {
@@ -155,7 +156,7 @@ public:
     virtual std::string evidence(const DataEntry&) const { return ""; }
     // The entry's own evidence in the manifest's JSON object, and back.
     virtual void encode_evidence(const DataEntry&, json::Value&) const {}
-    virtual void decode_evidence(const json::Value&, DataEntry&) const {}
+    virtual void decode_evidence(const json::Ref&, DataEntry&) const {}
     // Whether a restore goes onto every host of the role (else the first one only).
     virtual bool restore_on_every_host() const { return false; }
     virtual std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,

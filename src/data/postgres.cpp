@@ -159,7 +159,7 @@ public:
     }
     std::string evidence(const DataEntry& e) const override { return std::to_string(e.tables.size()) + " tables"; }
     void encode_evidence(const DataEntry& e, json::Value& v) const override { postgres::encode_evidence(e, v); }
-    void decode_evidence(const json::Value& v, DataEntry& e) const override { postgres::decode_evidence(v, e); }
+    void decode_evidence(const json::Ref& v, DataEntry& e) const override { postgres::decode_evidence(v, e); }
     bool restore_on_every_host() const override { return false; }  // one primary per role
     std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host,
                                          const DataEntry& e) override {

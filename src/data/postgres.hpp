@@ -26,7 +26,7 @@ std::string disable_cmd(const data::pg::Cluster& c);
 
 // The manifest's evidence for the kind (owner, encoding, …, tables / files), and back.
 void encode_evidence(const DataEntry& e, json::Value& v);
-void decode_evidence(const json::Value& v, DataEntry& e);
+void decode_evidence(const json::Ref& v, DataEntry& e);
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const std::string& db, const std::string& backup_id);
 std::unique_ptr<StagedRestore> stage(transport::Transport& t, const inventory::Host& host, const DataEntry& e);

@@ -123,12 +123,12 @@ void encode_evidence(const DataEntry& d, json::Value& e) {
     e.set("tables", t);
 }
 
-void decode_evidence(const json::Value& e, DataEntry& d) {
+void decode_evidence(const json::Ref& e, DataEntry& d) {
     d.owner = e["owner"].string_or("");
     d.encoding = e["encoding"].string_or("");
     d.collate = e["collate"].string_or("");
     d.ctype = e["ctype"].string_or("");
-    for (const auto& [k, v] : e["tables"].object()) d.tables[k] = uint64_t(v.int_or(0));
+    for (const auto& [k, v] : e["tables"].members()) d.tables[k] = uint64_t(v.int_or(0));
 }
 
 std::unique_ptr<BackupRead> backup_read(transport::Transport& t, const std::string& db, const std::string& backup_id) {

@@ -25,7 +25,7 @@ std::unique_ptr<DnsBackend> make_backend(const BackendConfig& cfg) {
     if (it != factories().end()) return it->second(cfg);
     std::string known;
     for (const auto& [kind, f] : factories()) known += (known.empty() ? "" : ", ") + kind;
-    throw DnsError("unknown DNS back-end kind '" + cfg.kind + "' (known: " + known + ")");
+    throw Error("unknown DNS back-end kind '" + cfg.kind + "' (known: " + known + ")");
 }
 
 }  // namespace decamp::dns

@@ -11,11 +11,6 @@
 
 namespace decamp::dns {
 
-class DnsError : public Error {
-public:
-    using Error::Error;
-};
-
 struct RRset {
     std::string name;   // fqdn with trailing dot
     std::string type;   // A, AAAA
@@ -26,7 +21,7 @@ struct RRset {
 class DnsBackend {
 public:
     virtual ~DnsBackend() = default;
-    // Throws DnsError when the API is unreachable, refuses the key, or lacks the zone.
+    // Throws Error when the API is unreachable, refuses the key, or lacks the zone.
     virtual void ping() = 0;
     virtual std::optional<RRset> get(const std::string& name, const std::string& type) = 0;
     // Replaces the whole rrset (records and TTL) atomically.
@@ -43,11 +38,11 @@ struct BackendConfig {
     int timeout_ms = 5000;
 };
 
-// Built-in back-ends by kind; DnsError naming the kinds for an unknown one.
+// Built-in back-ends by kind; Error naming the kinds for an unknown one.
 std::unique_ptr<DnsBackend> make_backend(const BackendConfig& cfg);
 
 // Asks `server` ("host:port", default port 53) for the A (or AAAA) records of `name` over
-// UDP (TCP on truncation) and returns the addresses. Throws DnsError on timeout or error.
+// UDP (TCP on truncation) and returns the addresses. Throws Error on timeout or error.
 std::vector<std::string> query(const std::string& server, const std::string& name,
                                const std::string& type = "A", int timeout_ms = 3000);
 

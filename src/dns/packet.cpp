@@ -12,7 +12,7 @@ constexpr size_t kHeaderSize = 12;
 constexpr int kMaxPointers = 64;
 
 [[noreturn]] void malformed(const std::string& what) {
-    throw DnsError("malformed DNS message: " + what);
+    throw Error("malformed DNS message: " + what);
 }
 
 class Reader {
@@ -144,7 +144,7 @@ ResourceRecord read_record(Reader& r, std::string_view wire) {
 }  // namespace
 
 std::string canonical_name(std::string_view name) {
-    if (name.empty()) throw DnsError("empty DNS name");
+    if (name.empty()) throw Error("empty DNS name");
     if (name == ".") return ".";
     std::string out;
     out.reserve(name.size() + 1);
@@ -153,12 +153,12 @@ std::string canonical_name(std::string_view name) {
     size_t start = 0;
     while (start < out.size()) {
         size_t dot = out.find('.', start);
-        if (dot == start) throw DnsError("DNS name '" + std::string(name) + "' has an empty label");
+        if (dot == start) throw Error("DNS name '" + std::string(name) + "' has an empty label");
         if (dot - start > 63)
-            throw DnsError("DNS name '" + std::string(name) + "' has a label longer than 63 bytes");
+            throw Error("DNS name '" + std::string(name) + "' has a label longer than 63 bytes");
         start = dot + 1;
     }
-    if (out.size() > 254) throw DnsError("DNS name '" + std::string(name) + "' is longer than 253 bytes");
+    if (out.size() > 254) throw Error("DNS name '" + std::string(name) + "' is longer than 253 bytes");
     return out;
 }
 
@@ -178,7 +178,7 @@ uint16_t type_code(const std::string& type) {
     if (type == "CNAME") return kTypeCNAME;
     if (type == "NS") return kTypeNS;
     if (type == "SOA") return kTypeSOA;
-    throw DnsError("unsupported DNS record type '" + type + "' (supported: A, AAAA, CNAME, NS, SOA)");
+    throw Error("unsupported DNS record type '" + type + "' (supported: A, AAAA, CNAME, NS, SOA)");
 }
 
 std::string rcode_name(int rcode) {
@@ -233,7 +233,7 @@ std::string encode(const Message& m) {
                 else if (rr.type == kTypeCNAME || rr.type == kTypeNS)
                     put_name(rdata, rr.text);
             }
-            if (rdata.size() > 0xFFFF) throw DnsError("record data longer than 65535 bytes");
+            if (rdata.size() > 0xFFFF) throw Error("record data longer than 65535 bytes");
             put16(out, uint16_t(rdata.size()));
             out += rdata;
         }
@@ -264,7 +264,7 @@ Message decode(std::string_view wire) {
             m.questions.push_back(std::move(q));
         }
         for (uint16_t i = 0; i < an; ++i) m.answers.push_back(read_record(r, wire));
-    } catch (const DnsError&) {
+    } catch (const Error&) {
         // A truncated message may stop anywhere; its header is all the caller needs to retry
         // over TCP.
         if (!m.tc) throw;

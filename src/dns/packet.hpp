@@ -1,6 +1,6 @@
 // DNS wire format (RFC 1035) for the small resolver in query.cpp: build a query, decode an
 // answer with name compression. Decoding never trusts the input: every read is bounds-checked,
-// compression pointers may only point backwards, and anything malformed is a DnsError.
+// compression pointers may only point backwards, and anything malformed is an Error.
 #pragma once
 
 #include <cstdint>
@@ -46,11 +46,11 @@ struct Message {
 };
 
 // "www.example.test" or "www.example.test." → "www.example.test." in lower case. Throws
-// DnsError for empty labels, a label over 63 bytes or a name over 253.
+// Error for empty labels, a label over 63 bytes or a name over 253.
 std::string canonical_name(std::string_view name);
 // Case-insensitive comparison of two names, trailing dots ignored.
 bool same_name(std::string_view a, std::string_view b);
-// "A" → 1, "AAAA" → 28, "CNAME", "NS", "SOA"; throws DnsError for others.
+// "A" → 1, "AAAA" → 28, "CNAME", "NS", "SOA"; throws Error for others.
 uint16_t type_code(const std::string& type);
 std::string rcode_name(int rcode);
 
@@ -58,7 +58,7 @@ std::string rcode_name(int rcode);
 std::string encode_query(uint16_t id, std::string_view name, uint16_t type, bool rd = false);
 // Full message without compression (test servers and round-trip tests use it).
 std::string encode(const Message& m);
-// Throws DnsError("malformed DNS message: …") on anything it cannot read.
+// Throws Error("malformed DNS message: …") on anything it cannot read.
 Message decode(std::string_view wire);
 
 }  // namespace decamp::dns

@@ -7,6 +7,7 @@
 #include "dns/packet.hpp"
 #include "util/http.hpp"
 #include "util/json.hpp"
+#include "util/text.hpp"
 
 namespace decamp::dns {
 
@@ -39,7 +40,7 @@ void check_address(const std::string& type, const std::string& addr, const std::
     unsigned char buf[16];
     int family = type == "A" ? AF_INET : AF_INET6;
     if (inet_pton(family, addr.c_str(), buf) != 1)
-        throw DnsError("record for " + name + " " + type + ": '" + addr + "' is not an IPv" +
+        throw Error("record for " + name + " " + type + ": '" + addr + "' is not an IPv" +
                        (type == "A" ? "4" : "6") + " address");
 }
 
@@ -47,8 +48,8 @@ class PowerDns : public DnsBackend {
 public:
     explicit PowerDns(const BackendConfig& cfg) : cfg_(cfg) {
         while (!cfg_.api.empty() && cfg_.api.back() == '/') cfg_.api.pop_back();
-        if (cfg_.api.empty()) throw DnsError("powerdns: 'api' (e.g. http://127.0.0.1:8081) is required");
-        if (cfg_.zone.empty()) throw DnsError("powerdns: 'zone' is required");
+        if (cfg_.api.empty()) throw Error("powerdns: 'api' (e.g. http://127.0.0.1:8081) is required");
+        if (cfg_.zone.empty()) throw Error("powerdns: 'zone' is required");
         cfg_.zone = canonical_name(cfg_.zone);
         if (cfg_.server_id.empty()) cfg_.server_id = "localhost";
         zone_url_ = cfg_.api + "/api/v1/servers/" + url_escape(cfg_.server_id) + "/zones/" +
@@ -60,13 +61,13 @@ public:
     std::optional<RRset> get(const std::string& name, const std::string& type) override {
         std::string want = canonical_name(name);
         json::Value zone = load_zone();
-        for (const auto& rs : zone["rrsets"].array()) {
+        for (json::Ref rs : zone["rrsets"].items()) {
             if (!same_name(rs["name"].str(), want) || rs["type"].str() != type) continue;
             RRset out;
             out.name = want;
             out.type = type;
             out.ttl = int(rs["ttl"].int_or(out.ttl));
-            for (const auto& rec : rs["records"].array())
+            for (json::Ref rec : rs["records"].items())
                 if (!rec["disabled"].bool_or(false)) out.records.push_back(rec["content"].str());
             if (out.records.empty()) return std::nullopt;  // only disabled records: not served
             return out;
@@ -77,12 +78,12 @@ public:
     void replace(const RRset& rrset) override {
         std::string name = canonical_name(rrset.name);
         if (rrset.type != "A" && rrset.type != "AAAA")
-            throw DnsError("powerdns: only A and AAAA records can be switched, not '" + rrset.type + "'");
+            throw Error("powerdns: only A and AAAA records can be switched, not '" + rrset.type + "'");
         if (!in_zone(name, cfg_.zone))
-            throw DnsError("powerdns: " + name + " is outside zone " + cfg_.zone);
+            throw Error("powerdns: " + name + " is outside zone " + cfg_.zone);
         if (rrset.records.empty())
-            throw DnsError("powerdns: refusing to replace " + name + " " + rrset.type + " with no records");
-        if (rrset.ttl < 0) throw DnsError("powerdns: negative TTL for " + name);
+            throw Error("powerdns: refusing to replace " + name + " " + rrset.type + " with no records");
+        if (rrset.ttl < 0) throw Error("powerdns: negative TTL for " + name);
         json::Value records{json::Value::Array{}};
         for (const auto& addr : rrset.records) {
             check_address(rrset.type, addr, name);
@@ -118,7 +119,7 @@ private:
             req.body = body;
         }
         http::Response r = http::perform(req);
-        if (r.status == 0) throw DnsError("PowerDNS API unreachable at " + cfg_.api + ": " + r.error);
+        if (r.status == 0) throw Error("PowerDNS API unreachable at " + cfg_.api + ": " + r.error);
         return r;
     }
 
@@ -127,10 +128,10 @@ private:
         if (r.status != 200) throw_for(r, "reading zone " + cfg_.zone, true);
         try {
             json::Value v = json::parse(r.body);
-            if (!v.is_object()) throw DnsError("PowerDNS at " + cfg_.api + ": zone answer is not a JSON object");
+            if (!v.is_object()) throw Error("PowerDNS at " + cfg_.api + ": zone answer is not a JSON object");
             return v;
         } catch (const json::ParseError& e) {
-            throw DnsError("PowerDNS at " + cfg_.api + ": unreadable zone answer: " + e.what());
+            throw Error("PowerDNS at " + cfg_.api + ": unreadable zone answer: " + e.what());
         }
     }
 
@@ -141,16 +142,16 @@ private:
         } catch (const json::ParseError&) {
         }
         if (detail.empty()) detail = r.body.substr(0, 200);
-        while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+        detail = util::trim_right(detail, "\r\n");
         std::string suffix = detail.empty() ? "" : " (" + detail + ")";
         if (r.status == 401 || r.status == 403)
-            throw DnsError("PowerDNS at " + cfg_.api + " refused the API key (HTTP " +
+            throw Error("PowerDNS at " + cfg_.api + " refused the API key (HTTP " +
                            std::to_string(r.status) + ")");
         // 404 is a missing zone (or server id); older PowerDNS said 422 on reads for that.
         if (r.status == 404 || (r.status == 422 && reading))
-            throw DnsError("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" +
+            throw Error("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" +
                            cfg_.server_id + "' (HTTP " + std::to_string(r.status) + ")" + suffix);
-        throw DnsError("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) +
+        throw Error("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) +
                        suffix);
     }
 

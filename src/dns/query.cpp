@@ -39,13 +39,13 @@ struct Endpoint {
 
 Endpoint split_server(const std::string& server) {
     Endpoint e;
-    if (server.empty()) throw DnsError("empty DNS server address");
+    if (server.empty()) throw Error("empty DNS server address");
     if (server.front() == '[') {  // [v6]:port
         size_t close = server.find(']');
-        if (close == std::string::npos) throw DnsError("bad DNS server address '" + server + "'");
+        if (close == std::string::npos) throw Error("bad DNS server address '" + server + "'");
         e.host = server.substr(1, close - 1);
         if (close + 1 < server.size()) {
-            if (server[close + 1] != ':') throw DnsError("bad DNS server address '" + server + "'");
+            if (server[close + 1] != ':') throw Error("bad DNS server address '" + server + "'");
             e.port = server.substr(close + 2);
         }
     } else if (std::count(server.begin(), server.end(), ':') == 1) {
@@ -56,7 +56,7 @@ Endpoint split_server(const std::string& server) {
         e.host = server;  // a name, IPv4, or a bare IPv6 address
     }
     if (e.host.empty() || e.port.empty() || e.port.find_first_not_of("0123456789") != std::string::npos)
-        throw DnsError("bad DNS server address '" + server + "' (expected host[:port])");
+        throw Error("bad DNS server address '" + server + "' (expected host[:port])");
     return e;
 }
 
@@ -67,7 +67,7 @@ sockaddr_storage resolve(const Endpoint& e, socklen_t& len, int& family) {
     hints.ai_flags = AI_NUMERICSERV;
     addrinfo* res = nullptr;
     int rc = getaddrinfo(e.host.c_str(), e.port.c_str(), &hints, &res);
-    if (rc != 0 || !res) throw DnsError("cannot resolve DNS server '" + e.host + "': " + gai_strerror(rc));
+    if (rc != 0 || !res) throw Error("cannot resolve DNS server '" + e.host + "': " + gai_strerror(rc));
     sockaddr_storage ss{};
     std::memcpy(&ss, res->ai_addr, res->ai_addrlen);
     len = res->ai_addrlen;
@@ -90,7 +90,7 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
         int rc = ::poll(&p, 1, left);
         if (rc > 0) return true;
         if (rc == 0) return false;
-        if (errno != EINTR) throw DnsError(std::string("poll: ") + std::strerror(errno));
+        if (errno != EINTR) throw Error(std::string("poll: ") + std::strerror(errno));
     }
 }
 
@@ -103,11 +103,11 @@ struct Context {
     int timeout_ms = 0;
 
     [[noreturn]] void timeout() const {
-        throw DnsError("no answer from DNS server " + server + " for " + name + " " + type +
+        throw Error("no answer from DNS server " + server + " for " + name + " " + type +
                        " within " + std::to_string(timeout_ms) + " ms");
     }
     [[noreturn]] void fail(const std::string& why) const {
-        throw DnsError("DNS query " + name + " " + type + " to " + server + ": " + why);
+        throw Error("DNS query " + name + " " + type + " to " + server + ": " + why);
     }
     // Is this the answer to our question (and not a stray or spoofed datagram)?
     bool matches(const Message& m) const {
@@ -137,7 +137,7 @@ Message ask_udp(const Context& c, const sockaddr_storage& addr, socklen_t len, i
         try {
             Message m = decode(std::string_view(buf.data(), size_t(n)));
             if (c.matches(m) || (m.tc && m.qr && m.id == c.id)) return m;
-        } catch (const DnsError&) {
+        } catch (const Error&) {
             // Garbage on our port: keep waiting for the real answer until the deadline.
         }
     }
@@ -205,7 +205,7 @@ uint16_t random_id() {
 
 std::vector<std::string> query(const std::string& server, const std::string& name,
                                const std::string& type, int timeout_ms) {
-    if (type != "A" && type != "AAAA") throw DnsError("dns::query supports A and AAAA, not '" + type + "'");
+    if (type != "A" && type != "AAAA") throw Error("dns::query supports A and AAAA, not '" + type + "'");
     Context c;
     c.server = server;
     c.name = canonical_name(name);

@@ -4,7 +4,7 @@
 
 namespace decamp::dns {
 
-RecordingBackend::RecordingBackend(std::string zone) : zone_(canonical_name(zone)) {}
+RecordingBackend::RecordingBackend(const std::string& zone) : zone_(canonical_name(zone)) {}
 
 void RecordingBackend::set(const RRset& rrset) {
     std::lock_guard lock(mu_);
@@ -21,7 +21,7 @@ void RecordingBackend::fail_from(size_t n, std::string message) {
 
 void RecordingBackend::enter(std::string call) {
     calls_.push_back(std::move(call));
-    if (fail_from_ != 0 && calls_.size() >= fail_from_) throw DnsError(fail_message_);
+    if (fail_from_ != 0 && calls_.size() >= fail_from_) throw Error(fail_message_);
 }
 
 void RecordingBackend::ping() {
@@ -47,7 +47,7 @@ void RecordingBackend::replace(const RRset& rrset) {
     enter("replace " + r.name + " " + r.type + " " + std::to_string(r.ttl) + " " + addrs);
     bool inside = zone_ == "." || r.name == zone_ ||
                   (r.name.size() > zone_.size() && r.name.ends_with("." + zone_));
-    if (!inside) throw DnsError("recording: " + r.name + " is outside zone " + zone_);
+    if (!inside) throw Error("recording: " + r.name + " is outside zone " + zone_);
     sets_[{r.name, r.type}] = std::move(r);
 }
 

@@ -12,11 +12,11 @@ namespace decamp::dns {
 
 class RecordingBackend : public DnsBackend {
 public:
-    explicit RecordingBackend(std::string zone = "example.test.");
+    explicit RecordingBackend(const std::string& zone = "example.test.");
 
     // Seeds or overwrites an rrset without recording a call.
     void set(const RRset& rrset);
-    // Calls number n (1-based, counting every call) and later throw DnsError(message);
+    // Calls number n (1-based, counting every call) and later throw Error(message);
     // 0 turns failing off.
     void fail_from(size_t n, std::string message = "simulated DNS API failure");
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/engine.hpp"
-#include "util/value.hpp"
+#include "util/json.hpp"
 
 namespace decamp::engine {
 
@@ -18,12 +18,6 @@ const char* state_name(HostState s) {
         case HostState::Interrupted: return "interrupted";
     }
     return "?";
-}
-
-std::string num(double d) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.3f", d);
-    return buf;
 }
 
 }  // namespace
@@ -50,33 +44,53 @@ int Report::total(Status s) const {
 }
 
 std::string Report::to_json() const {
-    std::string out = "{\"check_mode\":" + std::string(check_mode ? "true" : "false") +
-                      ",\"seconds\":" + num(seconds) + ",\"interrupted\":" + (interrupted ? "true" : "false") +
-                      ",\"exit_code\":" + std::to_string(exit_code()) + ",\"totals\":{\"ok\":" +
-                      std::to_string(total(Status::Ok)) + ",\"changed\":" + std::to_string(total(Status::Changed)) +
-                      ",\"failed\":" + std::to_string(total(Status::Failed)) + ",\"skipped\":" +
-                      std::to_string(total(Status::Skipped)) + ",\"unreachable\":" +
-                      std::to_string(total(Status::Unreachable)) + "},\"hosts\":[";
-    for (size_t i = 0; i < hosts.size(); ++i) {
-        const auto& h = hosts[i];
-        out += (i ? "," : "") + std::string("{\"host\":") + json_escape(h.host) + ",\"address\":" + json_escape(h.address) +
-               ",\"state\":\"" + state_name(h.state) + "\",\"error\":" + json_escape(h.error) +
-               ",\"ok\":" + std::to_string(h.ok) + ",\"changed\":" + std::to_string(h.changed) +
-               ",\"failed\":" + std::to_string(h.failed) + ",\"skipped\":" + std::to_string(h.skipped) +
-               ",\"seconds\":" + num(h.seconds) + ",\"steps\":[";
-        for (size_t j = 0; j < h.steps.size(); ++j) {
-            const auto& s = h.steps[j];
-            out += (j ? "," : "") + std::string("{\"play\":") + json_escape(s.play) + ",\"task\":" + json_escape(s.task) +
-                   ",\"module\":" + json_escape(s.module) + ",\"source\":" + json_escape(s.source) +
-                   ",\"status\":\"" + status_name(s.status) + "\",\"changed\":" +
-                   (s.status == Status::Changed ? "true" : "false") + ",\"rc\":" + std::to_string(s.rc) +
-                   ",\"seconds\":" + num(s.seconds) + ",\"message\":" + json_escape(s.message) +
-                   ",\"diff\":" + json_escape(s.diff) + ",\"stdout_tail\":" + json_escape(s.stdout_tail) +
-                   ",\"stderr_tail\":" + json_escape(s.stderr_tail) + "}";
+    // Key order is part of the interface: tests/integration grep `"host":…,"address":…`.
+    json::Value totals;
+    totals.set("ok", total(Status::Ok))
+        .set("changed", total(Status::Changed))
+        .set("failed", total(Status::Failed))
+        .set("skipped", total(Status::Skipped))
+        .set("unreachable", total(Status::Unreachable));
+    json::Value hs = json::Value::Array{};
+    for (const auto& h : hosts) {
+        json::Value steps = json::Value::Array{};
+        for (const auto& s : h.steps) {
+            json::Value st;
+            st.set("play", s.play)
+                .set("task", s.task)
+                .set("module", s.module)
+                .set("source", s.source)
+                .set("status", status_name(s.status))
+                .set("changed", s.status == Status::Changed)
+                .set("rc", s.rc)
+                .set("seconds", json::rounded(s.seconds))
+                .set("message", s.message)
+                .set("diff", s.diff)
+                .set("stdout_tail", s.stdout_tail)
+                .set("stderr_tail", s.stderr_tail);
+            steps.push(std::move(st));
         }
-        out += "]}";
+        json::Value hv;
+        hv.set("host", h.host)
+            .set("address", h.address)
+            .set("state", state_name(h.state))
+            .set("error", h.error)
+            .set("ok", h.ok)
+            .set("changed", h.changed)
+            .set("failed", h.failed)
+            .set("skipped", h.skipped)
+            .set("seconds", json::rounded(h.seconds))
+            .set("steps", std::move(steps));
+        hs.push(std::move(hv));
     }
-    return out + "]}";
+    json::Value out;
+    out.set("check_mode", check_mode)
+        .set("seconds", json::rounded(seconds))
+        .set("interrupted", interrupted)
+        .set("exit_code", exit_code())
+        .set("totals", std::move(totals))
+        .set("hosts", std::move(hs));
+    return json::dump(out);
 }
 
 std::string Report::recap() const {

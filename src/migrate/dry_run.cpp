@@ -17,9 +17,9 @@ json::Value host_list(const std::vector<const inventory::Host*>& hosts) {
     return out;
 }
 
-std::string host_text(const json::Value& list) {
+std::string host_text(const json::Ref& list) {
     std::string out;
-    for (const auto& h : list.array()) out += (out.empty() ? "" : ", ") + h["name"].str() + " (" + h["address"].str() + ")";
+    for (const auto& h : list.items()) out += (out.empty() ? "" : ", ") + h["name"].str() + " (" + h["address"].str() + ")";
     return out.empty() ? "-" : out;
 }
 
@@ -126,23 +126,23 @@ int Migration::dry_run() {
     }
 
     out_ << "# Migration plan: " << source_ << " → " << target_ << " (dry run: nothing is changed)\n\n## Hosts\n";
-    for (const auto& r : roles.array())
+    for (const auto& r : roles.items())
         out_ << "- " << r["role"].str() << ": " << host_text(r["source"]) << " → " << host_text(r["target"]) << "\n";
     out_ << "\n## Reachability\n";
-    for (const auto& r : reach.array()) out_ << "- " << r["host"].str() << ": " << r["message"].str() << "\n";
+    for (const auto& r : reach.items()) out_ << "- " << r["host"].str() << ": " << r["message"].str() << "\n";
     out_ << "\n## Data\n";
-    for (const auto& d : data.array())
+    for (const auto& d : data.items())
         out_ << "- " << (d.find("plan") ? d["plan"].str() : d["kind"].str() + " " + d["name"].str() + ": " + d["error"].str())
              << "\n";
     if (inv_.dns) {
         out_ << "\n## DNS (" << inv_.dns->kind << ", zone " << inv_.dns->zone << ")\n";
-        for (const auto& r : records.array()) {
+        for (const auto& r : records.items()) {
             if (r.find("error")) {
                 out_ << "- DNS API: " << r["error"].str() << "\n";
                 continue;
             }
             std::string to;
-            for (const auto& a : r["target"].array()) to += (to.empty() ? "" : ",") + a.str();
+            for (const auto& a : r["target"].items()) to += (to.empty() ? "" : ",") + a.str();
             out_ << "- " << r["name"].str() << " " << r["type"].str() << ": "
                  << (r["current"].is_null() ? std::string("(absent)") : r["current"].str()) << "  →  " << to << " (ttl "
                  << r["ttl"].int_or(0) << "; " << o_.lowered_ttl << " during the migration)\n";
@@ -151,8 +151,8 @@ int Migration::dry_run() {
     out_ << "\n## Steps\n";
     for (size_t i = 0; i < steps.size(); ++i) out_ << i + 1 << ". " << steps[i] << "\n";
     out_ << "\n## Problems\n";
-    if (problems.array().empty()) out_ << "none\n";
-    for (const auto& p : problems.array()) out_ << "- " << p.str() << "\n";
+    if (problems.size() == 0) out_ << "none\n";
+    for (const auto& p : problems.items()) out_ << "- " << p.str() << "\n";
     return code;
 }
 

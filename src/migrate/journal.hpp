@@ -16,9 +16,10 @@ struct sqlite3;
 
 namespace decamp::migrate {
 
+// Another decamp holds the state's lock (exit 6).
 class LockedError : public Error {
 public:
-    using Error::Error;
+    explicit LockedError(const std::string& message) : Error(message, kExitLocked) {}
 };
 
 struct MigrationRow {

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "migrate/journal.hpp"
+#include "util/json.hpp"
 #include "util/secret.hpp"
-#include "util/value.hpp"
 
 namespace decamp::migrate {
 
@@ -23,12 +23,6 @@ std::string bytes(uint64_t b) {
     if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
     else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
     else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-    return buf;
-}
-
-std::string num(double d) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.3f", d);
     return buf;
 }
 
@@ -98,26 +92,39 @@ std::string report_markdown(const ReportData& r) {
 }
 
 std::string report_json(const ReportData& r) {
-    std::string o = "{\"id\":" + json_escape(r.id) + ",\"source\":" + json_escape(r.source) + ",\"target\":" +
-                    json_escape(r.target) + ",\"state\":" + json_escape(r.state) + ",\"total_seconds\":" + num(r.total_s) +
-                    ",\"downtime_seconds\":" + num(r.downtime_s) + ",\"write_freeze_seconds\":" + num(r.write_freeze_s) +
-                    ",\"replication_lag_bytes\":" + std::to_string(r.lag_bytes) +
-                    ",\"backup_id\":" + json_escape(r.backup_id) + ",\"rpo_seconds\":" + num(r.rpo_s) + ",\"files_bytes_moved\":" +
-                    std::to_string(r.moved_bytes) + ",\"rolled_back\":" + (r.rollback.empty() ? "false" : "true") +
-                    ",\"rollback\":" + json_escape(r.rollback) + ",\"phases\":{";
-    for (size_t i = 0; i < r.phases.size(); ++i)
-        o += (i ? "," : "") + json_escape(r.phases[i].name) + ":" + num(r.phases[i].seconds);
-    o += "},\"data\":[";
-    for (size_t i = 0; i < r.data.size(); ++i)
-        o += (i ? "," : "") + std::string("{\"kind\":") + json_escape(r.data[i].kind) + ",\"name\":" +
-             json_escape(r.data[i].name) + ",\"bytes\":" + std::to_string(r.data[i].bytes) + "}";
-    o += "],\"steps\":[";
-    for (size_t i = 0; i < r.steps.size(); ++i)
-        o += (i ? "," : "") + std::string("{\"phase\":") + json_escape(r.steps[i].phase) + ",\"name\":" +
-             json_escape(r.steps[i].name) + ",\"state\":" + json_escape(r.steps[i].state) + ",\"seconds\":" +
-             num(r.steps[i].seconds) + ",\"detail\":" + json_escape(r.steps[i].detail) + "}";
-    o += "]}\n";
-    return redactor().mask(o);
+    // Key order is kept: tests/integration grep "total_seconds":…,"downtime_seconds":….
+    json::Value phases = json::Value::Object{};
+    for (const auto& p : r.phases) phases.set(p.name, json::rounded(p.seconds));
+    json::Value data = json::Value::Array{};
+    for (const auto& d : r.data) data.push(json::Value().set("kind", d.kind).set("name", d.name).set("bytes", d.bytes));
+    json::Value steps = json::Value::Array{};
+    for (const auto& s : r.steps) {
+        json::Value st;
+        st.set("phase", s.phase)
+            .set("name", s.name)
+            .set("state", s.state)
+            .set("seconds", json::rounded(s.seconds))
+            .set("detail", s.detail);
+        steps.push(std::move(st));
+    }
+    json::Value o;
+    o.set("id", r.id)
+        .set("source", r.source)
+        .set("target", r.target)
+        .set("state", r.state)
+        .set("total_seconds", json::rounded(r.total_s))
+        .set("downtime_seconds", json::rounded(r.downtime_s))
+        .set("write_freeze_seconds", json::rounded(r.write_freeze_s))
+        .set("replication_lag_bytes", r.lag_bytes)
+        .set("backup_id", r.backup_id)
+        .set("rpo_seconds", json::rounded(r.rpo_s))
+        .set("files_bytes_moved", r.moved_bytes)
+        .set("rolled_back", !r.rollback.empty())
+        .set("rollback", r.rollback)
+        .set("phases", std::move(phases))
+        .set("data", std::move(data))
+        .set("steps", std::move(steps));
+    return redactor().mask(json::dump(o) + "\n");
 }
 
 void write_report_files(const ReportData& r, const std::filesystem::path& dir) {

@@ -3,7 +3,7 @@
 
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
-#include "util/value.hpp"
+#include "util/json.hpp"
 
 namespace decamp::migrate {
 
@@ -20,21 +20,28 @@ int run_status(const inventory::Inventory& inv, const std::filesystem::path& sta
     }
     size_t hosts = inv.provider_hosts(active).size();
     if (json) {
-        out << "{\"active\":" << json_escape(active) << ",\"active_from\":" << json_escape(ap.from_state ? "state" : "inventory")
-            << ",\"hosts\":" << hosts << ",\"left\":[";
-        for (size_t i = 0; i < ap.left.size(); ++i) out << (i ? "," : "") << json_escape(ap.left[i]);
-        out << "],\"migration\":";
-        if (!latest) {
-            out << "null}\n";
-            return 0;
+        json::Value left = json::Value::Array{};
+        for (const auto& p : ap.left) left.push(p);
+        json::Value o;
+        o.set("active", active)
+            .set("active_from", ap.from_state ? "state" : "inventory")
+            .set("hosts", uint64_t(hosts))
+            .set("left", std::move(left));
+        if (latest) {
+            json::Value st = json::Value::Array{};
+            for (const auto& s : steps) st.push(json::Value().set("phase", s.phase).set("name", s.name).set("state", s.state));
+            json::Value m;
+            m.set("id", latest->id)
+                .set("kind", latest->kind)
+                .set("source", latest->source)
+                .set("target", latest->target)
+                .set("state", latest->state)
+                .set("steps", std::move(st));
+            o.set("migration", std::move(m));
+        } else {
+            o.set("migration", nullptr);
         }
-        out << "{\"id\":" << json_escape(latest->id) << ",\"kind\":" << json_escape(latest->kind)
-            << ",\"source\":" << json_escape(latest->source) << ",\"target\":" << json_escape(latest->target)
-            << ",\"state\":" << json_escape(latest->state) << ",\"steps\":[";
-        for (size_t i = 0; i < steps.size(); ++i)
-            out << (i ? "," : "") << "{\"phase\":" << json_escape(steps[i].phase) << ",\"name\":" << json_escape(steps[i].name)
-                << ",\"state\":" << json_escape(steps[i].state) << "}";
-        out << "]}}\n";
+        out << json::dump(o) << "\n";
         return 0;
     }
     out << "project " << inv.project << ": runs on " << ap.describe() << ", " << hosts << " hosts\n";

@@ -288,7 +288,7 @@ Action plan_lineinfile(const std::string&, const Value& args) {
         if (!v || ((k == "insertafter" || k == "insertbefore") && (*v == "BOF" || *v == "EOF"))) continue;
         try {
             util::Regex check(*v);
-        } catch (const util::RegexError& e) {
+        } catch (const Error& e) {
             throw ArgError(k, e.what());
         }
     }
@@ -332,7 +332,7 @@ Action plan_lineinfile(const std::string&, const Value& args) {
     act.change = subshell(change);
     act.diff_path = path;
     act.current_cmd = "if [ -f " + shell::quote(path) + " ]; then cat -- " + shell::quote(path) + "; fi";
-    // May throw util::RegexError (a pattern too expensive on this content): the engine shows
+    // May throw Error (a pattern too expensive on this content): the engine shows
     // it in place of the diff.
     act.desired = [s](const std::string& current) { return lineinfile_apply(current, s).content; };
     const std::string what = s.line ? "'" + *s.line + "'"

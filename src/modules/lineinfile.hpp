@@ -25,7 +25,7 @@ struct LineinfileResult {
     bool changed = false;
 };
 
-// Regexes are PCRE2 with a step budget: util::RegexError when a pattern is too expensive.
+// Regexes are PCRE2 with a step budget: Error when a pattern is too expensive.
 LineinfileResult lineinfile_apply(const std::string& content, const LineinfileSpec& spec);
 
 // The Perl program run on the host: `perl -e PROGRAM check|apply PATH` with DC_* variables.

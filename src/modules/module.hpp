@@ -55,10 +55,9 @@ struct Traits {
 };
 
 // Bad argument value or combination, named by argument key ("" = the module as a whole).
-class ArgError : public std::runtime_error {
+class ArgError : public Error {
 public:
-    ArgError(std::string key, const std::string& message)
-        : std::runtime_error(message), key_(std::move(key)) {}
+    ArgError(std::string key, const std::string& message) : Error(message), key_(std::move(key)) {}
     const std::string& key() const { return key_; }
 
 private:

@@ -1,5 +1,5 @@
-// SHA-256 and base64 for OpenSSH-style host key fingerprints, on top of the project's own
-// util/sha256 and shell::base64 (no OpenSSL dependency in decamp_core).
+// SHA-256 and base64 for OpenSSH-style host key fingerprints, on top of util/sha256 and
+// shell::base64 (both OpenSSL's libcrypto underneath).
 #include "transport/crypto.hpp"
 
 #include "transport/transport.hpp"
@@ -10,7 +10,7 @@ namespace decamp::transport {
 namespace detail {
 
 std::array<std::uint8_t, 32> sha256(std::string_view data) {
-    util::Sha256 h;  // the project's one SHA-256
+    util::Sha256 h;
     h.update(data);
     return h.finish();
 }

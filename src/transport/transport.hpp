@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/error.hpp"
+
 namespace decamp::transport {
 
 struct RunOptions {
@@ -42,11 +44,13 @@ struct FileOptions {
     std::string group;
 };
 
-class TransportError : public std::runtime_error {
+// A host that cannot be reached or used: the engine makes it that host's result; uncaught,
+// decamp exits 4 for a refused host key, 3 otherwise.
+class TransportError : public Error {
 public:
     enum class Kind { Unreachable, HostKey, Auth, Channel, Io, Timeout };
     TransportError(Kind kind, const std::string& message)
-        : std::runtime_error(message), kind_(kind) {}
+        : Error(message, kind == Kind::HostKey ? kExitHostKey : kExitUnreachable), kind_(kind) {}
     Kind kind() const { return kind_; }
 
 private:

@@ -25,7 +25,7 @@ static std::string join_diags(const std::vector<Diagnostic>& diags) {
 }
 
 ConfigError::ConfigError(std::vector<Diagnostic> diags)
-    : std::runtime_error(join_diags(diags)), diags_(std::move(diags)) {}
+    : Error(join_diags(diags), kExitUsage), diags_(std::move(diags)) {}
 
 ConfigError::ConfigError(Diagnostic d) : ConfigError(std::vector<Diagnostic>{std::move(d)}) {}
 

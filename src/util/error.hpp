@@ -1,5 +1,8 @@
-// Error types shared by every layer: a configuration error carries file:line:column and the
-// key path; a fatal error stops the command. `main` catches both once (see STYLE.md).
+// Error types shared by every layer, in two tiers (ccache's core/exceptions.hpp): an Error
+// a caller may catch and handle, and a Fatal that ends the command. Both carry the exit code
+// decamp returns when nobody handles them; `cli::run_guarded` is the one place that prints
+// "decamp: error: …" and returns it. A ConfigError is an Error with diagnostics
+// (file:line:column and the key path).
 #pragma once
 
 #include <stdexcept>
@@ -26,17 +29,6 @@ struct Diagnostic {
     std::string str() const;  // "file:line:col: path: message"
 };
 
-// A configuration error: one or more diagnostics, all reported together.
-class ConfigError : public std::runtime_error {
-public:
-    explicit ConfigError(std::vector<Diagnostic> diags);
-    explicit ConfigError(Diagnostic d);
-    const std::vector<Diagnostic>& diagnostics() const { return diags_; }
-
-private:
-    std::vector<Diagnostic> diags_;
-};
-
 // Process exit codes, documented in README and --help.
 enum ExitCode : int {
     kExitOk = 0,
@@ -51,11 +43,28 @@ enum ExitCode : int {
     kExitInterrupted = 130,
 };
 
-// Two tiers, as ccache's core/exceptions.hpp. Error: a failure a caller may catch and handle
-// (missing secret, an API that said no, ...); uncaught, `main` exits with kExitRuntime.
+// A failure a caller may catch and handle (missing secret, an API that said no, a host that
+// cannot be reached, ...); uncaught, `main` exits with its exit_code(), kExitRuntime unless
+// the error says otherwise.
 class Error : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit Error(const std::string& message, ExitCode code = kExitRuntime)
+        : std::runtime_error(message), code_(code) {}
+    ExitCode exit_code() const { return code_; }
+
+private:
+    ExitCode code_;
+};
+
+// A configuration error: one or more diagnostics, all reported together (exit 2).
+class ConfigError : public Error {
+public:
+    explicit ConfigError(std::vector<Diagnostic> diags);
+    explicit ConfigError(Diagnostic d);
+    const std::vector<Diagnostic>& diagnostics() const { return diags_; }
+
+private:
+    std::vector<Diagnostic> diags_;
 };
 
 // Fatal: ends the command with its own exit code; only `main` catches it, prints

@@ -1,388 +1,249 @@
+// The one file that includes nlohmann/json.hpp (see util/json.hpp for why).
 #include "util/json.hpp"
 
-#include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <limits>
+
+#include <nlohmann/json.hpp>
 
 namespace decamp::json {
 
 namespace {
 
-constexpr int kMaxDepth = 200;  // deeper documents are refused instead of overflowing the stack
+// A namespace-scope object, not a function-local static: handing out its address can never
+// throw, so moves stay noexcept.
+const Node kNull;
+const Node& null_node() noexcept { return kNull; }
 
-class Parser {
-public:
-    explicit Parser(std::string_view text) : s_(text) {}
-
-    Value document() {
-        skip_ws();
-        Value v = value(0);
-        skip_ws();
-        if (pos_ != s_.size()) fail("unexpected text after the document");
-        return v;
-    }
-
-private:
-    [[noreturn]] void fail(const std::string& what) const {
-        throw ParseError("invalid JSON at offset " + std::to_string(pos_) + ": " + what);
-    }
-
-    bool at_end() const { return pos_ >= s_.size(); }
-    char peek() const { return at_end() ? '\0' : s_[pos_]; }
-
-    void skip_ws() {
-        while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-            ++pos_;
-    }
-
-    void expect_word(std::string_view word) {
-        if (s_.substr(pos_, word.size()) != word) fail("unexpected character");
-        pos_ += word.size();
-    }
-
-    Value value(int depth) {
-        if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth));
-        if (at_end()) fail("unexpected end of input");
-        switch (peek()) {
-        case '{': return object(depth);
-        case '[': return array(depth);
-        case '"': return Value(string());
-        case 't': expect_word("true"); return Value(true);
-        case 'f': expect_word("false"); return Value(false);
-        case 'n': expect_word("null"); return Value();
-        default:
-            if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return number();
-            fail(std::string("unexpected character '") + printable(peek()) + "'");
-        }
-    }
-
-    static std::string printable(char c) {
-        if (c >= 0x20 && c < 0x7f) return std::string(1, c);
-        char buf[8];
-        snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-        return buf;
-    }
-
-    Value object(int depth) {
-        ++pos_;  // {
-        Value v{Value::Object{}};
-        skip_ws();
-        if (peek() == '}') {
-            ++pos_;
-            return v;
-        }
-        for (;;) {
-            skip_ws();
-            if (peek() != '"') fail("expected a member name in quotes");
-            std::string key = string();
-            skip_ws();
-            if (peek() != ':') fail("expected ':' after a member name");
-            ++pos_;
-            skip_ws();
-            v.object().emplace_back(std::move(key), value(depth + 1));
-            skip_ws();
-            if (peek() == ',') {
-                ++pos_;
-                continue;
-            }
-            if (peek() == '}') {
-                ++pos_;
-                return v;
-            }
-            fail("expected ',' or '}' in an object");
-        }
-    }
-
-    Value array(int depth) {
-        ++pos_;  // [
-        Value v{Value::Array{}};
-        skip_ws();
-        if (peek() == ']') {
-            ++pos_;
-            return v;
-        }
-        for (;;) {
-            skip_ws();
-            v.array().push_back(value(depth + 1));
-            skip_ws();
-            if (peek() == ',') {
-                ++pos_;
-                continue;
-            }
-            if (peek() == ']') {
-                ++pos_;
-                return v;
-            }
-            fail("expected ',' or ']' in an array");
-        }
-    }
-
-    Value number() {
-        size_t start = pos_;
-        if (peek() == '-') ++pos_;
-        if (peek() == '0') {
-            ++pos_;
-        } else if (peek() >= '1' && peek() <= '9') {
-            while (peek() >= '0' && peek() <= '9') ++pos_;
-        } else {
-            fail("expected a digit");
-        }
-        if (peek() == '.') {
-            ++pos_;
-            if (!(peek() >= '0' && peek() <= '9')) fail("expected a digit after '.'");
-            while (peek() >= '0' && peek() <= '9') ++pos_;
-        }
-        if (peek() == 'e' || peek() == 'E') {
-            ++pos_;
-            if (peek() == '+' || peek() == '-') ++pos_;
-            if (!(peek() >= '0' && peek() <= '9')) fail("expected a digit in the exponent");
-            while (peek() >= '0' && peek() <= '9') ++pos_;
-        }
-        double d = 0;
-        // from_chars does not take a leading '+', and the grammar above never lets one in.
-        auto [ptr, ec] = std::from_chars(s_.data() + start, s_.data() + pos_, d);
-        if (ec == std::errc::result_out_of_range) {
-            d = (s_[start] == '-') ? -HUGE_VAL : HUGE_VAL;
-            // A tiny exponent underflows to zero; that is fine for us.
-            for (size_t i = start; i < pos_; ++i)
-                if ((s_[i] == 'e' || s_[i] == 'E') && i + 1 < pos_ && s_[i + 1] == '-') d = 0;
-            if (std::isinf(d)) {
-                pos_ = start;
-                fail("number out of range");
-            }
-        } else if (ec != std::errc() || ptr != s_.data() + pos_) {
-            pos_ = start;
-            fail("malformed number");
-        }
-        return Value(d);
-    }
-
-    unsigned hex4() {
-        if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-        unsigned v = 0;
-        for (int i = 0; i < 4; ++i) {
-            char c = s_[pos_++];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-            else fail("bad hex digit in \\u escape");
-        }
-        return v;
-    }
-
-    static void put_utf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) {
-            out += char(cp);
-        } else if (cp < 0x800) {
-            out += char(0xC0 | (cp >> 6));
-            out += char(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18));
-            out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        }
-    }
-
-    std::string string() {
-        ++pos_;  // opening quote
-        std::string out;
-        for (;;) {
-            if (at_end()) fail("unterminated string");
-            char c = s_[pos_];
-            if (c == '"') {
-                ++pos_;
-                return out;
-            }
-            if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-            if (c != '\\') {
-                out += c;
-                ++pos_;
-                continue;
-            }
-            ++pos_;
-            if (at_end()) fail("unterminated escape");
-            char e = s_[pos_++];
-            switch (e) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
-            case 'u': {
-                unsigned cp = hex4();
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (s_.substr(pos_, 2) != "\\u") fail("high surrogate without a low one");
-                    pos_ += 2;
-                    unsigned lo = hex4();
-                    if (lo < 0xDC00 || lo > 0xDFFF) fail("high surrogate without a low one");
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    fail("low surrogate without a high one");
-                }
-                put_utf8(out, cp);
-                break;
-            }
-            default:
-                --pos_;
-                fail(std::string("unknown escape '\\") + printable(e) + "'");
-            }
-        }
-    }
-
-    std::string_view s_;
-    size_t pos_ = 0;
-};
-
-const Value& null_value() {
-    static const Value v;
-    return v;
+const std::string& empty_string() {
+    static const std::string s;
+    return s;
 }
 
-void dump_to(std::string& out, const Value& v) {
-    switch (v.type()) {
-    case Value::Type::Null: out += "null"; return;
-    case Value::Type::Bool: out += v.bool_or(false) ? "true" : "false"; return;
-    case Value::Type::Number: {
-        double d = v.number_or(0);
-        if (!std::isfinite(d)) {
-            out += "null";  // JSON has no NaN or infinity
-            return;
+struct TooDeep {};
+
+// The offset of the bracket that opens level kMaxDepth + 1, for the error message (the
+// parser callback knows the depth but not the position).
+size_t too_deep_offset(std::string_view text) {
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth) return i;
+        } else if (c == ']' || c == '}') {
+            --depth;
         }
-        char buf[32];
-        std::to_chars_result r{};
-        if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0)
-            r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(d));
-        else
-            r = std::to_chars(buf, buf + sizeof buf, d);
-        out.append(buf, r.ptr);
-        return;
     }
-    case Value::Type::String: out += quote(v.str()); return;
-    case Value::Type::Array: {
-        out += '[';
-        bool first = true;
-        for (const auto& e : v.array()) {
-            if (!first) out += ',';
-            first = false;
-            dump_to(out, e);
-        }
-        out += ']';
-        return;
+    return text.size();
+}
+
+// nlohmann says "[json.exception.parse_error.101] parse error at line 1, column 8: <what>";
+// keep <what>, bounded (its "last read: '…'" quotes the input, which may be long).
+std::string reason(const std::string& what) {
+    std::string r = what;
+    if (size_t at = r.find("] "); at != std::string::npos && r.compare(0, 16, "[json.exception.") == 0) {
+        r.erase(0, at + 2);
+        if (size_t colon = r.find(": "); colon != std::string::npos && r.compare(0, 11, "parse error") == 0)
+            r.erase(0, colon + 2);
     }
-    case Value::Type::Object: {
-        out += '{';
-        bool first = true;
-        for (const auto& [k, e] : v.object()) {
-            if (!first) out += ',';
-            first = false;
-            out += quote(k);
-            out += ':';
-            dump_to(out, e);
-        }
-        out += '}';
-        return;
-    }
-    }
+    if (r.size() > 200) r = r.substr(0, 200) + "…";
+    return r;
 }
 
 }  // namespace
 
-int64_t Value::int_or(int64_t fallback) const {
-    if (!is_number() || !std::isfinite(num_)) return fallback;
-    if (num_ < -9.2e18 || num_ > 9.2e18) return fallback;
-    return static_cast<int64_t>(num_);
-}
+// ---- Ref
 
-const Value* Value::find(std::string_view key) const {
-    if (!is_object()) return nullptr;
-    for (const auto& [k, v] : obj_)
-        if (k == key) return &v;
-    return nullptr;
-}
+Ref::Ref() : node_(&null_node()) {}
 
-const Value& Value::operator[](std::string_view key) const {
-    const Value* v = find(key);
-    return v ? *v : null_value();
-}
+bool Ref::is_null() const { return node_->is_null(); }
+bool Ref::is_bool() const { return node_->is_boolean(); }
+bool Ref::is_number() const { return node_->is_number(); }
+bool Ref::is_string() const { return node_->is_string(); }
+bool Ref::is_array() const { return node_->is_array(); }
+bool Ref::is_object() const { return node_->is_object(); }
 
-const Value& Value::operator[](size_t index) const {
-    if (!is_array() || index >= arr_.size()) return null_value();
-    return arr_[index];
-}
+bool Ref::bool_or(bool fallback) const { return is_bool() ? node_->get<bool>() : fallback; }
 
-Value& Value::set(std::string key, Value v) {
-    if (is_null()) type_ = Type::Object;
-    for (auto& [k, e] : obj_) {
-        if (k == key) {
-            e = std::move(v);
-            return *this;
-        }
+double Ref::number_or(double fallback) const { return is_number() ? node_->get<double>() : fallback; }
+
+int64_t Ref::int_or(int64_t fallback) const {
+    if (node_->is_number_integer() && !node_->is_number_unsigned()) return node_->get<int64_t>();
+    if (node_->is_number_unsigned()) {
+        auto u = node_->get<uint64_t>();
+        return u > uint64_t(std::numeric_limits<int64_t>::max()) ? fallback : int64_t(u);
     }
-    obj_.emplace_back(std::move(key), std::move(v));
+    if (node_->is_number_float()) {
+        double d = node_->get<double>();
+        if (!std::isfinite(d) || d < -9.2e18 || d > 9.2e18) return fallback;
+        return static_cast<int64_t>(d);
+    }
+    return fallback;
+}
+
+std::string Ref::string_or(std::string fallback) const {
+    if (is_string()) return node_->get_ref<const std::string&>();
+    return fallback;
+}
+
+const std::string& Ref::str() const { return is_string() ? node_->get_ref<const std::string&>() : empty_string(); }
+
+std::optional<Ref> Ref::find(std::string_view key) const {
+    if (!is_object()) return std::nullopt;
+    auto it = node_->find(key);
+    if (it == node_->end()) return std::nullopt;
+    return Ref(&*it);
+}
+
+Ref Ref::operator[](std::string_view key) const {
+    auto f = find(key);
+    return f ? *f : Ref();
+}
+
+Ref Ref::operator[](size_t index) const {
+    if (!is_array() || index >= node_->size()) return Ref();
+    return Ref(&(*node_)[index]);
+}
+
+size_t Ref::size() const { return is_array() || is_object() ? node_->size() : 0; }
+
+std::vector<Ref> Ref::items() const {
+    std::vector<Ref> out;
+    if (!is_array()) return out;
+    out.reserve(node_->size());
+    for (const auto& e : *node_) out.emplace_back(&e);
+    return out;
+}
+
+std::vector<std::pair<std::string, Ref>> Ref::members() const {
+    std::vector<std::pair<std::string, Ref>> out;
+    if (!is_object()) return out;
+    out.reserve(node_->size());
+    for (const auto& [k, v] : node_->items()) out.emplace_back(k, Ref(&v));
+    return out;
+}
+
+bool operator==(const Ref& a, const Ref& b) { return *a.node_ == *b.node_; }
+
+// ---- Value
+
+Value::Value() = default;
+Value::Value(bool b) : Value(Node(b)) {}
+Value::Value(int n) : Value(Node(n)) {}
+Value::Value(int64_t n) : Value(Node(n)) {}
+Value::Value(uint64_t n) : Value(Node(n)) {}
+Value::Value(double d) {
+    if (!std::isfinite(d)) return;  // JSON has no NaN or infinity: null
+    if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0)
+        mut() = static_cast<int64_t>(d);  // 12, not 12.0
+    else
+        mut() = d;
+}
+Value::Value(const char* s) : Value(Node(s)) {}
+Value::Value(std::string s) : Value(Node(std::move(s))) {}
+Value::Value(std::string_view s) : Value(Node(std::string(s))) {}
+Value::Value(Array a) {
+    Node& n = mut();
+    n = Node::array();
+    for (auto& e : a) n.push_back(take(e));
+}
+Value::Value(Object o) {
+    Node& n = mut();
+    n = Node::object();
+    for (auto& member : o) n[member.first] = take(member.second);
+}
+Value::Value(const Ref& r) : Value(Node(r.node())) {}
+Value::Value(Node n) : own_(std::make_unique<Node>(std::move(n))) { node_ = own_.get(); }
+Value::~Value() = default;
+
+// Ref's copy would point into `other`: this copy starts null and owns a copy of the node.
+Value::Value(const Value& other) : Ref() {  // NOLINT(bugprone-copy-constructor-init)
+    if (other.own_) {
+        own_ = std::make_unique<Node>(*other.own_);
+        node_ = own_.get();
+    }
+}
+
+Value::Value(Value&& other) noexcept : Ref(), own_(std::move(other.own_)) {
+    if (own_) node_ = own_.get();
+    other.node_ = &null_node();
+}
+
+Value& Value::operator=(const Value& other) {
+    if (this != &other) *this = Value(other);
+    return *this;
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+    if (this == &other) return *this;
+    own_ = std::move(other.own_);
+    node_ = own_ ? own_.get() : &null_node();
+    other.node_ = &null_node();
+    return *this;
+}
+
+Node Value::take(Value& v) { return v.own_ ? std::move(*v.own_) : Node(); }
+
+Node& Value::mut() {
+    if (!own_) {
+        own_ = std::make_unique<Node>();
+        node_ = own_.get();
+    }
+    return *own_;
+}
+
+Value& Value::set(std::string_view key, Value v) {
+    Node& n = mut();
+    if (n.is_null()) n = Node::object();
+    if (!n.is_object()) throw Error("json: set(\"" + std::string(key) + "\") on a value that is not an object");
+    n[std::string(key)] = take(v);
     return *this;
 }
 
 Value& Value::push(Value v) {
-    if (is_null()) type_ = Type::Array;
-    arr_.push_back(std::move(v));
+    Node& n = mut();
+    if (n.is_null()) n = Node::array();
+    if (!n.is_array()) throw Error("json: push on a value that is not an array");
+    n.push_back(take(v));
     return *this;
 }
 
-bool Value::operator==(const Value& o) const {
-    if (type_ != o.type_) return false;
-    switch (type_) {
-    case Type::Null: return true;
-    case Type::Bool: return bool_ == o.bool_;
-    case Type::Number: return num_ == o.num_;
-    case Type::String: return str_ == o.str_;
-    case Type::Array: return arr_ == o.arr_;
-    case Type::Object: return obj_ == o.obj_;
+// ---- text
+
+Value parse(std::string_view text) {
+    auto limit = [](int depth, Node::parse_event_t event, Node&) {
+        if ((event == Node::parse_event_t::object_start ||
+             event == Node::parse_event_t::array_start) &&
+            depth >= kMaxDepth)
+            throw TooDeep{};
+        return true;
+    };
+    try {
+        return Value(Node::parse(text.begin(), text.end(), limit));
+    } catch (const TooDeep&) {
+        throw ParseError("invalid JSON at offset " + std::to_string(too_deep_offset(text)) +
+                         ": nesting deeper than " + std::to_string(kMaxDepth));
+    } catch (const nlohmann::json::parse_error& e) {
+        size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+        throw ParseError("invalid JSON at offset " + std::to_string(offset) + ": " + reason(e.what()));
+    } catch (const nlohmann::json::exception& e) {  // e.g. 406: a number out of range
+        throw ParseError("invalid JSON: " + reason(e.what()));
     }
-    return false;
 }
 
-Value parse(std::string_view text) { return Parser(text).document(); }
+std::string dump(const Ref& v) { return v.node().dump(-1, ' ', false, Node::error_handler_t::replace); }
 
-std::string dump(const Value& v) {
-    std::string out;
-    dump_to(out, v);
-    return out;
-}
+std::string quote(std::string_view s) { return dump(Value(s)); }
 
-std::string quote(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-    return out;
+double rounded(double d, int decimals) {
+    double scale = std::pow(10.0, decimals);
+    return std::isfinite(d) ? std::round(d * scale) / scale : d;
 }
 
 }  // namespace decamp::json

@@ -38,10 +38,10 @@ Regex::Regex(std::string_view pattern) : impl_(std::make_unique<Impl>()) {
     impl_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0, &err,
                                 &offset, nullptr);
     if (!impl_->code)
-        throw RegexError("bad regular expression /" + impl_->pattern + "/: " + error_text(err) +
+        throw Error("bad regular expression /" + impl_->pattern + "/: " + error_text(err) +
                          " at offset " + std::to_string(offset));
     impl_->mctx = pcre2_match_context_create(nullptr);
-    if (!impl_->mctx) throw RegexError("out of memory compiling /" + impl_->pattern + "/");
+    if (!impl_->mctx) throw Error("out of memory compiling /" + impl_->pattern + "/");
     pcre2_set_match_limit(impl_->mctx, kMatchLimit);
     pcre2_set_heap_limit(impl_->mctx, kHeapLimitKiB);
 }
@@ -54,7 +54,7 @@ const std::string& Regex::pattern() const { return impl_->pattern; }
 
 bool Regex::search(std::string_view subject, std::vector<std::string>* groups) const {
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
-    if (!md) throw RegexError("out of memory matching /" + impl_->pattern + "/");
+    if (!md) throw Error("out of memory matching /" + impl_->pattern + "/");
     const int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
                                md, impl_->mctx);
     if (rc == PCRE2_ERROR_NOMATCH) {
@@ -64,16 +64,16 @@ bool Regex::search(std::string_view subject, std::vector<std::string>* groups) c
     if (rc < 0) {
         pcre2_match_data_free(md);
         if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT)
-            throw RegexError("regular expression /" + impl_->pattern +
+            throw Error("regular expression /" + impl_->pattern +
                              "/ is too expensive on this input (PCRE2: " + error_text(rc) + ")");
-        throw RegexError("regular expression /" + impl_->pattern + "/: " + error_text(rc));
+        throw Error("regular expression /" + impl_->pattern + "/: " + error_text(rc));
     }
     if (groups) {
         groups->clear();
         uint32_t count = 0;
         pcre2_pattern_info(impl_->code, PCRE2_INFO_CAPTURECOUNT, &count);
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-        for (uint32_t g = 0; g <= count; ++g) {
+        for (size_t g = 0; g <= count; ++g) {
             // Groups past rc did not take part; so does one whose start is unset.
             if (int(g) < rc && ov[2 * g] != PCRE2_UNSET)
                 groups->emplace_back(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));

@@ -1,26 +1,22 @@
 // Regular expressions on the orchestrator: PCRE2 (the dialect of the Perl that runs on the
 // hosts), behind this small interface so no header includes pcre2.h. The matcher works on
 // the heap, not the C stack (std::regex recursed per character and crashed on a 1 MB line),
-// and every match has a step budget: a pathological pattern fails with RegexError instead of
+// and every match has a step budget: a pathological pattern fails with an Error instead of
 // hanging the run.
 #pragma once
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace decamp::util {
+#include "util/error.hpp"
 
-class RegexError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace decamp::util {
 
 class Regex {
 public:
-    // Perl syntax, bytes (no UTF mode, as Perl without `use utf8`). Throws RegexError.
+    // Perl syntax, bytes (no UTF mode, as Perl without `use utf8`). Throws Error.
     explicit Regex(std::string_view pattern);
     ~Regex();
     Regex(Regex&&) noexcept;
@@ -28,7 +24,7 @@ public:
 
     // Finds the first match anywhere in `subject` (`$` also matches before a final newline,
     // as in Perl). When `groups` is given it receives group 0 (the match) and every capture
-    // group, "" for one that did not take part. Throws RegexError past the step budget.
+    // group, "" for one that did not take part. Throws Error past the step budget.
     bool search(std::string_view subject, std::vector<std::string>* groups = nullptr) const;
 
     const std::string& pattern() const;

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "util/error.hpp"
+#include "util/json.hpp"
 #include "util/shell.hpp"
+#include "util/text.hpp"
 #include "util/value.hpp"
 
 namespace decamp {
@@ -49,7 +51,7 @@ std::vector<std::string> Redactor::forms(const std::string& secret) {
         if (f.size() >= kMinForm && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
     };
     keep(shell::quote(secret));
-    std::string js = json_escape(secret);
+    std::string js = json::quote(secret);  // the escaping every JSON writer uses
     keep(js.substr(1, js.size() - 2));
     keep(url_encode(secret));
     keep(shell::base64(secret));
@@ -59,9 +61,8 @@ std::vector<std::string> Redactor::forms(const std::string& secret) {
         while (start <= secret.size()) {
             size_t nl = secret.find('\n', start);
             if (nl == std::string::npos) nl = secret.size();
-            std::string line = secret.substr(start, nl - start);
-            size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
-            if (a != std::string::npos) keep(line.substr(a, b - a + 1));
+            std::string line = util::trim(std::string_view(secret).substr(start, nl - start));
+            if (!line.empty()) keep(std::move(line));
             start = nl + 1;
         }
     }

@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4), pure and small: copy/template compare a file's `sha256sum` on the
-// host with the digest of the desired content computed here.
+// SHA-256 through OpenSSL's libcrypto: copy/template compare a file's `sha256sum` on the
+// host with the digest of the desired content, backups hash every file that streams by.
+// The header keeps OpenSSL out of its includers (EVP_MD_CTX is only forward-declared).
 #pragma once
 
 #include <array>
@@ -7,20 +8,25 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace decamp::util {
 
 class Sha256 {
 public:
     Sha256();
+    ~Sha256();
+    Sha256(const Sha256& other);
+    Sha256& operator=(const Sha256& other);
+    Sha256(Sha256&& other) noexcept;
+    Sha256& operator=(Sha256&& other) noexcept;
+
     void update(std::string_view data);
+    // The digest of everything fed so far; the hash starts over afterwards.
     std::array<uint8_t, 32> finish();
 
 private:
-    void block(const uint8_t* p);
-    uint32_t h_[8];
-    uint8_t buf_[64];
-    size_t buf_len_ = 0;
-    uint64_t total_ = 0;
+    evp_md_ctx_st* ctx_;
 };
 
 // Lower-case hex digest, as sha256sum prints it.

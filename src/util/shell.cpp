@@ -1,5 +1,9 @@
 #include "util/shell.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+
 namespace decamp::shell {
 
 static bool is_safe(char c) {
@@ -57,29 +61,16 @@ std::string group(const std::string& cmd) { return "{ " + cmd + "; }"; }
 std::string silent(const std::string& cmd) { return cmd + " >/dev/null 2>&1"; }
 
 std::string base64(std::string_view data) {
-    static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        unsigned v = (unsigned char)data[i] << 16 | (unsigned char)data[i + 1] << 8 |
-                     (unsigned char)data[i + 2];
-        out += tbl[v >> 18 & 63];
-        out += tbl[v >> 12 & 63];
-        out += tbl[v >> 6 & 63];
-        out += tbl[v & 63];
-    }
-    if (i + 1 == data.size()) {
-        unsigned v = (unsigned char)data[i] << 16;
-        out += tbl[v >> 18 & 63];
-        out += tbl[v >> 12 & 63];
-        out += "==";
-    } else if (i + 2 == data.size()) {
-        unsigned v = (unsigned char)data[i] << 16 | (unsigned char)data[i + 1] << 8;
-        out += tbl[v >> 18 & 63];
-        out += tbl[v >> 12 & 63];
-        out += tbl[v >> 6 & 63];
-        out += '=';
+    // OpenSSL's encoder (no line breaks); its length is an int, so large input goes in
+    // chunks of a multiple of 3 bytes, which encode without padding in between.
+    constexpr size_t kChunk = size_t(3) << 20;
+    std::string out(4 * ((data.size() + 2) / 3), '\0');
+    size_t at = 0;
+    for (size_t i = 0; i < data.size(); i += kChunk) {
+        size_t n = std::min(kChunk, data.size() - i);
+        // EVP_EncodeBlock writes a terminating NUL; the last chunk's lands on out's own.
+        at += size_t(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
+                                     reinterpret_cast<const unsigned char*>(data.data() + i), int(n)));
     }
     return out;
 }

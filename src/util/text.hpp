@@ -1,24 +1,29 @@
-// Small text helpers shared by the data movers and their messages.
+// Small text helpers: trimming, UTF-8 validity, and the tail of a command's output for
+// error messages.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace decamp::util {
+
+// ASCII whitespace as the shell and most tools print it.
+inline constexpr std::string_view kBlanks = " \t\r\n\v\f";
+
+// `s` without leading and trailing `chars` (whitespace unless told).
+std::string trim(std::string_view s, std::string_view chars = kBlanks);
+// `s` without trailing `chars`: command output whose leading blanks mean something.
+std::string trim_right(std::string_view s, std::string_view chars = kBlanks);
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): what JSON
+// text may carry as is.
+bool valid_utf8(std::string_view s);
 
 // The last `n` bytes of a command's output for an error message, trailing blanks removed;
 // "(no output)" when nothing is left.
 inline std::string output_tail(const std::string& s, size_t n = 1500) {
-    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    std::string t = trim_right(s.size() > n ? "…" + s.substr(s.size() - n) : s, "\n ");
     return t.empty() ? "(no output)" : t;
-}
-
-// `s` without leading and trailing blanks (spaces, tabs, CR, LF).
-inline std::string trim(const std::string& s) {
-    size_t a = s.find_first_not_of(" \t\r\n");
-    if (a == std::string::npos) return "";
-    size_t b = s.find_last_not_of(" \t\r\n");
-    return s.substr(a, b - a + 1);
 }
 
 }  // namespace decamp::util

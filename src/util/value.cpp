@@ -1,5 +1,7 @@
 #include "util/value.hpp"
 
+#include "util/json.hpp"
+
 namespace decamp {
 
 Value Value::boolean(bool b) { Value v; v.kind_ = Kind::Bool; v.b_ = b; return v; }
@@ -85,27 +87,7 @@ size_t Value::size() const {
     }
 }
 
-std::string json_escape(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
+std::string json_escape(const std::string& s) { return json::quote(s); }
 
 std::string Value::to_text() const {
     switch (kind_) {
@@ -118,31 +100,27 @@ std::string Value::to_text() const {
     }
 }
 
-std::string Value::to_json() const {
+std::string Value::to_json() const { return json::dump(to_json_value()); }
+
+json::Value Value::to_json_value() const {
     switch (kind_) {
-        case Kind::Null: return "null";
-        case Kind::Bool: return b_ ? "true" : "false";
-        case Kind::Int: return std::to_string(i_);
-        case Kind::String: return json_escape(s_);
-        case Kind::Secret: return "\"***\"";
+        case Kind::Null: return json::Value();
+        case Kind::Bool: return json::Value(b_);
+        case Kind::Int: return json::Value(i_);
+        case Kind::String: return json::Value(s_);
+        case Kind::Secret: return json::Value("***");
         case Kind::List: {
-            std::string out = "[";
-            for (size_t i = 0; i < items_.size(); ++i) {
-                if (i) out += ",";
-                out += items_[i].to_json();
-            }
-            return out + "]";
+            json::Value out = json::Value::Array{};
+            for (const auto& e : items_) out.push(e.to_json_value());
+            return out;
         }
         case Kind::Map: {
-            std::string out = "{";
-            for (size_t i = 0; i < entries_.size(); ++i) {
-                if (i) out += ",";
-                out += json_escape(entries_[i].first) + ":" + entries_[i].second.to_json();
-            }
-            return out + "}";
+            json::Value out = json::Value::Object{};
+            for (const auto& [k, v] : entries_) out.set(k, v.to_json_value());
+            return out;
         }
     }
-    return "null";
+    return json::Value();
 }
 
 bool Value::truthy() const {

@@ -13,6 +13,10 @@
 
 namespace decamp {
 
+namespace json {
+class Value;
+}
+
 class Value {
 public:
     enum class Kind { Null, Bool, Int, String, List, Map, Secret };
@@ -58,6 +62,8 @@ public:
     bool truthy() const;
     // JSON text (secrets as "***").
     std::string to_json() const;
+    // The same as a JSON value, to nest in a larger document (include util/json.hpp).
+    json::Value to_json_value() const;
 
     // Provenance bits, kept through copies and OR-ed by every template operation that
     // combines values. Unsafe: sent by a host (output, facts); inserted literally, never
@@ -86,6 +92,8 @@ private:
     Mark mark_;
 };
 
-std::string json_escape(const std::string& s);  // "..." with escapes, quotes included
+// "..." with escapes, quotes included: json::quote. Kept for the writers that still build
+// JSON text by hand (cli/validate.cpp, cli/apply.cpp's facts) until they use json::Value.
+std::string json_escape(const std::string& s);
 
 }  // namespace decamp

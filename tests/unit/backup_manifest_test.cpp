@@ -60,3 +60,29 @@ TEST_CASE("manifest: malformed input is an Error") {
     CHECK(!backup::valid_id("-rf"));
     CHECK(!backup::valid_id("a b"));
 }
+
+TEST_CASE("manifest: file names that are not UTF-8 keep their exact bytes") {
+    backup::Manifest m;
+    m.id = "20250102T030405Z-ab12";
+    m.project = "forum";
+    m.provider = "old";
+    m.time = 1735787045;
+    backup::DataEntry f;
+    f.kind = "files";
+    f.name = "/srv/forum/uploads";
+    f.role = "web";
+    f.host = "old-web1";
+    f.stream = "2-files.tar";
+    f.snapshot = "4567";
+    const std::string latin1 = "caf\xe9.txt";  // a Latin-1 name: any bytes are a Linux name
+    f.files = {{"ok.txt", std::string(64, 'a')}, {latin1, std::string(64, 'b')}};
+    m.data = {f};
+    const std::string text = backup::encode(m);
+    CHECK(text.find("\"files\":{\"ok.txt\":") != std::string::npos);
+    CHECK(text.find("\"files_hex\":{\"636166e92e747874\":") != std::string::npos);
+    auto back = backup::decode(text);
+    CHECK(back.data.at(0).files == f.files);
+    CHECK(backup::encode(back) == text);
+    CHECK_THROWS_AS(backup::decode(R"({"format":1,"id":"a","project":"p","provider":"o","time":1,"data":[{"kind":"files","name":"/x","role":"web","host":"h","stream":"s","snapshot":"s","bytes":1,"sha256":"x","files_hex":{"6g":"x"}}]})"),
+                    Error);
+}

@@ -1,5 +1,5 @@
 // DNS wire format: query encoding, answers with compression pointers, and hostile input
-// (truncations, pointer loops, random mutations) that must end in DnsError, never a crash.
+// (truncations, pointer loops, random mutations) that must end in Error, never a crash.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -38,17 +38,17 @@ TEST_CASE("dns packet: names are canonical") {
     CHECK(canonical_name("WWW.Example.Test") == "www.example.test.");
     CHECK(canonical_name("www.example.test.") == "www.example.test.");
     CHECK(canonical_name(".") == ".");
-    CHECK_THROWS_AS(canonical_name(""), DnsError);
-    CHECK_THROWS_AS(canonical_name("a..b"), DnsError);
-    CHECK_THROWS_AS(canonical_name(std::string(64, 'a') + ".test"), DnsError);
+    CHECK_THROWS_AS(canonical_name(""), Error);
+    CHECK_THROWS_AS(canonical_name("a..b"), Error);
+    CHECK_THROWS_AS(canonical_name(std::string(64, 'a') + ".test"), Error);
     CHECK_NOTHROW(canonical_name(std::string(63, 'a') + ".test"));
     std::string long_name;
     for (int i = 0; i < 64; ++i) long_name += "abc.";
-    CHECK_THROWS_AS(canonical_name(long_name), DnsError);
+    CHECK_THROWS_AS(canonical_name(long_name), Error);
     CHECK(same_name("WWW.example.test", "www.example.test."));
     CHECK_FALSE(same_name("www.example.test", "ww.example.test"));
     CHECK(type_code("AAAA") == 28);
-    CHECK_THROWS_AS(type_code("MX"), DnsError);
+    CHECK_THROWS_AS(type_code("MX"), Error);
 }
 
 TEST_CASE("dns packet: query encoding is byte-exact") {
@@ -102,26 +102,26 @@ TEST_CASE("dns packet: encode/decode round trip with AAAA, NXDOMAIN and TC") {
     CHECK(rcode_name(9) == "RCODE 9");
 }
 
-TEST_CASE("dns packet: malformed input is a DnsError") {
+TEST_CASE("dns packet: malformed input is an Error") {
     std::string good = compressed_answer(1);
     for (size_t n = 0; n < good.size(); ++n) {  // every truncation
         CAPTURE(n);
-        CHECK_THROWS_AS(decode(good.substr(0, n)), DnsError);
+        CHECK_THROWS_AS(decode(good.substr(0, n)), Error);
     }
     // A pointer to itself, a forward pointer, a pointer loop between two names.
     std::string self = bytes({0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1});
-    CHECK_THROWS_WITH_AS(decode(self), doctest::Contains("backwards"), DnsError);
+    CHECK_THROWS_WITH_AS(decode(self), doctest::Contains("backwards"), Error);
     std::string fwd = bytes({0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 14, 1, 'a', 0, 0, 1, 0, 1});
-    CHECK_THROWS_AS(decode(fwd), DnsError);
+    CHECK_THROWS_AS(decode(fwd), Error);
     std::string loop = bytes({0, 1, 0x80, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 'a', 0xC0, 18, 0, 1, 0, 1, 1, 'b',
                               0xC0, 12, 0, 1, 0, 1});
-    CHECK_THROWS_AS(decode(loop), DnsError);
+    CHECK_THROWS_AS(decode(loop), Error);
     std::string label_type = bytes({0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41, 0, 0, 1, 0, 1});
-    CHECK_THROWS_AS(decode(label_type), DnsError);
+    CHECK_THROWS_AS(decode(label_type), Error);
     // An A record whose data is not 4 bytes.
     std::string bad_a = bytes({0, 1, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 3,
                                1, 2, 3});
-    CHECK_THROWS_WITH_AS(decode(bad_a), doctest::Contains("A record with 3 bytes"), DnsError);
+    CHECK_THROWS_WITH_AS(decode(bad_a), doctest::Contains("A record with 3 bytes"), Error);
     // A truncated (TC) answer that stops mid-record still yields its header.
     std::string tc = good.substr(0, 40);
     tc[2] = char(0x86);
@@ -149,7 +149,7 @@ TEST_CASE("dns packet: random mutations never crash") {
             Message m = decode(s);
             for (const auto& rr : m.answers) CHECK(rr.name.size() <= 256);
             ++decoded;
-        } catch (const DnsError&) {
+        } catch (const Error&) {
             ++rejected;
         }
     }

@@ -190,10 +190,10 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 std::string error_of(const std::function<void()>& f) {
     try {
         f();
-    } catch (const DnsError& e) {
+    } catch (const Error& e) {
         return e.what();
     }
-    return "(no DnsError)";
+    return "(no Error)";
 }
 
 }  // namespace

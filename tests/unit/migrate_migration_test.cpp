@@ -146,7 +146,7 @@ public:
     }
     void replace(const dns::RRset& s) override {
         w_.tick("dns replace " + s.name);
-        if (w_.fail_dns_switch && s.records != source_) throw dns::DnsError("API says no (503)");
+        if (w_.fail_dns_switch && s.records != source_) throw Error("API says no (503)");
         w_.dns[s.name] = s;
         w_.tick("dns replace " + s.name + " (after)");
     }

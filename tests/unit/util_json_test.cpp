@@ -1,5 +1,6 @@
-// The JSON reader/writer used for provider and DNS APIs: strict grammar, escapes, \u and
-// surrogate pairs, bounded nesting, and garbage that is an error rather than a crash.
+// The JSON facade over nlohmann::json used for provider and DNS APIs and reports: strict
+// grammar, escapes, \u and surrogate pairs, bounded nesting, and garbage that is an error
+// rather than a crash.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -17,7 +18,7 @@ TEST_CASE("json: a PowerDNS zone answer") {
     CHECK(v.is_object());
     CHECK(v["name"].str() == "example.test.");
     CHECK(v["serial"].int_or(0) == 2024010101);
-    const Value& rs = v["rrsets"][0];
+    json::Ref rs = v["rrsets"][0];
     CHECK(rs["ttl"].int_or(0) == 300);
     CHECK(rs["records"][0]["content"].str() == "198.18.1.11");
     CHECK(rs["records"][0]["disabled"].bool_or(true) == false);
@@ -25,8 +26,8 @@ TEST_CASE("json: a PowerDNS zone answer") {
     CHECK(v["missing"]["deeper"][3].is_null());  // chains never throw
     CHECK(v["rrsets"][7].is_null());
     CHECK(v["name"].int_or(-1) == -1);           // wrong type → fallback
-    CHECK(v.find("dnssec") != nullptr);
-    CHECK(v.find("nope") == nullptr);
+    CHECK(v.find("dnssec").has_value());
+    CHECK(!v.find("nope"));
 }
 
 TEST_CASE("json: scalars, numbers and whitespace") {
@@ -73,8 +74,39 @@ TEST_CASE("json: structure errors name the offset") {
 
 TEST_CASE("json: nesting is bounded, not a stack overflow") {
     CHECK(json::parse(std::string(100, '[') + std::string(100, ']')).is_array());
+    const int max = json::kMaxDepth;
+    CHECK(json::parse(std::string(max, '[') + std::string(max, ']')).is_array());
+    CHECK_THROWS_AS(json::parse(std::string(max + 1, '[') + std::string(max + 1, ']')), json::ParseError);
     CHECK_THROWS_AS(json::parse(std::string(100000, '[')), json::ParseError);
-    CHECK_THROWS_AS(json::parse(std::string(100000, '[') + std::string(100000, ']')), json::ParseError);
+    // A million levels: refused at kMaxDepth while parsing, with the offset of the bracket
+    // too many, before anything recursive (copy, ==, dump) could see it.
+    std::string deep_objects;
+    for (int i = 0; i < 1000000; ++i) deep_objects += R"({"a":)";
+    for (const std::string& deep : {std::string(1000000, '[') + std::string(1000000, ']'),
+                                    std::string(1000000, '['), deep_objects}) {
+        try {
+            json::parse(deep);
+            FAIL("no error");
+        } catch (const json::ParseError& e) {
+            CHECK(std::string(e.what()).find("nesting deeper than") != std::string::npos);
+        }
+    }
+    try {
+        json::parse(R"({"a":[)" + std::string(300, '['));
+        FAIL("no error");
+    } catch (const json::ParseError& e) {
+        CHECK(std::string(e.what()) == "invalid JSON at offset 204: nesting deeper than 200");
+    }
+}
+
+TEST_CASE("json: errors are short and never quote a whole hostile input") {
+    try {
+        json::parse("\"" + std::string(1000000, 'x'));
+        FAIL("no error");
+    } catch (const json::ParseError& e) {
+        CHECK(std::string(e.what()).size() < 300);
+    }
+    CHECK_THROWS_AS(json::parse("\"\xff\""), json::ParseError);  // invalid UTF-8 is refused on input
 }
 
 TEST_CASE("json: dump round-trips and escapes") {
@@ -90,6 +122,36 @@ TEST_CASE("json: dump round-trips and escapes") {
     v.set("ttl", 120);  // set replaces
     CHECK(v["ttl"].int_or(0) == 120);
     CHECK(json::quote("a\tb") == "\"a\\tb\"");
+    CHECK(json::dump(Value(12.0)) == "12");  // integral doubles print as integers
+    CHECK(json::dump(Value(std::nan(""))) == "null");
+    CHECK(json::dump(Value(json::rounded(1.23456))) == "1.235");
+    CHECK(json::dump(Value(uint64_t(1) << 63)) == "9223372036854775808");
+}
+
+TEST_CASE("json: host bytes that are not UTF-8 never make dump throw") {
+    CHECK(json::quote("ok \xff\xfe end") == "\"ok \xEF\xBF\xBD\xEF\xBF\xBD end\"");  // U+FFFD each
+    CHECK(json::quote("h\xC3\xA9") == "\"h\xC3\xA9\"");                               // valid UTF-8 kept
+}
+
+TEST_CASE("json: views, copies and moves") {
+    Value doc = json::parse(R"({"a":{"b":[1,"two",{"c":true}]}})");
+    json::Ref b = doc["a"]["b"];
+    CHECK(b.size() == 3);
+    CHECK(b.items()[1].str() == "two");
+    CHECK(b[2]["c"].bool_or(false));
+    CHECK(doc["a"].members().at(0).first == "b");
+    Value copy(b);  // deep copy of a subtree
+    Value moved = std::move(doc);
+    CHECK(doc.is_null());  // NOLINT(bugprone-use-after-move): moved-from is a valid null
+    CHECK(moved["a"]["b"] == copy);
+    copy.push(4);
+    CHECK(copy.size() == 4);
+    CHECK(moved["a"]["b"].size() == 3);
+    Value o;
+    CHECK_THROWS_AS(Value(1).push(2), Error);
+    CHECK_THROWS_AS(Value(Value::Array{}).set("k", 1), Error);
+    o.set("k", 1);
+    CHECK(json::dump(o) == R"({"k":1})");
 }
 
 TEST_CASE("json: random mutations of a document never crash") {

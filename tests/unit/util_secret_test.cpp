@@ -7,6 +7,7 @@
 
 #include "inventory/inventory.hpp"
 #include "test_util.hpp"
+#include "util/json.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
 #include "util/value.hpp"
@@ -25,7 +26,7 @@ TEST_CASE("redactor: the encodings we produce of a secret are masked too") {
         CHECK(r.mask("a " + s + " b") == "a *** b");
         CHECK(r.mask(shell::quote(s)).find(s) == std::string::npos);
         CHECK(r.mask(shell::quote(s)) != shell::quote(s));
-        CHECK(r.mask(json_escape(s)) != json_escape(s));
+        CHECK(r.mask(json::quote(s)) != json::quote(s));
         CHECK(r.mask(shell::base64(s)) == "***");
         // Inside a longer base64 text (a file carrying the secret), at any alignment.
         std::string before(static_cast<size_t>(pre(rng)), 'x'), after(static_cast<size_t>(pre(rng)), 'y');

@@ -36,3 +36,18 @@ TEST_CASE("sha256: padding edges and incremental updates agree") {
     CHECK(sha256_hex(std::string("\0\0\0", 3)) ==
           "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c");
 }
+
+TEST_CASE("sha256: copies hash on independently; finish starts over") {
+    Sha256 a;
+    a.update("ab");
+    Sha256 b = a;  // mid-stream copy
+    a.update("c");
+    b.update("c");
+    CHECK(a.finish() == b.finish());
+    a.update("abc");
+    Sha256 moved = std::move(a);
+    auto d = moved.finish();
+    Sha256 fresh;
+    fresh.update("abc");
+    CHECK(d == fresh.finish());
+}

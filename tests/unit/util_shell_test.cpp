@@ -93,4 +93,21 @@ TEST_CASE("shell::base64") {
     CHECK(shell::base64("fo") == "Zm8=");
     CHECK(shell::base64("foo") == "Zm9v");
     CHECK(shell::base64("foobar") == "Zm9vYmFy");
+    CHECK(shell::base64(std::string("\0\xff\n", 3)) == "AP8K");
+    CHECK(shell::base64("any carnal pleas") == "YW55IGNhcm5hbCBwbGVhcw==");
+}
+
+TEST_CASE("shell::base64: large input is encoded in chunks without seams") {
+    // Past the 3 MiB chunk, with a tail that needs padding: the whole equals its parts,
+    // since a multiple of 3 bytes encodes without padding.
+    std::string data;
+    for (size_t i = 0; i < (size_t(3) << 20) + 3 * 1000 + 2; ++i) data += char(i * 131 + 7);
+    const std::string whole = shell::base64(data);
+    CHECK(whole.size() == 4 * ((data.size() + 2) / 3));
+    CHECK(whole.find('\0') == std::string::npos);
+    const size_t cut = 3 * 700001;
+    CHECK(whole == shell::base64(std::string_view(data).substr(0, cut)) +
+                       shell::base64(std::string_view(data).substr(cut)));
+    CHECK(whole.compare(whole.size() - 2, 2, "==") != 0);
+    CHECK(whole.back() == '=');
 }
