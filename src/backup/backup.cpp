@@ -334,6 +334,7 @@ PruneResult apply_retention(const inventory::Inventory& inv, Repo& repo, bool dr
     PruneResult res;
     auto backups = list_backups(repo);
     std::vector<Dated> dated;
+    dated.reserve(backups.size());
     for (const auto& b : backups) dated.push_back({b.id, b.time});
     auto kept = select_kept(dated, inv.backup->keep);
     res.reasons = kept.reasons;

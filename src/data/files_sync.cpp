@@ -122,7 +122,7 @@ SyncStats stream(transport::Transport& source, transport::Transport& target,
     if (dst_exc) dst_problem = exc_text(dst_exc);
     else if (dst_res.exit_status != 0) dst_problem = status(dst_res) + ": " + output_tail(dst_res.err);
     if (src_problem.empty() && dst_problem.empty()) return st;
-    if (src_cancelled && src_problem.size() && !src_err.empty()) src_problem += ": " + output_tail(src_err);
+    if (src_cancelled && !src_problem.empty() && !src_err.empty()) src_problem += ": " + output_tail(src_err);
     throw Error(what + " failed; source " + source.describe() + ": " +
                 (src_problem.empty() ? "ok" : src_problem) + "; target " + target.describe() +
                 ": " + (dst_problem.empty() ? "ok" : dst_problem));

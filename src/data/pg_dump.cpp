@@ -50,7 +50,7 @@ void check_workdir(const std::string& w) {
 
 std::string dump_cmd(const Cluster& c, const std::string& db, const std::string& workdir) {
     check_workdir(workdir);
-    const std::string w = workdir;  // checked: no quoting needed inside psql's \o and \!
+    const std::string& w = workdir;  // checked: no quoting needed inside psql's \o and \!
     // psql holds a REPEATABLE READ transaction whose snapshot it exports; the counts run in
     // it and pg_dump (started by psql's \!) attaches to it with --snapshot. \! cannot report
     // pg_dump's status, so it goes through a file.

@@ -180,7 +180,7 @@ std::string make_nonce() {
     return "decamp" + n;
 }
 
-BatchSplitter::BatchSplitter(std::string nonce) : marker_("\n" + nonce + ":") {}
+BatchSplitter::BatchSplitter(const std::string& nonce) : marker_("\n" + nonce + ":") {}
 
 void BatchSplitter::feed(std::string_view chunk, bool is_stderr) {
     // Only the bytes that could still be the start of a marker line stay in `window`;

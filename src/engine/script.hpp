@@ -59,7 +59,7 @@ std::string make_nonce();
 // bounded (a Capture of the step at hand plus a marker's length), whatever a step prints.
 class BatchSplitter {
 public:
-    explicit BatchSplitter(std::string nonce);
+    explicit BatchSplitter(const std::string& nonce);
     void feed(std::string_view chunk, bool is_stderr);
     struct Part {
         int status = -1;

@@ -104,8 +104,8 @@ int Migration::dry_run() {
     const std::vector<std::string> steps = {
         "preflight: reach every host; PostgreSQL versions; free disk on targets; DNS API; lower TTLs",
         "provision: apply every role's playbooks on " + target_,
-        "replicate: replication user + pg_hba line on the source for the target only; pg_basebackup over TLS; "
-        "full pass of each files data set through decamp",
+        std::string("replicate: replication user + pg_hba line on the source for the target only; ") +
+            "pg_basebackup over TLS; full pass of each files data set through decamp",
         "verify: health checks on " + target_ + " with the real Host header; replication lag",
         "cutover: stop the app on " + source_ + "; fence the source database; wait for the replica; delta pass of files; "
         "promote; start the app on " + target_ + "; switch DNS and verify at the authoritative server; health again",

@@ -55,7 +55,8 @@ Action plan_copy(const std::string& module, const Value& args) {
     }
     act.diff_path = dest;
     act.current_cmd = "if [ -f " + q + " ]; then head -c " + kDiffLimit + " -- " + q + "; fi";
-    act.desired = [content](const std::string&) { return content; };
+    // A copy per call: the lambda may run for every diff shown.
+    act.desired = [content](const std::string&) { return content; };  // NOLINT(performance-no-automatic-move)
     const std::string desc = at.describe();
     act.summary = module + " " + (origin.empty() ? "" : origin + " -> ") + dest +
                   (desc.empty() ? "" : " (" + desc + ")");

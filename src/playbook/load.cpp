@@ -200,7 +200,7 @@ private:
         }
         std::erase(module_keys, std::string());
         if (module_keys.empty()) {
-            if (t.entries().size() == 0 || std::all_of(t.entries().begin(), t.entries().end(), [](const auto& e) {
+            if (t.entries().empty() || std::all_of(t.entries().begin(), t.entries().end(), [](const auto& e) {
                     return std::find(kTaskKeys.begin(), kTaskKeys.end(), e.first) != kTaskKeys.end();
                 }))
                 c_.error(t, path, "task has no module; expected exactly one module key such as apt, copy, service");
@@ -366,7 +366,7 @@ private:
             try {
                 (void)mod->plan(args);
             } catch (const modules::ArgError& e) {
-                std::string k = e.key();
+                const std::string& k = e.key();
                 Mark m = !k.empty() && args.get(k) ? args.get(k)->mark() : args.mark();
                 c_.error(m, k.empty() ? path : path + "/" + k, e.what());
             } catch (const std::exception&) {

@@ -2,6 +2,8 @@
 // unreachable hosts and secret masking, with no SSH.
 #include <doctest/doctest.h>
 
+#include <mutex>
+
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -56,6 +58,7 @@ struct FakeConnector : engine::Connector {
     std::map<std::string, std::shared_ptr<RecordingTransport>> made;
     std::function<transport::RunResult(const std::string& host, const std::string& cmd)> respond;
     std::set<std::string> unreachable;
+    std::mutex mu;
     std::unique_ptr<transport::Transport> connect(const inventory::Host& h) override {
         if (unreachable.count(h.name))
             throw transport::TransportError(transport::TransportError::Kind::Unreachable, h.name + ": connection refused");
@@ -70,6 +73,7 @@ struct FakeConnector : engine::Connector {
             }
             return respond(name, cmd);
         });
+        std::lock_guard lock(mu);  // hosts connect in parallel
         made[h.name] = t;
         return std::make_unique<Forward>(t);
     }
