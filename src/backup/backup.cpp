@@ -108,15 +108,6 @@ std::string stream_name(size_t index, const inventory::DataSet& ds) {
     return std::to_string(index) + "-" + ds.kind + "-" + clean + mover->stream_ext();
 }
 
-std::string human_bytes(uint64_t b) {
-    char buf[32];
-    if (b >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", double(b) / (1ull << 30));
-    else if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
-    else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
-    else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-    return buf;
-}
-
 std::string human_seconds(double s) {
     char buf[48];
     if (s < 120) snprintf(buf, sizeof buf, "%.1f s", s);

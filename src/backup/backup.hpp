@@ -15,6 +15,7 @@
 #include "backup/repo.hpp"
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
+#include "util/text.hpp"
 
 namespace decamp::backup {
 
@@ -80,7 +81,7 @@ struct PruneResult {
 // older than a day that no manifest names: leftovers of failed runs), then `restic prune`.
 PruneResult apply_retention(const inventory::Inventory& inv, Repo& repo, bool dry_run, std::ostream& log);
 
-std::string human_bytes(uint64_t b);
+using util::human_bytes;
 std::string human_seconds(double s);
 
 }  // namespace decamp::backup

@@ -25,6 +25,7 @@
 #include "data/entry.hpp"
 #include "inventory/inventory.hpp"
 #include "transport/transport.hpp"
+#include "util/text.hpp"
 
 namespace decamp::json {
 class Value;
@@ -183,7 +184,7 @@ std::vector<std::string> mover_kinds();
 std::unique_ptr<DataMover> make_mover(const DataEntry& e);
 
 // Human sizes ("1.5 MiB") for movers' lines.
-std::string human_bytes(uint64_t bytes);
+using util::human_bytes;
 
 // Runs `cmd` and returns stdout; Error "<host>: <what> failed (exit N): <stderr>" (masked).
 std::string run_checked(transport::Transport& t, const std::string& cmd, const std::string& what);

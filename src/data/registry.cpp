@@ -95,13 +95,4 @@ std::string run_checked(transport::Transport& t, const std::string& cmd, const s
     return r.out;
 }
 
-std::string human_bytes(uint64_t b) {
-    char buf[32];
-    if (b >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", double(b) / (1ull << 30));
-    else if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
-    else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
-    else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-    return buf;
-}
-
 }  // namespace decamp::data

@@ -1,5 +1,7 @@
 #include "util/text.hpp"
 
+#include <cstdio>
+
 namespace decamp::util {
 
 std::string trim(std::string_view s, std::string_view chars) {
@@ -38,6 +40,15 @@ bool valid_utf8(std::string_view s) {
         i += len;
     }
     return true;
+}
+
+std::string human_bytes(uint64_t b) {
+    char buf[32];
+    if (b >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", double(b) / (1ull << 30));
+    else if (b >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", double(b) / (1ull << 20));
+    else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
+    else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+    return buf;
 }
 
 }  // namespace decamp::util

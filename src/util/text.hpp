@@ -2,6 +2,7 @@
 // error messages.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ std::string trim_right(std::string_view s, std::string_view chars = kBlanks);
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): what JSON
 // text may carry as is.
 bool valid_utf8(std::string_view s);
+
+// "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB": sizes in messages and reports.
+std::string human_bytes(uint64_t bytes);
 
 // The last `n` bytes of a command's output for an error message, trailing blanks removed;
 // "(no output)" when nothing is left.

@@ -35,3 +35,11 @@ TEST_CASE("text: output_tail") {
     CHECK(output_tail(" \n") == "(no output)");
     CHECK(output_tail(std::string(10, 'x') + "END\n", 4) == "…END");
 }
+
+TEST_CASE("human_bytes: one unit per size class, one decimal") {
+    CHECK(decamp::util::human_bytes(0) == "0 B");
+    CHECK(decamp::util::human_bytes(1023) == "1023 B");
+    CHECK(decamp::util::human_bytes(1536) == "1.5 KiB");
+    CHECK(decamp::util::human_bytes(12u << 20) == "12.0 MiB");
+    CHECK(decamp::util::human_bytes(3ull << 30) == "3.0 GiB");
+}
