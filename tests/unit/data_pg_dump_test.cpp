@@ -54,17 +54,7 @@ namespace {
 
 const std::string kBin = "/usr/lib/postgresql/15/bin";
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
+using test::free_tcp_port;
 
 std::string sh(transport::Transport& t, const std::string& cmd) {
     auto r = t.run(cmd);
@@ -99,7 +89,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     data::pg::Cluster c;
     c.data_dir = (tmp.path() / "data").string();
     c.conf_dir = c.data_dir;
-    c.port = free_port();
+    c.port = free_tcp_port();
     c.bin_dir = kBin;
     c.service = "";
     c.socket_dir = tmp.path().string();

@@ -211,17 +211,7 @@ namespace {
 
 const std::string kBin = "/usr/lib/postgresql/15/bin";
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
+using test::free_tcp_port;
 
 std::string sh(transport::Transport& t, const std::string& cmd, const std::string& in = {}) {
     transport::RunOptions o;
@@ -313,8 +303,8 @@ TEST_CASE("pg: real replica between two local clusters") {
     p.target_address = "127.0.0.1";
     p.database = "forum";
     p.repl_password = SecretString(kPassword);
-    p.source = make_cluster(*t, tmp.path(), "source", free_port(), true);
-    p.target = make_cluster(*t, tmp.path(), "target", free_port(), false);
+    p.source = make_cluster(*t, tmp.path(), "source", free_tcp_port(), true);
+    p.target = make_cluster(*t, tmp.path(), "target", free_tcp_port(), false);
     const fs::path src_hba = fs::path(p.source.conf_dir) / "pg_hba.conf";
     const fs::path src_auto = fs::path(p.source.data_dir) / "postgresql.auto.conf";
 
