@@ -77,4 +77,8 @@ void note_sensitive(const Value& v);
 // How a value shows in an error message: *** when derived from a secret.
 std::string shown(const Value& v);
 
+// Whether a value (recursively) holds template syntax that would expand; a host's data
+// (tainted unsafe) never does.
+bool has_template_inside(const Value& v);
+
 }  // namespace decamp::tmpl::detail
