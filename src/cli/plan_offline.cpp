@@ -68,7 +68,7 @@ int cmd_plan_offline(const Args& args, const Loaded& l) {
             vars.set_play_vars(a.play->vars);
             std::string play_label = (a.play->name.empty() ? a.play->hosts : a.play->name);
             auto emit = [&](const playbook::Task& t, bool handler) {
-                auto steps = plan::plan_task(t, vars, opts);
+                auto steps = plan::plan_task(t, vars, opts).steps;  // offline: facts stay unknown
                 for (const auto& s : steps) {
                     if (s.skipped) continue;
                     ++hs.count;

@@ -68,17 +68,9 @@ bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
             c.t0 = Clock::now();
             c.conn = &pool_.get(*c.host);
             c.connected = true;
-            // Facts are gathered on first use (one read-only round trip), unless a play asks
-            // for them up front with gather_facts: true.
-            c.vars->set_facts_loader([&c] {
-                try {
-                    auto r = c.conn->run(facts_command());
-                    if (r.exit_status != 0) throw plan::FactsUnavailable("fact gathering failed: " + tail(r.err, 300));
-                    return parse_facts(r.out);
-                } catch (const transport::TransportError& e) {
-                    throw plan::FactsUnavailable(std::string("fact gathering failed: ") + e.what());
-                }
-            });
+            // Facts are gathered on first use (one read-only round trip: the planner says
+            // when a task needs them), unless a play asks for them up front.
+            c.vars->gather_on_use(true);
         }
         if (facts_now && !c.vars->has_facts()) gather_facts(c);
         return true;
@@ -254,11 +246,20 @@ bool Engine::run_tasks(const playbook::Play& play, const std::vector<const playb
             TaskRun tr;
             tr.task = &t;
             try {
-                tr.steps = plan::plan_task(t, *c.vars, topts);
-            } catch (const plan::FactsUnavailable& e) {  // facts are gathered on first use
-                if (!batch.empty()) break;
-                lost(play, c, t.display_name(), t, e.what(), Clock::now());
-                return false;
+                plan::Planned planned = plan::plan_task(t, *c.vars, topts);
+                if (planned.needs_facts) {
+                    try {
+                        gather_facts(c);
+                    } catch (const transport::TransportError& e) {
+                        if (!batch.empty()) break;  // the batch so far runs first
+                        std::string why = e.what();
+                        if (why.rfind("fact gathering failed", 0) != 0) why = "fact gathering failed: " + why;
+                        lost(play, c, t.display_name(), t, why, Clock::now());
+                        return false;
+                    }
+                    planned = plan::plan_task(t, *c.vars, topts);
+                }
+                tr.steps = std::move(planned.steps);
             } catch (const std::exception& e) {
                 if (!batch.empty()) break;  // reported when its turn comes
                 StepResult sr;

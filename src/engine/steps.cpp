@@ -77,12 +77,14 @@ void Engine::local_step(const playbook::Task& task, const plan::Step& st, HostCt
         if (var && var->is_unsafe()) {  // a name that came from a host is not evaluated
             sr.message = var->to_text();
         } else if (var) {
-            auto scope = c.vars->scope(&task.vars);
-            try {
-                sr.message = var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
-            } catch (const std::exception& e) {
-                sr.message = e.what();
-            }
+            with_facts(c, [&] {
+                auto scope = c.vars->scope(&task.vars);
+                try {
+                    sr.message = var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
+                } catch (const std::exception& e) {
+                    sr.message = e.what();
+                }
+            });
         } else {
             sr.message = msg ? msg->to_text() : "Hello world!";
         }
@@ -156,15 +158,23 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
         std::string name = task.register_as.empty() ? "result" : task.register_as;
         Value layer = Value::map();
         layer.set(name, result);
-        auto scope = c.vars->scope(&task.vars, &layer);
-        try {
-            const tmpl::Options topts = template_options();
-            if (!task.changed_when.empty()) changed = tmpl::evaluate_condition(task.changed_when, scope, topts);
-            if (!task.failed_when.empty()) failed = tmpl::evaluate_condition(task.failed_when, scope, topts);
-        } catch (const std::exception& e) {
-            failed = true;
-            sr.message = std::string("changed_when/failed_when: ") + e.what();
-        }
+        const bool changed0 = changed;
+        const bool failed0 = failed;
+        const std::string message0 = sr.message;
+        with_facts(c, [&] {
+            changed = changed0;
+            failed = failed0;
+            sr.message = message0;
+            auto scope = c.vars->scope(&task.vars, &layer);
+            try {
+                const tmpl::Options topts = template_options();
+                if (!task.changed_when.empty()) changed = tmpl::evaluate_condition(task.changed_when, scope, topts);
+                if (!task.failed_when.empty()) failed = tmpl::evaluate_condition(task.failed_when, scope, topts);
+            } catch (const std::exception& e) {
+                failed = true;
+                sr.message = std::string("changed_when/failed_when: ") + e.what();
+            }
+        });
         result.set("changed", Value::boolean(changed));
         result.set("failed", Value::boolean(failed));
     }

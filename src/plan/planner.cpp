@@ -151,17 +151,6 @@ std::vector<std::string> HostVars::names() const {
     return out;
 }
 
-const Value* HostVars::load_facts(const std::string& name) const {
-    if (std::find(std::begin(kFactRoots), std::end(kFactRoots), name) == std::end(kFactRoots)) return nullptr;
-    if (!facts_loaded_) {
-        Value f = loader_();
-        facts_ = Value::map();
-        for (const char* root : kFactRoots) facts_.set(root, f);
-        facts_loaded_ = true;
-    }
-    return facts_.get(name);
-}
-
 tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
     tmpl::Scope s;
     s.push(&globals_);
@@ -172,7 +161,11 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
     s.push(&magic_);  // magic names cannot be shadowed by accident
     if (task_vars) s.push(task_vars);
     if (item) s.push(item);
-    if (loader_ && !facts_loaded_) s.set_fallback([this](const std::string& n) { return load_facts(n); });
+    if (on_use_ && !facts_loaded_)
+        s.set_fallback([this](const std::string& n) -> const Value* {
+            if (std::find(std::begin(kFactRoots), std::end(kFactRoots), n) != std::end(kFactRoots)) wanted_ = true;
+            return nullptr;
+        });
     return s;
 }
 
@@ -185,7 +178,9 @@ std::string read_task_file(const playbook::Task& task, const std::string& src) {
     }
 }
 
-std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts) {
+namespace {
+
+std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts) {
     std::vector<Value> items;
     bool looped = task.loop.has_value();
     if (looped) {
@@ -193,8 +188,6 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
         Value l;
         try {
             l = tmpl::render_value(*task.loop, s, opts);
-        } catch (const FactsUnavailable&) {
-            throw;
         } catch (const std::exception& e) {
             throw task_error(task, std::string("loop: ") + e.what());
         }
@@ -264,6 +257,25 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
         steps.push_back(std::move(st));
     }
     return steps;
+}
+
+}  // namespace
+
+Planned plan_task(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts) {
+    Planned out;
+    vars.reset_wanted();
+    try {
+        out.steps = plan_steps(task, vars, opts);
+    } catch (const std::exception&) {
+        if (!vars.facts_wanted()) throw;  // an error of the task itself
+    }
+    // Facts named before they were gathered: whatever was rendered (an error, or a default()
+    // standing in for them) is not the answer.
+    if (vars.facts_wanted()) {
+        out.steps.clear();
+        out.needs_facts = true;
+    }
+    return out;
 }
 
 }  // namespace decamp::plan

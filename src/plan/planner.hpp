@@ -40,24 +40,21 @@ std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
                                      const std::vector<playbook::Playbook>& books,
                                      const std::vector<const inventory::Host*>& within, const std::string& limit);
 
-// Thrown through templating when facts were needed and could not be gathered (the host
-// is unreachable): the engine reports the host, not the task.
-class FactsUnavailable : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 // The variables of one host during one play. Owns every layer; scope() points into them.
 class HostVars {
 public:
     HostVars(const inventory::Inventory& inv, const inventory::Host& host);
     void set_play_vars(const Value& vars) { play_ = vars; }
     void set_facts(const Value& facts);
-    // Facts gathered on first use: the loader runs once, when a template first names
-    // `facts` or `ansible_facts` (a play with gather_facts: true gathers up front). It may
-    // throw (an unreachable host); the next use asks again.
-    void set_facts_loader(std::function<Value()> loader) { loader_ = std::move(loader); }
+    // Facts gathered on first use: with gather_on_use(true), a template that names `facts`
+    // or `ansible_facts` before they are set finds them undefined and marks them wanted;
+    // plan_task then answers "needs facts" and the engine gathers them (one read-only round
+    // trip) and plans again. A play with gather_facts: true gathers up front. Offline
+    // planning leaves this off: facts stay unknown.
+    void gather_on_use(bool on) { on_use_ = on; }
     bool has_facts() const { return facts_loaded_; }
+    bool facts_wanted() const { return wanted_; }
+    void reset_wanted() const { wanted_ = false; }
     void set_registered(const std::string& name, Value result) { registered_.set(name, std::move(result)); }
     const Value& facts() const { return facts_; }
     const Value& registered() const { return registered_; }
@@ -73,10 +70,10 @@ private:
     Value host_vars_;   // host's vars
     Value magic_;       // host, provider, inventory_hostname, role_hosts, groups, secrets
     Value play_ = Value::map();
-    mutable Value facts_ = Value::map();  // facts, ansible_facts (filled on first use)
-    mutable bool facts_loaded_ = false;
-    std::function<Value()> loader_;
-    const Value* load_facts(const std::string& name) const;
+    Value facts_ = Value::map();  // facts, ansible_facts (once gathered)
+    bool facts_loaded_ = false;
+    bool on_use_ = false;
+    mutable bool wanted_ = false;
     Value registered_ = Value::map();
 };
 
@@ -92,10 +89,17 @@ struct Step {
     bool skipped = false;       // when: false
 };
 
+// What planning one task gives: its steps, or "needs facts" (the task names facts that
+// have not been gathered yet; gather them and plan it again). Never both.
+struct Planned {
+    std::vector<Step> steps;
+    bool needs_facts = false;
+};
+
 // Renders one task for one host. Copy/template `src:` are read (relative to the playbook's
-// directory) and turned into `content`. Throws decamp::Error naming the task's file:line.
-std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars,
-                            const tmpl::Options& opts);
+// directory) and turned into `content`. Throws decamp::Error naming the task's file:line
+// (unless the error comes from facts not gathered yet: that is needs_facts).
+Planned plan_task(const playbook::Task& task, const HostVars& vars, const tmpl::Options& opts);
 
 // Reads the local file a copy/template names (template files are rendered).
 std::string read_task_file(const playbook::Task& task, const std::string& src);

@@ -293,3 +293,73 @@ TEST_CASE("check mode: a probe that fails after an earlier would-change is repor
     CHECK(rep.hosts[1].state == engine::HostState::Failed);
     CHECK(rep.exit_code() == 1);
 }
+
+TEST_CASE("facts are gathered once, when the planner says a task needs them") {
+    auto count = [](const std::shared_ptr<RecordingTransport>& t, const std::string& needle) {
+        int n = 0;
+        for (const auto& c : t->commands()) n += c.find(needle) != std::string::npos;
+        return n;
+    };
+    SUBCASE("no task names facts: none are gathered") {
+        Lab lab("- hosts: web\n  tasks:\n    - command: a\n    - command: b\n", 1);
+        FakeConnector conn;
+        conn.respond = [](const std::string&, const std::string&) { return rc(0); };
+        auto rep = run(lab, conn);
+        CHECK(rep.exit_code() == 0);
+        CHECK(count(conn.made["h1"], "os-release") == 0);
+    }
+    SUBCASE("default() does not stand in for facts that can be gathered; changed_when sees them too") {
+        Lab lab(R"(- hosts: web
+  tasks:
+    - command: a
+    - command: "echo {{ ansible_facts.os_id | default('none') }}"
+    - command: b
+      changed_when: "facts.user == 'root'"
+)", 1);
+        FakeConnector conn;
+        conn.respond = [](const std::string&, const std::string&) { return rc(0); };
+        auto rep = run(lab, conn);
+        CHECK(rep.exit_code() == 0);
+        auto& t = conn.made["h1"];
+        CHECK(count(t, "os-release") == 1);
+        CHECK(count(t, "echo debian") == 1);
+        CHECK(count(t, "echo none") == 0);
+        REQUIRE(rep.hosts[0].steps.size() == 3);
+        CHECK(rep.hosts[0].steps[2].status == engine::Status::Changed);
+    }
+    SUBCASE("facts named only in changed_when are gathered after the step") {
+        Lab lab("- hosts: web\n  tasks:\n    - command: b\n      changed_when: \"ansible_facts.os_id == 'debian'\"\n", 1);
+        FakeConnector conn;
+        conn.respond = [](const std::string&, const std::string&) { return rc(0); };
+        auto rep = run(lab, conn);
+        REQUIRE(rep.hosts[0].steps.size() == 1);
+        CHECK(rep.hosts[0].steps[0].status == engine::Status::Changed);
+        CHECK(count(conn.made["h1"], "os-release") == 1);
+    }
+    SUBCASE("facts that cannot be gathered lose the host, naming why") {
+        Lab lab("- hosts: web\n  tasks:\n    - command: \"echo {{ facts.os_id }}\"\n    - command: after\n", 1);
+        auto rep = [&] {
+            engine::Options o;
+            o.forks = 1;
+            o.batch = 1;
+            // The fact command fails on this host.
+            struct Broken : engine::Connector {
+                std::unique_ptr<transport::Transport> connect(const inventory::Host& h) override {
+                    auto t = std::make_shared<RecordingTransport>(h.name);
+                    t->set_responder([](const std::string& cmd) {
+                        return cmd.find("os-release") != std::string::npos ? rc(1, "", "no /etc/os-release") : rc(0);
+                    });
+                    made = t;
+                    return std::make_unique<Forward>(t);
+                }
+                std::shared_ptr<RecordingTransport> made;
+            } broken;
+            engine::Engine eng(lab.inv, broken, o);
+            auto r = eng.run(plan::assign_roles(lab.inv, lab.books, "p", ""));
+            CHECK(count(broken.made, "after") == 0);
+            return r;
+        }();
+        CHECK(rep.exit_code() != 0);
+        CHECK(rep.hosts[0].error.find("fact gathering failed") != std::string::npos);
+    }
+}
