@@ -73,30 +73,6 @@ shell::Argv restic_stdin_backup(const std::string& project, const std::string& s
 
 }  // namespace
 
-// ---- connections ----
-
-Connections::Connections(const inventory::Inventory& inv, engine::Connector* connector) {
-    if (connector) {
-        connector_ = connector;
-    } else {
-        owned_ = engine::make_connector(inv);
-        connector_ = owned_.get();
-    }
-}
-
-transport::Transport& Connections::operator()(const inventory::Host& h) {
-    auto it = conns_.find(h.name);
-    if (it != conns_.end()) return *it->second;
-    return *(conns_[h.name] = connector_->connect(h));
-}
-
-std::vector<const inventory::Host*> hosts_of(const inventory::Inventory& inv, const std::string& provider,
-                                             const std::string& role) {
-    std::vector<const inventory::Host*> out;
-    for (const auto* h : inv.provider_hosts(provider))
-        if (h->has_role(role)) out.push_back(h);
-    return out;
-}
 
 std::string stream_name(size_t index, const inventory::DataSet& ds) {
     auto mover = data::make_mover(ds);
@@ -134,7 +110,7 @@ Manifest run_backup(const inventory::Inventory& inv, Repo& repo, const std::stri
     size_t index = 0;
     for (const auto& ds : inv.data) {
         ++index;
-        auto hosts = hosts_of(inv, provider, ds.role);
+        auto hosts = inv.hosts_of(provider, ds.role);
         if (hosts.empty()) throw Error("provider " + provider + " has no host with role " + ds.role);
         const inventory::Host& h = *hosts.front();
         transport::Transport& t = conn(h);

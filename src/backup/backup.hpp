@@ -19,21 +19,9 @@
 
 namespace decamp::backup {
 
-// Hands out one connection per host for a whole run (the engine's Connector underneath).
-class Connections {
-public:
-    explicit Connections(const inventory::Inventory& inv, engine::Connector* connector = nullptr);
-    transport::Transport& operator()(const inventory::Host& h);
-
-private:
-    std::unique_ptr<engine::Connector> owned_;
-    engine::Connector* connector_;
-    std::map<std::string, std::unique_ptr<transport::Transport>> conns_;
-};
+// A host's connection (the run's engine::Pool underneath: one per host for the whole run).
 using ConnectFn = std::function<transport::Transport&(const inventory::Host&)>;
 
-std::vector<const inventory::Host*> hosts_of(const inventory::Inventory& inv, const std::string& provider,
-                                             const std::string& role);
 // The name a data set's stream has inside its snapshot: "1-postgres-forum.dump",
 // "2-files-srv_forum_uploads.tar".
 std::string stream_name(size_t index, const inventory::DataSet& ds);

@@ -1,3 +1,4 @@
+#include "engine/pool.hpp"
 #include "backup/drill.hpp"
 
 #include <chrono>
@@ -41,14 +42,14 @@ std::string teardown(const inventory::Inventory& inv, const std::string& target,
     auto note = [&](const std::string& s) { notes += (notes.empty() ? "" : "; ") + s; };
     if (inv.app) {
         const std::string cmd = systemd::units_cmd(systemd::Verb::DisableNow, inv.app->services, systemd::Missing::Ignore);
-        for (const auto* h : hosts_of(inv, target, inv.app->role)) {
+        for (const auto* h : inv.hosts_of(target, inv.app->role)) {
             auto r = conn(*h).run(cmd);
             note(h->name + (r.exit_status ? ": app NOT stopped (" + trim(r.err) + ")" : ": app stopped"));
         }
     }
     for (const auto& ds : inv.data) {
         auto mover = data::make_mover(ds);
-        for (const auto* h : hosts_of(inv, target, ds.role))
+        for (const auto* h : inv.hosts_of(target, ds.role))
             if (std::string n = mover->teardown(conn(*h), *h); !n.empty()) note(n);
     }
     return notes.empty() ? "nothing to tear down" : notes;
@@ -125,8 +126,13 @@ int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playb
         log << "decamp: " << e.what() << "\n";
         return kExitLocked;
     }
-    Connections conns(inv, o.connector);
-    ConnectFn conn = [&](const inventory::Host& h) -> transport::Transport& { return conns(h); };
+    std::unique_ptr<engine::Pool> own_pool;
+    engine::Pool* pool = o.pool;
+    if (!pool) {
+        own_pool = std::make_unique<engine::Pool>(inv);
+        pool = own_pool.get();
+    }
+    ConnectFn conn = [pool](const inventory::Host& h) -> transport::Transport& { return pool->get(h); };
 
     DrillReport rep;
     rep.target = o.target;
@@ -185,17 +191,11 @@ int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playb
         });
         phase("provision", [&] {
             provisioned = true;
-            std::unique_ptr<engine::Connector> owned;
-            engine::Connector* c = o.connector;
-            if (!c) {
-                owned = engine::make_connector(inv);
-                c = owned.get();
-            }
             engine::Options eo;
             eo.forks = o.forks;
             eo.verbosity = o.verbosity;
             eo.interrupted = o.interrupted;
-            engine::Engine eng(inv, *c, eo, o.progress);
+            engine::Engine eng(inv, *pool, eo, o.progress);  // the drill's own connections
             auto er = eng.run(plan::assign_roles(inv, role_books, o.target, ""));
             if (er.interrupted) throw Interrupted();
             if (er.exit_code() != 0) {

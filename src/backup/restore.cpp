@@ -38,7 +38,7 @@ void app_services(const inventory::Inventory& inv, const std::string& provider, 
     const bool start = verb == "start";
     const std::string cmd = start ? systemd::units_cmd(systemd::Verb::Start, inv.app->services)
                                   : systemd::units_cmd(systemd::Verb::Stop, inv.app->services, systemd::Missing::Ignore);
-    for (const auto* h : hosts_of(inv, provider, inv.app->role)) {
+    for (const auto* h : inv.hosts_of(provider, inv.app->role)) {
         auto r = conn(*h).run(cmd);
         if (r.exit_status != 0)
             throw Error(h->name + ": " + (start ? "starting" : "stopping") + " the app failed: " + trim(r.err));
@@ -57,7 +57,7 @@ RestoreResult restore_backup(const inventory::Inventory& inv, Repo& repo, const 
     res.backup_time = m.time;
     if (!inv.find_provider(target_provider)) throw Error("provider " + target_provider + " is not in the inventory");
     for (const auto& e : m.data)
-        if (hosts_of(inv, target_provider, e.role).empty())
+        if (inv.hosts_of(target_provider, e.role).empty())
             throw Error("provider " + target_provider + " has no host with role " + e.role + " to restore " + e.kind + " " + e.name + " onto");
     log << "Restoring backup " << m.id << " (" << iso_time(m.time) << ", from " << m.provider << ") onto " << target_provider << "\n";
     app_services(inv, target_provider, conn, "stop", log);
@@ -69,7 +69,7 @@ RestoreResult restore_backup(const inventory::Inventory& inv, Repo& repo, const 
     try {
         for (const auto& e : m.data) {
             auto mover = data::make_mover(e);
-            auto targets = hosts_of(inv, target_provider, e.role);
+            auto targets = inv.hosts_of(target_provider, e.role);
             if (!mover->restore_on_every_host()) targets.resize(1);
             for (const auto* h : targets) {
                 auto& t = conn(*h);
@@ -142,7 +142,7 @@ std::string check_against_manifest(const inventory::Inventory& inv, const Manife
     std::string out;
     for (const auto& e : m.data) {
         auto mover = data::make_mover(e);
-        auto hosts = hosts_of(inv, target_provider, e.role);
+        auto hosts = inv.hosts_of(target_provider, e.role);
         if (!mover->restore_on_every_host() && !hosts.empty()) hosts.resize(1);
         for (const auto* h : hosts) {
             std::string d = mover->live_diff(conn(*h), e);

@@ -7,7 +7,9 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
 #include "engine/engine.hpp"
+#include "engine/pool.hpp"
 #include "engine/script.hpp"
+#include "util/json.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::cli {
@@ -42,14 +44,14 @@ int finish(const Args& args, const engine::Report& rep) {
 
 // Without playbook files, the roles of the provider the stack runs on (or --provider P);
 // with files, their plays within every provider the stack has not left.
-std::vector<plan::Assignment> assignments(const Args& args, const Loaded& l, const Target& t) {
+std::vector<plan::Assignment> assignments(const Args& args, const Session& l, const Target& t) {
     return l.given_books.empty() ? plan::assign_roles(l.inv, l.role_books, t.scope.provider, args.get("limit"))
                                  : plan::assign_plays(l.inv, l.given_books, t.scope.hosts, args.get("limit"));
 }
 
 int run_plays(const Args& args, bool check) {
-    Loaded l = load_all(args, args.positional);
-    Target target = resolve_target(args, l.inv, l.given_books.empty(), std::cerr);
+    Session l = load_all(args, args.positional);
+    Target target = resolve_target(args, l, l.given_books.empty(), std::cerr);
     auto plays = assignments(args, l, target);
     size_t hosts = 0;
     {
@@ -64,11 +66,10 @@ int run_plays(const Args& args, bool check) {
                   << (args.get("limit").empty() ? "" : ", limit " + args.get("limit")) << ")\n";
         return kExitUsage;
     }
-    auto connector = engine::make_connector(l.inv);
     engine::Report rep;
     {
         auto progress = make_progress(args.has("quiet"));
-        engine::Engine eng(l.inv, *connector, engine_options(args, check), progress.get());
+        engine::Engine eng(l.inv, l.pool(), engine_options(args, check), progress.get());
         rep = eng.run(plays);
     }
     return finish(args, rep);
@@ -82,15 +83,14 @@ int cmd_plan_check(const Args& args) { return run_plays(args, true); }
 int cmd_run(const Args& args) {
     if (args.positional.size() != 1 || args.rest.empty())
         throw UsageError("usage: decamp run PATTERN -- COMMAND [ARGS...]");
-    inventory::Inventory inv = inventory::load(inventory_path(args));
-    auto hosts = select_in_target(inv, resolve_target(args, inv, false, std::cerr), args.positional[0]);
+    Session session = load_inventory(args);
+    auto hosts = select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
     std::string command;
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
-    auto connector = engine::make_connector(inv);
     engine::Report rep;
     {
         auto progress = make_progress(true);
-        engine::Engine eng(inv, *connector, engine_options(args, false), progress.get());
+        engine::Engine eng(session.inv, session.pool(), engine_options(args, false), progress.get());
         rep = eng.run_command(hosts, command, args.has("become"));
     }
     if (args.has("json")) {
@@ -111,19 +111,16 @@ int cmd_run(const Args& args) {
 
 int cmd_facts(const Args& args) {
     if (args.positional.empty()) throw UsageError("usage: decamp facts HOST|PATTERN");
-    inventory::Inventory inv = inventory::load(inventory_path(args));
-    auto hosts = select_in_target(inv, resolve_target(args, inv, false, std::cerr), args.positional[0]);
-    auto connector = engine::make_connector(inv);
+    Session session = load_inventory(args);
+    auto hosts = select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
     int code = 0;
-    std::string json = "{";
+    json::Value all = json::Value::Object{};
     for (const auto* h : hosts) {
         try {
-            auto t = connector->connect(*h);
-            auto r = t->run(engine::facts_command());
+            auto r = session.pool().get(*h).run(engine::facts_command());
             Value f = engine::parse_facts(r.out);
-            t->close();
             if (args.has("json")) {
-                json += (json.size() > 1 ? "," : "") + json_escape(h->name) + ":" + f.to_json();
+                all.set(h->name, f.to_json_value());
             } else {
                 std::cout << h->name << ":\n";
                 for (const auto& [k, v] : f.entries()) std::cout << "  " << k << ": " << v.to_text() << "\n";
@@ -133,7 +130,7 @@ int cmd_facts(const Args& args) {
             code = e.kind() == transport::TransportError::Kind::HostKey ? kExitHostKey : kExitUnreachable;
         }
     }
-    if (args.has("json")) std::cout << json << "}\n";
+    if (args.has("json")) std::cout << json::dump(all) << "\n";
     return code;
 }
 

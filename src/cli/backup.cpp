@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "engine/pool.hpp"
 #include "backup/backup.hpp"
 #include "backup/manifest.hpp"
 #include "cli/common.hpp"
@@ -48,7 +49,8 @@ int backup_list(const inventory::Inventory& inv, bool as_json) {
 int cmd_backup(const Args& args) {
     std::string action = args.positional.empty() ? "run" : args.positional[0];
     if (args.positional.size() > (action == "verify" ? 2u : 1u)) throw UsageError("too many arguments; see decamp backup --help");
-    inventory::Inventory inv = inventory::load(inventory_path(args));
+    Session session = load_inventory(args);
+    const inventory::Inventory& inv = session.inv;
     if (!inv.backup) throw Error(inv.file.string() + ": no backup: section (host or address, path, secret, keep)");
     const bool as_json = args.has("json");
     if (action == "list") return backup_list(inv, as_json);
@@ -84,11 +86,11 @@ int cmd_backup(const Args& args) {
     }
     if (action != "run") throw UsageError("unknown backup action '" + action + "'; expected run, list, verify or prune");
     std::string provider = args.get("provider");
-    if (provider.empty()) provider = migrate::active_provider(inv, args.get("state")).name;
+    if (provider.empty()) provider = session.active().name;
     if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
     backup::Repo repo(inv);
-    backup::Connections conns(inv);
-    auto m = backup::run_backup(inv, repo, provider, [&](const inventory::Host& h) -> transport::Transport& { return conns(h); },
+    auto m = backup::run_backup(inv, repo, provider,
+                                [&](const inventory::Host& h) -> transport::Transport& { return session.pool().get(h); },
                                 std::cerr);
     if (!args.has("no-prune")) backup::apply_retention(inv, repo, false, std::cerr);
     if (as_json) {

@@ -5,7 +5,7 @@
 namespace decamp::cli {
 
 int cmd_validate(const Args& args);
-int cmd_plan_offline(const Args& args, const Loaded& l);
+int cmd_plan_offline(const Args& args, Session& l);
 int cmd_plan_check(const Args& args);
 int cmd_apply(const Args& args);
 int cmd_run(const Args& args);
@@ -19,7 +19,10 @@ int cmd_drill(const Args& args);
 namespace {
 
 int cmd_plan(const Args& args) {
-    if (args.has("offline")) return cmd_plan_offline(args, load_all(args, args.positional));
+    if (args.has("offline")) {
+        Session session = load_all(args, args.positional);
+        return cmd_plan_offline(args, session);
+    }
     return cmd_plan_check(args);
 }
 

@@ -3,10 +3,40 @@
 #include <algorithm>
 #include <ostream>
 
+#include "engine/pool.hpp"
 #include "engine/script.hpp"
 #include "plan/undefined.hpp"
 
 namespace decamp::cli {
+
+Session::Session() = default;
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+const migrate::ActiveProvider& Session::active() {
+    if (!active_) active_ = migrate::active_provider(inv, state_path);
+    return *active_;
+}
+
+engine::Pool& Session::pool() {
+    if (!pool_) pool_ = std::make_unique<engine::Pool>(inv);
+    return *pool_;
+}
+
+namespace {
+std::filesystem::path state_path_of(const Args& args, const inventory::Inventory& inv) {
+    const std::string given = args.get("state");
+    return given.empty() ? migrate::default_state_path(inv.file) : std::filesystem::path(given);
+}
+}  // namespace
+
+Session load_inventory(const Args& args) {
+    Session out;
+    out.inv = inventory::load(inventory_path(args));
+    out.state_path = state_path_of(args, out.inv);
+    return out;
+}
 
 std::string inventory_path(const Args& args) {
     std::string p = args.get("inventory", default_inventory());
@@ -14,8 +44,8 @@ std::string inventory_path(const Args& args) {
     return p;
 }
 
-Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args) {
-    Loaded out;
+Session load_all(const Args& args, const std::vector<std::string>& playbook_args) {
+    Session out;
     std::vector<Diagnostic> diags;
     bool inventory_ok = true;
     try {
@@ -51,13 +81,14 @@ Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args)
         diags.insert(diags.end(), undefined.begin(), undefined.end());
     }
     if (!diags.empty()) throw ConfigError(std::move(diags));
+    out.state_path = state_path_of(args, out.inv);
     return out;
 }
 
-Target resolve_target(const Args& args, const inventory::Inventory& inv, bool whole_stack, std::ostream& err) {
+Target resolve_target(const Args& args, Session& s, bool whole_stack, std::ostream& err) {
     Target t;
-    t.active = migrate::active_provider(inv, args.get("state"));
-    t.scope = migrate::host_scope(inv, t.active, args.get("provider"), whole_stack);
+    t.active = s.active();
+    t.scope = migrate::host_scope(s.inv, t.active, args.get("provider"), whole_stack);
     if (!t.scope.warning.empty()) {
         err << "decamp: warning: " << t.scope.warning << "\n";
     } else if (!t.scope.provider.empty() && t.scope.provider != t.active.name) {

@@ -1,9 +1,12 @@
-// Pieces several subcommands share: loading the inventory with its playbooks (all errors of
-// all files in one report), which provider and hosts a command works on, and small output
-// helpers.
+// Pieces several subcommands share: the Session (the inventory with its playbooks, loaded
+// with all errors of all files in one report; the state; the run's connection pool), which
+// provider and hosts a command works on, and small output helpers.
 #pragma once
 
+#include <filesystem>
 #include <iosfwd>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,12 +15,37 @@
 #include "migrate/active.hpp"
 #include "playbook/playbook.hpp"
 
+namespace decamp::engine {
+class Pool;
+}
+
 namespace decamp::cli {
 
-struct Loaded {
+// What one command works with, built once by the CLI: the inventory, its playbooks, the
+// state (where it lives; the active provider it records is the one source of truth) and
+// the one connection pool of the run (one SSH session per host, shared by the engine, the
+// migration, backups and drills). Lower layers are handed the pieces they need, never the
+// Session itself.
+class Session {
+public:
+    Session();
+    ~Session();
+    Session(Session&&) noexcept;
+    Session& operator=(Session&&) noexcept;
+
     inventory::Inventory inv;
     std::vector<playbook::Playbook> role_books;   // every role's playbooks, each file once
     std::vector<playbook::Playbook> given_books;  // PLAYBOOK arguments
+    std::filesystem::path state_path;             // --state, $DECAMP_STATE, or beside the inventory
+
+    // Which provider the stack runs on, read from the state once.
+    const migrate::ActiveProvider& active();
+    // The run's connections, made on first use.
+    engine::Pool& pool();
+
+private:
+    std::optional<migrate::ActiveProvider> active_;
+    std::unique_ptr<engine::Pool> pool_;
 };
 
 // -i FILE (or $DECAMP_INVENTORY); UsageError when neither is there.
@@ -25,7 +53,9 @@ std::string inventory_path(const Args& args);
 
 // Loads the inventory and every playbook it or the command line names. All diagnostics of
 // all files are thrown together as one ConfigError.
-Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args);
+Session load_all(const Args& args, const std::vector<std::string>& playbook_args);
+// The inventory alone (commands that run no playbook: run, facts, backup, status).
+Session load_inventory(const Args& args);
 
 // Which provider the stack runs on (the state first, then the inventory's active:) and the
 // hosts this command may touch (migrate::host_scope with --provider). Says which on `err`,
@@ -34,7 +64,7 @@ struct Target {
     migrate::ActiveProvider active;
     migrate::HostScope scope;
 };
-Target resolve_target(const Args& args, const inventory::Inventory& inv, bool whole_stack, std::ostream& err);
+Target resolve_target(const Args& args, Session& s, bool whole_stack, std::ostream& err);
 
 // `decamp run/facts PATTERN`: the hosts PATTERN selects within the target's scope. A pattern
 // that names only hosts of a provider the stack left is refused with a hint to --provider.

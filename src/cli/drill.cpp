@@ -1,6 +1,7 @@
 // decamp drill --to P.
 #include <iostream>
 
+#include "engine/pool.hpp"
 #include "backup/drill.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
@@ -33,13 +34,14 @@ int cmd_drill(const Args& args) {
     o.keep = args.has("keep");
     o.json = args.has("json");
     o.verbosity = args.verbosity;
-    if (!args.get("state").empty()) o.state_path = args.get("state");
-    Loaded l = load_all(args, {});
+    Session l = load_all(args, {});
+    o.state_path = l.state_path;
     if (!l.inv.backup) throw Error(l.inv.file.string() + ": no backup: section; a drill restores from backups");
     if (!confirm(args, "drill", drill_summary(l.inv, o))) return kExitUsage;
     o.interrupted = install_interrupt_handler(SecondSignal::Exit).stop;
     auto progress = make_progress(true);
     o.progress = progress.get();
+    o.pool = &l.pool();
     return backup::run_drill(l.inv, l.role_books, o, std::cout, std::cerr);
 }
 

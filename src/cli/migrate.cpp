@@ -1,6 +1,7 @@
 // decamp migrate / status.
 #include <iostream>
 
+#include "engine/pool.hpp"
 #include "backup/source.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
@@ -24,10 +25,11 @@ int cmd_migrate(const Args& args) {
         o.backup_id = args.get("backup");
     }
     o.verbosity = args.verbosity;
-    if (!args.get("state").empty()) o.state_path = args.get("state");
+
     if (o.target.empty() && !o.abort) throw UsageError("migrate needs --to PROVIDER (or --abort)");
     if (int(o.dry_run) + int(o.resume) + int(o.abort) > 1) throw UsageError("--dry-run, --resume and --abort exclude each other");
-    Loaded l = load_all(args, {});
+    Session l = load_all(args, {});
+    o.state_path = l.state_path;
     if (!o.dry_run) {
         std::string what = migrate::migrate_summary(l.inv, o);
         if (!what.empty() && !confirm(args, "migrate", what)) return kExitUsage;
@@ -35,13 +37,14 @@ int cmd_migrate(const Args& args) {
     o.interrupted = install_interrupt_handler(SecondSignal::Exit).stop;
     auto progress = make_progress(true);
     o.progress = progress.get();
+    o.pool = &l.pool();
     backup::RepoBackups backups(l.inv);
     return migrate::run_migrate(l.inv, l.role_books, o, std::cout, std::cerr, &backups);
 }
 
 int cmd_status(const Args& args) {
-    inventory::Inventory inv = inventory::load(inventory_path(args));
-    return migrate::run_status(inv, args.get("state"), args.has("json"), std::cout);
+    Session s = load_inventory(args);
+    return migrate::run_status(s.inv, s.state_path, args.has("json"), std::cout);
 }
 
 }  // namespace decamp::cli

@@ -46,9 +46,9 @@ struct HostSteps {
 
 }  // namespace
 
-int cmd_plan_offline(const Args& args, const Loaded& l) {
+int cmd_plan_offline(const Args& args, Session& l) {
     bool as_json = args.has("json");
-    Target target = resolve_target(args, l.inv, l.given_books.empty(), std::cerr);
+    Target target = resolve_target(args, l, l.given_books.empty(), std::cerr);
     const std::string& provider = target.scope.provider;
     auto assignments = l.given_books.empty()
                            ? plan::assign_roles(l.inv, l.role_books, provider, args.get("limit"))

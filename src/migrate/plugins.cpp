@@ -1,6 +1,7 @@
 // The real plug-ins of a migration, built from the inventory: health checks over HTTP, the
 // engine applying the roles over the run's connection pool, the DNS back-end of `dns: kind:`
 // with its authoritative server, a DataMover per `data:` set.
+#include "engine/pool.hpp"
 #include "dns/dns.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration_internal.hpp"
@@ -62,13 +63,18 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
     auto state_path = opts.state_path.empty() ? default_state_path(inv.file) : opts.state_path;
     // A dry run neither creates the state nor takes its lock.
     std::unique_ptr<Journal> state = opts.dry_run ? nullptr : std::make_unique<Journal>(state_path);
-    auto pool = opts.connector ? std::make_unique<engine::Pool>(*opts.connector) : std::make_unique<engine::Pool>(inv);
+    std::unique_ptr<engine::Pool> own_pool;
+    engine::Pool* pool = opts.pool;
+    if (!pool) {
+        own_pool = std::make_unique<engine::Pool>(inv);
+        pool = own_pool.get();
+    }
     InventoryHealth health(inv);
     EngineProvisioner provisioner(inv, role_books, opts, *pool);
     std::unique_ptr<dns::DnsBackend> dns;
     Plugins p;
     p.state = state.get();
-    p.pool = pool.get();
+    p.pool = pool;
     p.health = &health;
     p.provisioner = &provisioner;
     if (inv.dns) {

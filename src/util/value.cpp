@@ -87,7 +87,6 @@ size_t Value::size() const {
     }
 }
 
-std::string json_escape(const std::string& s) { return json::quote(s); }
 
 std::string Value::to_text() const {
     switch (kind_) {

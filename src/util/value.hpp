@@ -92,8 +92,5 @@ private:
     Mark mark_;
 };
 
-// "..." with escapes, quotes included: json::quote. Kept for the writers that still build
-// JSON text by hand (cli/validate.cpp, cli/apply.cpp's facts) until they use json::Value.
-std::string json_escape(const std::string& s);
 
 }  // namespace decamp

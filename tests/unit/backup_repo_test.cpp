@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../integration/sshd_fixture.hpp"
+#include "engine/pool.hpp"
 #include "backup/backup.hpp"
 #include "backup/repo.hpp"
 #include "backup/restore.hpp"
@@ -106,8 +107,8 @@ TEST_CASE("backup: files round trip through sshd + restic, corruption detected")
     auto inv = inventory::load(tmp.write("inv.yml", inv_text));
 
     backup::Repo repo(inv);
-    backup::Connections conns(inv);
-    backup::ConnectFn conn = [&](const inventory::Host& h) -> transport::Transport& { return conns(h); };
+    engine::Pool pool(inv);
+    backup::ConnectFn conn = [&](const inventory::Host& h) -> transport::Transport& { return pool.get(h); };
     std::ostringstream log;
     auto m = backup::run_backup(inv, repo, "prod", conn, log);
     INFO(log.str());
