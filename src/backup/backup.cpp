@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "backup/pump.hpp"
+#include "transport/pump.hpp"
 #include "backup/retention.hpp"
 #include "data/mover.hpp"
 #include "data/tar_hash.hpp"
@@ -124,7 +124,7 @@ Manifest run_backup(const inventory::Inventory& inv, Repo& repo, const std::stri
         log << "  " << ds.kind << " " << e.name << " from " << h.name << " …" << std::flush;
         Sha sha;
         auto read = mover->backup(t, h, m.id);
-        PumpResult pr = pump(t, read->command(), repo.local(), repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
+        transport::PumpResult pr = transport::pump(t, read->command(), repo.local(), repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
                              [&](std::string_view d) {
                                  sha.s.update(d);
                                  read->tap(d);
@@ -239,7 +239,7 @@ VerifyResult verify_backup(Repo& repo, const Manifest& m, bool read_data, std::o
             Sha sha;
             auto mover = data::make_mover(e);
             auto sc = mover->scratch(local, scratch.string(), e);
-            auto pr = pump(local, repo.cmd({"dump", e.snapshot, "/" + e.stream}), local, sc->sink(),
+            auto pr = transport::pump(local, repo.cmd({"dump", e.snapshot, "/" + e.stream}), local, sc->sink(),
                            [&](std::string_view d) {
                                sha.s.update(d);
                                sc->tap(d);

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <ostream>
 
-#include "backup/pump.hpp"
+#include "transport/pump.hpp"
 #include "data/mover.hpp"
 #include "data/tar_hash.hpp"
 #include "migrate/journal.hpp"
@@ -79,7 +79,7 @@ RestoreResult restore_backup(const inventory::Inventory& inv, Repo& repo, const 
                 staged.push_back({&e, h, mover->stage(t, *h, e)});
                 auto& st = *staged.back().restore;
                 const std::string sink = st.sink();
-                auto pr = pump(repo.local(), dump, t, sink, [&](std::string_view d) { sha.update(d); },
+                auto pr = transport::pump(repo.local(), dump, t, sink, [&](std::string_view d) { sha.update(d); },
                                "restoring " + e.kind + " " + e.name + " onto " + h->name);
                 auto digest = sha.finish();
                 std::string got = data::hex(digest.data(), digest.size());

@@ -1,9 +1,7 @@
-// Files data mover. tar runs on both hosts; the archive flows through this process: the
-// source's stdout (RunOptions.on_output) fills a bounded queue that the target's stdin
-// (RunOptions.stdin_source) drains, each transport in its own thread. Whichever side fails
-// stops the other: a dead target cancels the queue, so the source's next chunk throws out
-// of its run (which kills the source command); a dead source closes the queue, so the
-// target's tar sees a truncated archive and exits.
+// Files data mover. tar runs on both hosts; the archive flows through this process
+// (transport/pump: the source's stdout fills a bounded queue that the target's stdin
+// drains). Whichever side fails stops the other: a dead target stops the source; a dead
+// source kills the target's tar rather than ending its input.
 //
 // File names only ever travel NUL-separated (find -print0, tar --null, xargs -0,
 // sha256sum -z), so names with newlines, quotes or leading dashes are just data.
@@ -11,15 +9,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <filesystem>
-#include <mutex>
 #include <set>
-#include <thread>
 
-#include "util/byte_queue.hpp"
+#include "transport/pump.hpp"
 #include "util/error.hpp"
 #include "util/shell.hpp"
 #include "util/tar_stream.hpp"
@@ -32,8 +25,11 @@ namespace {
 using shell::quote;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kQueueBytes = 8 << 20;
+using util::output_tail;
 
+std::string status(const transport::RunResult& r) {
+    return r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_status);
+}
 
 // Counts regular files in a tar stream as it goes by.
 class TarCounter : private util::TarStream::Handler {
@@ -48,84 +44,19 @@ private:
     uint64_t files_ = 0;
 };
 
-struct Cancelled {};
-
-using util::output_tail;
-
-std::string status(const transport::RunResult& r) {
-    return r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_status);
-}
-
-// Streams `src_cmd`'s stdout into `dst_cmd`'s stdin. Source exit 1 counts as success: GNU
-// tar says a file changed while it was read, and the next pass picks that file up.
+// Streams `src_cmd`'s stdout into `dst_cmd`'s stdin through the one pump. Source exit 1
+// counts as success: GNU tar says a file changed while it was read, and the next pass picks
+// that file up. The target's tar may stop reading after the end-of-archive blocks.
 SyncStats stream(transport::Transport& source, transport::Transport& target,
                  const std::string& src_cmd, const std::string& dst_cmd, const std::string& what) {
-    SyncStats st;
-    const auto start = Clock::now();
-    util::ByteQueue q(kQueueBytes);
     TarCounter counter;
-    std::string src_err;
-    transport::RunResult src_res;
-    std::exception_ptr src_exc;
-    bool src_cancelled = false;
-
-    std::thread producer([&] {
-        transport::RunOptions o;
-        o.on_output = [&](std::string_view chunk, bool is_err) {
-            if (is_err) {
-                src_err.append(chunk);
-                if (src_err.size() > 8192) src_err.erase(0, src_err.size() - 4096);
-                return;
-            }
-            st.bytes += chunk.size();
-            counter.feed(chunk);
-            if (!q.push(chunk)) throw Cancelled{};  // the target is gone: stop the source
-        };
-        try {
-            src_res = source.run(src_cmd, o);
-        } catch (const Cancelled&) {
-            src_cancelled = true;
-        } catch (...) {
-            src_exc = std::current_exception();
-        }
-        q.close();
-    });
-
-    transport::RunResult dst_res;
-    std::exception_ptr dst_exc;
-    try {
-        transport::RunOptions o;
-        o.stdin_source = [&](std::string& chunk) { return q.pop(chunk); };
-        dst_res = target.run(dst_cmd, o);
-    } catch (...) {
-        dst_exc = std::current_exception();
-    }
-    q.cancel();
-    producer.join();
+    auto pr = transport::pump(source, src_cmd, target, dst_cmd, [&](std::string_view d) { counter.feed(d); }, what, 1,
+                              [&] { return counter.ended(); });
+    SyncStats st;
+    st.bytes = pr.bytes;
     st.files = counter.files();
-    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-
-    auto exc_text = [](const std::exception_ptr& e) -> std::string {
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            return x.what();
-        } catch (...) {
-            return "unknown error";
-        }
-    };
-    std::string src_problem, dst_problem;
-    if (src_exc) src_problem = exc_text(src_exc);
-    else if (src_cancelled && !counter.ended()) src_problem = "stopped (the target failed)";
-    else if (!src_cancelled && src_res.exit_status != 0 && src_res.exit_status != 1)
-        src_problem = status(src_res) + ": " + output_tail(src_res.err.empty() ? src_err : src_res.err);
-    if (dst_exc) dst_problem = exc_text(dst_exc);
-    else if (dst_res.exit_status != 0) dst_problem = status(dst_res) + ": " + output_tail(dst_res.err);
-    if (src_problem.empty() && dst_problem.empty()) return st;
-    if (src_cancelled && !src_problem.empty() && !src_err.empty()) src_problem += ": " + output_tail(src_err);
-    throw Error(what + " failed; source " + source.describe() + ": " +
-                (src_problem.empty() ? "ok" : src_problem) + "; target " + target.describe() +
-                ": " + (dst_problem.empty() ? "ok" : dst_problem));
+    st.seconds = pr.seconds;
+    return st;
 }
 
 std::string parent_of(const std::string& path) {

@@ -122,14 +122,14 @@ TEST_CASE("files: a failing target stops the source instead of hanging") {
         FAIL("expected an error");
     } catch (const Error& e) {
         std::string m = e.what();
-        CHECK(m.find("source local") != std::string::npos);
-        CHECK(m.find("target local") != std::string::npos);
+        CHECK(m.find("reading on local") != std::string::npos);
+        CHECK(m.find("writing on local") != std::string::npos);
         MESSAGE(m);
     }
     (void)tmp;
 }
 
-TEST_CASE("files: a failing source fails the pass with both sides' stderr") {
+TEST_CASE("files: a failing source fails the pass, names both sides and stops the target") {
     test::TempDir tmp;
     auto s = transport::make_local();
     auto t = transport::make_local();
@@ -140,7 +140,8 @@ TEST_CASE("files: a failing source fails the pass with both sides' stderr") {
     } catch (const Error& e) {
         std::string m = e.what();
         CHECK(m.find("missing") != std::string::npos);
-        CHECK(m.find("target local: exit") != std::string::npos);
+        CHECK(m.find("reading on local: exit") != std::string::npos);
+        CHECK(m.find("writing on local: stopped because the source failed") != std::string::npos);
     }
     CHECK_THROWS_AS(files::full_pass(*s, *t, "relative/path", "/tmp/m"), Error);
 }

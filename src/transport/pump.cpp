@@ -1,10 +1,7 @@
-#include "backup/pump.hpp"
+#include "transport/pump.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <exception>
-#include <mutex>
 #include <thread>
 
 #include "util/byte_queue.hpp"
@@ -12,7 +9,7 @@
 #include "util/secret.hpp"
 #include "util/text.hpp"
 
-namespace decamp::backup {
+namespace decamp::transport {
 
 namespace {
 
@@ -37,17 +34,16 @@ std::string exc_text(const std::exception_ptr& e) {
 
 }  // namespace
 
-PumpResult pump(transport::Transport& source, const std::string& source_cmd,
-                transport::Transport& sink, const std::string& sink_cmd,
-                const std::function<void(std::string_view)>& tap, const std::string& what,
-                int source_ok_max) {
+PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sink, const std::string& sink_cmd,
+                const std::function<void(std::string_view)>& tap, const std::string& what, int source_ok_max,
+                const std::function<bool()>& complete) {
     PumpResult res;
     const auto start = std::chrono::steady_clock::now();
     util::ByteQueue q(kQueueBytes);
     std::exception_ptr src_exc;
     bool src_cancelled = false;
     std::thread producer([&] {
-        transport::RunOptions o;
+        RunOptions o;
         o.on_output = [&](std::string_view chunk, bool is_err) {
             if (is_err) {
                 if (res.source_err.size() < (1u << 20)) res.source_err.append(chunk);
@@ -70,7 +66,7 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
     });
     std::exception_ptr sink_exc;
     try {
-        transport::RunOptions o;
+        RunOptions o;
         o.stdin_source = [&](std::string& chunk) {
             if (q.pop(chunk)) return true;
             if (q.failed()) throw SourceFailed();
@@ -86,8 +82,8 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
 
     std::string src_problem, sink_problem;
     if (src_exc) src_problem = exc_text(src_exc);
-    else if (src_cancelled) src_problem = "stopped because the receiving side failed";
-    else if (res.source.exit_status < 0 || res.source.exit_status > source_ok_max)
+    else if (src_cancelled && !(complete && complete())) src_problem = "stopped because the receiving side failed";
+    else if (!src_cancelled && (res.source.exit_status < 0 || res.source.exit_status > source_ok_max))
         src_problem = (res.source.timed_out ? std::string("timed out") : "exit " + std::to_string(res.source.exit_status)) +
                       ": " + output_tail(res.source_err.empty() ? res.source.err : res.source_err);
     if (sink_exc) {
@@ -109,4 +105,4 @@ PumpResult pump(transport::Transport& source, const std::string& source_cmd,
                                 (sink_problem.empty() ? "ok" : sink_problem)));
 }
 
-}  // namespace decamp::backup
+}  // namespace decamp::transport
