@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <cxxabi.h>
 #include <iostream>
+#include <memory>
+#include <typeinfo>
 
 #include "util/error.hpp"
 #include "util/secret.hpp"
+#include "util/text.hpp"
 
 namespace decamp::cli {
 
@@ -177,11 +181,37 @@ int main(int argc, char** argv) {
         std::cout << help_text(*cmd);
         return kExitOk;
     }
-    return run_guarded([&] { return cmd->run(args); }, std::cerr);
+    return run_guarded([&] { return cmd->run(args); }, std::cerr, args.verbosity);
 }
 
-int run_guarded(const std::function<int()>& body, std::ostream& err) {
-    auto say = [&](const std::string& what) { err << "decamp: error: " << redactor().mask(what) << "\n"; };
+namespace {
+std::string demangled(const char* name) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+    return status == 0 && d ? d.get() : name;
+}
+}  // namespace
+
+int run_guarded(const std::function<int()>& body, std::ostream& err, int verbosity) {
+    // The detail goes under the line, each of its lines marked, masked like the message.
+    auto say = [&](const std::string& what, const std::string& detail = {}) {
+        err << "decamp: error: " << redactor().mask(what);
+        if (detail.empty()) {
+            err << "\n";
+        } else if (verbosity < 1) {
+            err << " (-v shows the detail)\n";
+        } else {
+            err << "\n";
+            std::string text = redactor().mask(detail);
+            size_t start = 0;
+            while (start < text.size()) {
+                size_t nl = text.find('\n', start);
+                if (nl == std::string::npos) nl = text.size();
+                err << "  | " << util::printable(std::string_view(text).substr(start, nl - start)) << "\n";
+                start = nl + 1;
+            }
+        }
+    };
     try {
         return body();
     } catch (const ConfigError& e) {
@@ -192,14 +222,14 @@ int run_guarded(const std::function<int()>& body, std::ostream& err) {
         say(e.what());
         return e.exit_code();
     } catch (const Error& e) {  // a host unreachable (3) or its key refused (4), locked (6), ...
-        say(e.what());
+        say(e.what(), e.detail());
         return e.exit_code();
     } catch (const std::bad_alloc&) {
         // Not the user's typing: an input (or a host's output) too large for this machine.
         err << "decamp: error: out of memory\n";
         return kExitOutOfMemory;
     } catch (const std::exception& e) {  // from a library, or a type outside the two tiers
-        say(e.what());
+        say(e.what(), std::string("exception type ") + demangled(typeid(e).name()));
         return kExitRuntime;
     }
 }

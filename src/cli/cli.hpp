@@ -61,8 +61,10 @@ struct UsageError : Fatal {
 // "decamp: error: …" once to `err` (secrets masked) and returns that error's exit code:
 // ConfigError (its diagnostics first) and UsageError 2, any other Fatal or Error its own
 // exit_code() (TransportError 3 or 4, LockedError 6, plain Error 7), std::bad_alloc 8, any
-// other exception 7 (a runtime failure, never 2).
-int run_guarded(const std::function<int()>& body, std::ostream& err);
+// other exception 7 (a runtime failure, never 2). An Error's detail, and the type of an
+// exception from outside the two tiers, are shown only at `verbosity` ≥ 1 (-v); without it
+// the line says that -v shows more.
+int run_guarded(const std::function<int()>& body, std::ostream& err, int verbosity = 0);
 
 // Shared by subcommands.
 std::string default_inventory();  // $DECAMP_INVENTORY, else inventory/example.yml … 

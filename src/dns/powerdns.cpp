@@ -136,23 +136,27 @@ private:
     }
 
     [[noreturn]] void throw_for(const http::Response& r, const std::string& doing, bool reading = false) const {
-        std::string detail;
+        std::string why;
         try {
-            detail = json::parse(r.body)["error"].str();
+            why = json::parse(r.body)["error"].str();
         } catch (const json::ParseError&) {
         }
-        if (detail.empty()) detail = r.body.substr(0, 200);
-        detail = util::trim_right(detail, "\r\n");
-        std::string suffix = detail.empty() ? "" : " (" + detail + ")";
+        if (why.empty()) why = r.body.substr(0, 200);
+        why = util::trim_right(why, "\r\n");
+        std::string suffix = why.empty() ? "" : " (" + why + ")";
+        // The whole answer (bounded) for -v.
+        std::string body = r.body.size() > 4096 ? r.body.substr(0, 4096) + "…" : r.body;
+        std::string detail = body.empty() ? "" : "HTTP " + std::to_string(r.status) + " answer: " + body;
         if (r.status == 401 || r.status == 403)
-            throw Error("PowerDNS at " + cfg_.api + " refused the API key (HTTP " +
-                           std::to_string(r.status) + ")");
+            throw Error("PowerDNS at " + cfg_.api + " refused the API key (HTTP " + std::to_string(r.status) + ")",
+                        kExitRuntime, detail);
         // 404 is a missing zone (or server id); older PowerDNS said 422 on reads for that.
         if (r.status == 404 || (r.status == 422 && reading))
-            throw Error("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" +
-                           cfg_.server_id + "' (HTTP " + std::to_string(r.status) + ")" + suffix);
-        throw Error("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) +
-                       suffix);
+            throw Error("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" + cfg_.server_id +
+                            "' (HTTP " + std::to_string(r.status) + ")" + suffix,
+                        kExitRuntime, detail);
+        throw Error("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) + suffix,
+                    kExitRuntime, detail);
     }
 
     BackendConfig cfg_;

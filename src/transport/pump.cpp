@@ -100,9 +100,12 @@ PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sin
                        ": " + output_tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
     }
     if (src_problem.empty() && sink_problem.empty()) return res;
+    // The source's whole stderr (the message has its tail) for -v.
+    std::string detail = res.source_err.empty() ? "" : "stderr on " + source.describe() + ":\n" + res.source_err;
     throw Error(redactor().mask(what + " failed; reading on " + source.describe() + ": " +
                                 (src_problem.empty() ? "ok" : src_problem) + "; writing on " + sink.describe() + ": " +
-                                (sink_problem.empty() ? "ok" : sink_problem)));
+                                (sink_problem.empty() ? "ok" : sink_problem)),
+                kExitRuntime, redactor().mask(detail));
 }
 
 }  // namespace decamp::transport

@@ -46,14 +46,18 @@ enum ExitCode : int {
 // A failure a caller may catch and handle (missing secret, an API that said no, a host that
 // cannot be reached, ...); uncaught, `main` exits with its exit_code(), kExitRuntime unless
 // the error says otherwise.
+// `detail` (an API's answer body, a command's whole stderr, …) is printed only with -v;
+// the message alone must say what failed and what to do.
 class Error : public std::runtime_error {
 public:
-    explicit Error(const std::string& message, ExitCode code = kExitRuntime)
-        : std::runtime_error(message), code_(code) {}
+    explicit Error(const std::string& message, ExitCode code = kExitRuntime, std::string detail = {})
+        : std::runtime_error(message), code_(code), detail_(std::move(detail)) {}
     ExitCode exit_code() const { return code_; }
+    const std::string& detail() const { return detail_; }
 
 private:
     ExitCode code_;
+    std::string detail_;
 };
 
 // A configuration error: one or more diagnostics, all reported together (exit 2).

@@ -42,6 +42,22 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
+std::string printable(std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += char(c);
+        }
+    }
+    return out;
+}
+
 std::string human_bytes(uint64_t b) {
     char buf[32];
     if (b >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", double(b) / (1ull << 30));

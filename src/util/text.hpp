@@ -20,6 +20,10 @@ std::string trim_right(std::string_view s, std::string_view chars = kBlanks);
 // text may carry as is.
 bool valid_utf8(std::string_view s);
 
+// `s` safe to print on a terminal: control characters (ESC included, so a host's output
+// cannot move the cursor or retitle the window) shown as \xNN; tabs and UTF-8 kept.
+std::string printable(std::string_view s);
+
 // "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB": sizes in messages and reports.
 std::string human_bytes(uint64_t bytes);
 

@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "migrate/journal.hpp"
 #include "transport/transport.hpp"
+#include "util/secret.hpp"
 
 using namespace decamp;
 
@@ -61,4 +62,23 @@ TEST_CASE("errors: a ConfigError prints every diagnostic, then one summary, exit
     CHECK(o.code == kExitUsage);
     CHECK(o.err == "inv.yml:3:5: hosts/web1: expected a map\ninv.yml:9:1: roles: unknown key\n"
                    "decamp: error: 2 error(s) in the inventory or playbooks\n");
+}
+
+TEST_CASE("errors: an Error's detail only with -v, masked, control characters shown") {
+    redactor().add("s3cr3t-detail-pw");
+    auto thrower = [] { throw Error("PowerDNS refused", kExitRuntime, "HTTP 500 answer: s3cr3t-detail-pw\n\x1b]0;pwned\x07 line 2"); };
+    std::ostringstream quiet;
+    CHECK(cli::run_guarded([&]() -> int { thrower(); return 0; }, quiet, 0) == kExitRuntime);
+    CHECK(quiet.str() == "decamp: error: PowerDNS refused (-v shows the detail)\n");
+    std::ostringstream loud;
+    CHECK(cli::run_guarded([&]() -> int { thrower(); return 0; }, loud, 1) == kExitRuntime);
+    const std::string out = loud.str();
+    CHECK(out.rfind("decamp: error: PowerDNS refused\n  | HTTP 500 answer: ", 0) == 0);
+    CHECK(out.find("s3cr3t-detail-pw") == std::string::npos);
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find("\\x1b]0;pwned\\x07 line 2") != std::string::npos);
+    // An exception from outside the two tiers names its type at -v.
+    std::ostringstream lib;
+    CHECK(cli::run_guarded([]() -> int { throw std::out_of_range("vector"); }, lib, 1) == kExitRuntime);
+    CHECK(lib.str().find("exception type std::out_of_range") != std::string::npos);
 }
