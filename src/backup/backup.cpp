@@ -10,11 +10,11 @@
 #include <set>
 #include <sstream>
 
-#include "transport/pump.hpp"
 #include "backup/retention.hpp"
 #include "data/mover.hpp"
 #include "data/tar_hash.hpp"
 #include "migrate/journal.hpp"
+#include "transport/pump.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
@@ -73,7 +73,6 @@ shell::Argv restic_stdin_backup(const std::string& project, const std::string& s
 
 }  // namespace
 
-
 std::string stream_name(size_t index, const inventory::DataSet& ds) {
     auto mover = data::make_mover(ds);
     std::string what = mover->name();
@@ -124,12 +123,13 @@ Manifest run_backup(const inventory::Inventory& inv, Repo& repo, const std::stri
         log << "  " << ds.kind << " " << e.name << " from " << h.name << " …" << std::flush;
         Sha sha;
         auto read = mover->backup(t, h, m.id);
-        transport::PumpResult pr = transport::pump(t, read->command(), repo.local(), repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
-                             [&](std::string_view d) {
-                                 sha.s.update(d);
-                                 read->tap(d);
-                             },
-                             read->what(), read->ok_status());
+        transport::PumpResult pr = transport::pump(
+            t, read->command(), repo.local(), repo.cmd(restic_stdin_backup(inv.project, e.stream, tags)),
+            [&](std::string_view d) {
+                sha.s.update(d);
+                read->tap(d);
+            },
+            read->what(), read->ok_status());
         read->finish(e, m.software);
         e.snapshot = snapshot_id(pr.sink.out);
         e.bytes = pr.bytes;
@@ -239,12 +239,13 @@ VerifyResult verify_backup(Repo& repo, const Manifest& m, bool read_data, std::o
             Sha sha;
             auto mover = data::make_mover(e);
             auto sc = mover->scratch(local, scratch.string(), e);
-            auto pr = transport::pump(local, repo.cmd({"dump", e.snapshot, "/" + e.stream}), local, sc->sink(),
-                           [&](std::string_view d) {
-                               sha.s.update(d);
-                               sc->tap(d);
-                           },
-                           "restoring " + e.stream);
+            auto pr = transport::pump(
+                local, repo.cmd({"dump", e.snapshot, "/" + e.stream}), local, sc->sink(),
+                [&](std::string_view d) {
+                    sha.s.update(d);
+                    sc->tap(d);
+                },
+                "restoring " + e.stream);
             res.bytes += pr.bytes;
             std::string problems;
             std::string got = sha.hex_digest();

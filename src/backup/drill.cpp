@@ -1,4 +1,3 @@
-#include "engine/pool.hpp"
 #include "backup/drill.hpp"
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include "backup/backup.hpp"
 #include "backup/restore.hpp"
 #include "data/mover.hpp"
+#include "engine/pool.hpp"
 #include "migrate/health.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"

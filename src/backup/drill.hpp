@@ -34,7 +34,7 @@ struct DrillOptions {
     std::filesystem::path state_path;        // the journal, for its lock and the active provider
     const std::atomic<bool>* interrupted = nullptr;
     engine::Progress* progress = nullptr;
-    engine::Pool* pool = nullptr;            // the run's connections (the CLI's session); null: its own
+    engine::Pool* pool = nullptr;  // the run's connections (the CLI's session); null: its own
 };
 
 struct DrillReport {

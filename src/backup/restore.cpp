@@ -3,10 +3,10 @@
 #include <chrono>
 #include <ostream>
 
-#include "transport/pump.hpp"
 #include "data/mover.hpp"
 #include "data/tar_hash.hpp"
 #include "migrate/journal.hpp"
+#include "transport/pump.hpp"
 #include "util/error.hpp"
 #include "util/secret.hpp"
 #include "util/sha256.hpp"
@@ -79,8 +79,9 @@ RestoreResult restore_backup(const inventory::Inventory& inv, Repo& repo, const 
                 staged.push_back({&e, h, mover->stage(t, *h, e)});
                 auto& st = *staged.back().restore;
                 const std::string sink = st.sink();
-                auto pr = transport::pump(repo.local(), dump, t, sink, [&](std::string_view d) { sha.update(d); },
-                               "restoring " + e.kind + " " + e.name + " onto " + h->name);
+                auto pr = transport::pump(
+                    repo.local(), dump, t, sink, [&](std::string_view d) { sha.update(d); },
+                    "restoring " + e.kind + " " + e.name + " onto " + h->name);
                 auto digest = sha.finish();
                 std::string got = data::hex(digest.data(), digest.size());
                 if (got != e.sha256 || pr.bytes != e.bytes)

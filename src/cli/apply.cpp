@@ -1,7 +1,7 @@
 // decamp apply / plan (check mode) / run / facts: the engine over real hosts.
 #include <cstring>
-#include <set>
 #include <iostream>
+#include <set>
 
 #include "cli/common.hpp"
 #include "cli/interrupt.hpp"
@@ -84,7 +84,8 @@ int cmd_run(const Args& args) {
     if (args.positional.size() != 1 || args.rest.empty())
         throw UsageError("usage: decamp run PATTERN -- COMMAND [ARGS...]");
     Session session = load_inventory(args);
-    auto hosts = select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
+    auto hosts =
+        select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
     std::string command;
     for (const auto& w : args.rest) command += (command.empty() ? "" : " ") + w;
     engine::Report rep;
@@ -112,7 +113,8 @@ int cmd_run(const Args& args) {
 int cmd_facts(const Args& args) {
     if (args.positional.empty()) throw UsageError("usage: decamp facts HOST|PATTERN");
     Session session = load_inventory(args);
-    auto hosts = select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
+    auto hosts =
+        select_in_target(session.inv, resolve_target(args, session, false, std::cerr), args.positional[0]);
     int code = 0;
     json::Value all = json::Value::Object{};
     for (const auto* h : hosts) {

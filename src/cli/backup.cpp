@@ -1,13 +1,14 @@
 // decamp backup [run|list|verify|prune].
+#include "backup/backup.hpp"
+
 #include <cstdio>
 #include <iostream>
 
-#include "engine/pool.hpp"
-#include "backup/backup.hpp"
 #include "backup/manifest.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
 #include "data/mover.hpp"
+#include "engine/pool.hpp"
 #include "migrate/migration.hpp"
 #include "util/json.hpp"
 
@@ -89,9 +90,9 @@ int cmd_backup(const Args& args) {
     if (provider.empty()) provider = session.active().name;
     if (!inv.find_provider(provider)) throw Error("provider \"" + provider + "\" is not defined in " + inv.file.string());
     backup::Repo repo(inv);
-    auto m = backup::run_backup(inv, repo, provider,
-                                [&](const inventory::Host& h) -> transport::Transport& { return session.pool().get(h); },
-                                std::cerr);
+    auto m = backup::run_backup(
+        inv, repo, provider,
+        [&](const inventory::Host& h) -> transport::Transport& { return session.pool().get(h); }, std::cerr);
     if (!args.has("no-prune")) backup::apply_retention(inv, repo, false, std::cerr);
     if (as_json) {
         std::cout << backup::encode(m) << "\n";

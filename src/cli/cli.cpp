@@ -1,9 +1,10 @@
 #include "cli/cli.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <cxxabi.h>
 #include <iostream>
 #include <memory>
 #include <typeinfo>

@@ -1,12 +1,13 @@
 // decamp drill --to P.
+#include "backup/drill.hpp"
+
 #include <iostream>
 
-#include "engine/pool.hpp"
-#include "backup/drill.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
+#include "engine/pool.hpp"
 
 namespace decamp::cli {
 

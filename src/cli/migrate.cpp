@@ -1,12 +1,12 @@
 // decamp migrate / status.
 #include <iostream>
 
-#include "engine/pool.hpp"
 #include "backup/source.hpp"
 #include "cli/common.hpp"
 #include "cli/confirm.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
+#include "engine/pool.hpp"
 #include "migrate/migration.hpp"
 
 namespace decamp::cli {

@@ -47,11 +47,12 @@ private:
 // Streams `src_cmd`'s stdout into `dst_cmd`'s stdin through the one pump. Source exit 1
 // counts as success: GNU tar says a file changed while it was read, and the next pass picks
 // that file up. The target's tar may stop reading after the end-of-archive blocks.
-SyncStats stream(transport::Transport& source, transport::Transport& target,
-                 const std::string& src_cmd, const std::string& dst_cmd, const std::string& what) {
+SyncStats stream(transport::Transport& source, transport::Transport& target, const std::string& src_cmd,
+                 const std::string& dst_cmd, const std::string& what) {
     TarCounter counter;
-    auto pr = transport::pump(source, src_cmd, target, dst_cmd, [&](std::string_view d) { counter.feed(d); }, what, 1,
-                              [&] { return counter.ended(); });
+    auto pr = transport::pump(
+        source, src_cmd, target, dst_cmd, [&](std::string_view d) { counter.feed(d); }, what, 1,
+        [&] { return counter.ended(); });
     SyncStats st;
     st.bytes = pr.bytes;
     st.files = counter.files();

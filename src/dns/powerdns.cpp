@@ -148,15 +148,17 @@ private:
         std::string body = r.body.size() > 4096 ? r.body.substr(0, 4096) + "…" : r.body;
         std::string detail = body.empty() ? "" : "HTTP " + std::to_string(r.status) + " answer: " + body;
         if (r.status == 401 || r.status == 403)
-            throw Error("PowerDNS at " + cfg_.api + " refused the API key (HTTP " + std::to_string(r.status) + ")",
-                        kExitRuntime, detail);
+            throw Error(
+                "PowerDNS at " + cfg_.api + " refused the API key (HTTP " + std::to_string(r.status) + ")",
+                kExitRuntime, detail);
         // 404 is a missing zone (or server id); older PowerDNS said 422 on reads for that.
         if (r.status == 404 || (r.status == 422 && reading))
-            throw Error("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" + cfg_.server_id +
-                            "' (HTTP " + std::to_string(r.status) + ")" + suffix,
+            throw Error("PowerDNS at " + cfg_.api + ": zone " + cfg_.zone + " not found on server '" +
+                            cfg_.server_id + "' (HTTP " + std::to_string(r.status) + ")" + suffix,
                         kExitRuntime, detail);
-        throw Error("PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) + suffix,
-                    kExitRuntime, detail);
+        throw Error(
+            "PowerDNS at " + cfg_.api + ": " + doing + " failed: HTTP " + std::to_string(r.status) + suffix,
+            kExitRuntime, detail);
     }
 
     BackendConfig cfg_;

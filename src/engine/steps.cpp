@@ -80,7 +80,8 @@ void Engine::local_step(const playbook::Task& task, const plan::Step& st, HostCt
             with_facts(c, [&] {
                 auto scope = c.vars->scope(&task.vars);
                 try {
-                    sr.message = var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
+                    sr.message =
+                        var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
                 } catch (const std::exception& e) {
                     sr.message = e.what();
                 }
@@ -168,8 +169,10 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
             auto scope = c.vars->scope(&task.vars, &layer);
             try {
                 const tmpl::Options topts = template_options();
-                if (!task.changed_when.empty()) changed = tmpl::evaluate_condition(task.changed_when, scope, topts);
-                if (!task.failed_when.empty()) failed = tmpl::evaluate_condition(task.failed_when, scope, topts);
+                if (!task.changed_when.empty())
+                    changed = tmpl::evaluate_condition(task.changed_when, scope, topts);
+                if (!task.failed_when.empty())
+                    failed = tmpl::evaluate_condition(task.failed_when, scope, topts);
             } catch (const std::exception& e) {
                 failed = true;
                 sr.message = std::string("changed_when/failed_when: ") + e.what();

@@ -40,7 +40,7 @@ struct MigrateOptions {
     std::filesystem::path state_path;  // journal; default beside the inventory
     const std::atomic<bool>* interrupted = nullptr;
     engine::Progress* progress = nullptr;  // for the provision phase
-    engine::Pool* pool = nullptr;  // the run's connections (the CLI's session); null: its own
+    engine::Pool* pool = nullptr;          // the run's connections (the CLI's session); null: its own
 };
 
 // What a migration reaches outside itself. run_migrate builds the real ones from the

@@ -1,8 +1,8 @@
 // The real plug-ins of a migration, built from the inventory: health checks over HTTP, the
 // engine applying the roles over the run's connection pool, the DNS back-end of `dns: kind:`
 // with its authoritative server, a DataMover per `data:` set.
-#include "engine/pool.hpp"
 #include "dns/dns.hpp"
+#include "engine/pool.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration_internal.hpp"
 #include "plan/planner.hpp"

@@ -163,7 +163,8 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
     if (item) s.push(item);
     if (on_use_ && !facts_loaded_)
         s.set_fallback([this](const std::string& n) -> const Value* {
-            if (std::find(std::begin(kFactRoots), std::end(kFactRoots), n) != std::end(kFactRoots)) wanted_ = true;
+            if (std::find(std::begin(kFactRoots), std::end(kFactRoots), n) != std::end(kFactRoots))
+                wanted_ = true;
             return nullptr;
         });
     return s;

@@ -35,7 +35,9 @@ BudgetGuard::~BudgetGuard() {
     if (owner_) current_budget = nullptr;
 }
 
-Budget& BudgetGuard::budget() { return *current_budget; }
+Budget& BudgetGuard::budget() {
+    return *current_budget;
+}
 
 void Budget::exceeded(const std::string& what) const {
     std::string where;
@@ -88,16 +90,20 @@ void note_sensitive(const Value& v) {
         case Value::Kind::Map:
             for (const auto& [k, i] : v.entries()) note_sensitive(i);
             break;
-        default: break;
+        default:
+            break;
     }
 }
 
-std::string shown(const Value& v) { return v.is_sensitive() ? "***" : v.to_text(); }
+std::string shown(const Value& v) {
+    return v.is_sensitive() ? "***" : v.to_text();
+}
 
 bool has_template_inside(const Value& v) {
     if (v.own_taint() & Value::kUnsafe) return false;  // a host's data is never a template
     switch (v.kind()) {
-        case Value::Kind::String: return has_template(v.as_string());
+        case Value::Kind::String:
+            return has_template(v.as_string());
         case Value::Kind::List:
             for (const auto& i : v.items())
                 if (has_template_inside(i)) return true;
@@ -106,7 +112,8 @@ bool has_template_inside(const Value& v) {
             for (const auto& [k, i] : v.entries())
                 if (has_template_inside(i)) return true;
             return false;
-        default: return false;
+        default:
+            return false;
     }
 }
 

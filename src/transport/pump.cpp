@@ -34,9 +34,9 @@ std::string exc_text(const std::exception_ptr& e) {
 
 }  // namespace
 
-PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sink, const std::string& sink_cmd,
-                const std::function<void(std::string_view)>& tap, const std::string& what, int source_ok_max,
-                const std::function<bool()>& complete) {
+PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sink,
+                const std::string& sink_cmd, const std::function<void(std::string_view)>& tap,
+                const std::string& what, int source_ok_max, const std::function<bool()>& complete) {
     PumpResult res;
     const auto start = std::chrono::steady_clock::now();
     util::ByteQueue q(kQueueBytes);
@@ -81,10 +81,13 @@ PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sin
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::string src_problem, sink_problem;
-    if (src_exc) src_problem = exc_text(src_exc);
-    else if (src_cancelled && !(complete && complete())) src_problem = "stopped because the receiving side failed";
+    if (src_exc)
+        src_problem = exc_text(src_exc);
+    else if (src_cancelled && !(complete && complete()))
+        src_problem = "stopped because the receiving side failed";
     else if (!src_cancelled && (res.source.exit_status < 0 || res.source.exit_status > source_ok_max))
-        src_problem = (res.source.timed_out ? std::string("timed out") : "exit " + std::to_string(res.source.exit_status)) +
+        src_problem = (res.source.timed_out ? std::string("timed out")
+                                            : "exit " + std::to_string(res.source.exit_status)) +
                       ": " + output_tail(res.source_err.empty() ? res.source.err : res.source_err);
     if (sink_exc) {
         bool because_source = false;
@@ -96,15 +99,17 @@ PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sin
         }
         sink_problem = because_source ? "stopped because the source failed" : exc_text(sink_exc);
     } else if (res.sink.exit_status != 0) {
-        sink_problem = (res.sink.timed_out ? std::string("timed out") : "exit " + std::to_string(res.sink.exit_status)) +
-                       ": " + output_tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
+        sink_problem =
+            (res.sink.timed_out ? std::string("timed out") : "exit " + std::to_string(res.sink.exit_status)) +
+            ": " + output_tail(res.sink.err.empty() ? res.sink.out : res.sink.err);
     }
     if (src_problem.empty() && sink_problem.empty()) return res;
     // The source's whole stderr (the message has its tail) for -v.
-    std::string detail = res.source_err.empty() ? "" : "stderr on " + source.describe() + ":\n" + res.source_err;
+    std::string detail =
+        res.source_err.empty() ? "" : "stderr on " + source.describe() + ":\n" + res.source_err;
     throw Error(redactor().mask(what + " failed; reading on " + source.describe() + ": " +
-                                (src_problem.empty() ? "ok" : src_problem) + "; writing on " + sink.describe() + ": " +
-                                (sink_problem.empty() ? "ok" : sink_problem)),
+                                (src_problem.empty() ? "ok" : src_problem) + "; writing on " +
+                                sink.describe() + ": " + (sink_problem.empty() ? "ok" : sink_problem)),
                 kExitRuntime, redactor().mask(detail));
 }
 

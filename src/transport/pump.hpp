@@ -19,15 +19,16 @@ struct PumpResult {
     uint64_t bytes = 0;
     double seconds = 0;
     RunResult source, sink;  // out/err hold the tails
-    std::string source_err;             // the source's whole stderr (bounded to 1 MiB)
+    std::string source_err;  // the source's whole stderr (bounded to 1 MiB)
 };
 
 // Throws decamp::Error naming both ends when either command fails (source: an exit status
 // above `source_ok_max`, e.g. 1 for GNU tar's "a file changed as we read it"; sink: not 0).
 // `complete`, when given, says the stream seen so far is whole (tar's end-of-archive): a
 // sink that stops reading after that has not cut the source short.
-PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sink, const std::string& sink_cmd,
-                const std::function<void(std::string_view)>& tap, const std::string& what, int source_ok_max = 0,
+PumpResult pump(Transport& source, const std::string& source_cmd, Transport& sink,
+                const std::string& sink_cmd, const std::function<void(std::string_view)>& tap,
+                const std::string& what, int source_ok_max = 0,
                 const std::function<bool()>& complete = nullptr);
 
 }  // namespace decamp::transport

@@ -87,7 +87,6 @@ size_t Value::size() const {
     }
 }
 
-
 std::string Value::to_text() const {
     switch (kind_) {
         case Kind::Null: return "";

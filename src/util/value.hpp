@@ -92,5 +92,4 @@ private:
     Mark mark_;
 };
 
-
 }  // namespace decamp

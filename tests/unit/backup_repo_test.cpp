@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "../integration/sshd_fixture.hpp"
-#include "engine/pool.hpp"
 #include "backup/backup.hpp"
 #include "backup/repo.hpp"
 #include "backup/restore.hpp"
+#include "engine/pool.hpp"
 #include "test_util.hpp"
 #include "util/error.hpp"
 

@@ -66,12 +66,25 @@ TEST_CASE("errors: a ConfigError prints every diagnostic, then one summary, exit
 
 TEST_CASE("errors: an Error's detail only with -v, masked, control characters shown") {
     redactor().add("s3cr3t-detail-pw");
-    auto thrower = [] { throw Error("PowerDNS refused", kExitRuntime, "HTTP 500 answer: s3cr3t-detail-pw\n\x1b]0;pwned\x07 line 2"); };
+    auto thrower = [] {
+        throw Error("PowerDNS refused", kExitRuntime,
+                    "HTTP 500 answer: s3cr3t-detail-pw\n\x1b]0;pwned\x07 line 2");
+    };
     std::ostringstream quiet;
-    CHECK(cli::run_guarded([&]() -> int { thrower(); return 0; }, quiet, 0) == kExitRuntime);
+    CHECK(cli::run_guarded(
+              [&]() -> int {
+                  thrower();
+                  return 0;
+              },
+              quiet, 0) == kExitRuntime);
     CHECK(quiet.str() == "decamp: error: PowerDNS refused (-v shows the detail)\n");
     std::ostringstream loud;
-    CHECK(cli::run_guarded([&]() -> int { thrower(); return 0; }, loud, 1) == kExitRuntime);
+    CHECK(cli::run_guarded(
+              [&]() -> int {
+                  thrower();
+                  return 0;
+              },
+              loud, 1) == kExitRuntime);
     const std::string out = loud.str();
     CHECK(out.rfind("decamp: error: PowerDNS refused\n  | HTTP 500 answer: ", 0) == 0);
     CHECK(out.find("s3cr3t-detail-pw") == std::string::npos);

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "data/pg_dump.hpp"
-#include "transport/pump.hpp"
 #include "test_util.hpp"
+#include "transport/pump.hpp"
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
@@ -115,7 +115,8 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
     });
     const std::string work = "/tmp/decamp-backup-unit-" + std::to_string(::getpid());
     const std::string dump_file = (tmp.path() / "forum.dump").string();
-    auto pr = transport::pump(*t, data::pgdump::dump_cmd(c, "forum", work), *t, "cat >'" + dump_file + "'", nullptr, "dump");
+    auto pr = transport::pump(*t, data::pgdump::dump_cmd(c, "forum", work), *t, "cat >'" + dump_file + "'",
+                              nullptr, "dump");
     stop = true;
     writer.join();
     CHECK(pr.bytes > 1000);

@@ -315,7 +315,8 @@ TEST_CASE("facts are gathered once, when the planner says a task needs them") {
     - command: "echo {{ ansible_facts.os_id | default('none') }}"
     - command: b
       changed_when: "facts.user == 'root'"
-)", 1);
+)",
+                1);
         FakeConnector conn;
         conn.respond = [](const std::string&, const std::string&) { return rc(0); };
         auto rep = run(lab, conn);
@@ -328,7 +329,10 @@ TEST_CASE("facts are gathered once, when the planner says a task needs them") {
         CHECK(rep.hosts[0].steps[2].status == engine::Status::Changed);
     }
     SUBCASE("facts named only in changed_when are gathered after the step") {
-        Lab lab("- hosts: web\n  tasks:\n    - command: b\n      changed_when: \"ansible_facts.os_id == 'debian'\"\n", 1);
+        Lab lab(
+            "- hosts: web\n  tasks:\n    - command: b\n      changed_when: \"ansible_facts.os_id == "
+            "'debian'\"\n",
+            1);
         FakeConnector conn;
         conn.respond = [](const std::string&, const std::string&) { return rc(0); };
         auto rep = run(lab, conn);
@@ -337,7 +341,8 @@ TEST_CASE("facts are gathered once, when the planner says a task needs them") {
         CHECK(count(conn.made["h1"], "os-release") == 1);
     }
     SUBCASE("facts that cannot be gathered lose the host, naming why") {
-        Lab lab("- hosts: web\n  tasks:\n    - command: \"echo {{ facts.os_id }}\"\n    - command: after\n", 1);
+        Lab lab("- hosts: web\n  tasks:\n    - command: \"echo {{ facts.os_id }}\"\n    - command: after\n",
+                1);
         auto rep = [&] {
             engine::Options o;
             o.forks = 1;
@@ -347,7 +352,8 @@ TEST_CASE("facts are gathered once, when the planner says a task needs them") {
                 std::unique_ptr<transport::Transport> connect(const inventory::Host& h) override {
                     auto t = std::make_shared<RecordingTransport>(h.name);
                     t->set_responder([](const std::string& cmd) {
-                        return cmd.find("os-release") != std::string::npos ? rc(1, "", "no /etc/os-release") : rc(0);
+                        return cmd.find("os-release") != std::string::npos ? rc(1, "", "no /etc/os-release")
+                                                                           : rc(0);
                     });
                     made = t;
                     return std::make_unique<Forward>(t);
