@@ -2,11 +2,14 @@
 // role (the hosts never hold keys for each other), a full pass while the source serves and a
 // delta pass (changes and deletions) after the app stopped. The streaming is migrate/files.
 // Backups are tar streams restored through a sibling directory: files_backup.cpp.
+#include "data/files.hpp"
+
 #include <filesystem>
 
-#include "data/files.hpp"
-#include "data/mover.hpp"
 #include "data/files_sync.hpp"
+#include "data/mover.hpp"
+#include "util/names.hpp"
+#include "util/schema.hpp"
 
 namespace decamp::data {
 
@@ -18,12 +21,12 @@ class FilesMover : public DataMover {
 public:
     using DataMover::DataMover;
     std::string kind() const override { return "files"; }
-    std::string name() const override { return ds_.path; }
-    std::string target_dir() const override { return std::filesystem::path(ds_.path).parent_path().string(); }
+    std::string name() const override { return ds_.name; }
+    std::string target_dir() const override { return std::filesystem::path(ds_.name).parent_path().string(); }
 
     uint64_t preflight(MoveContext& ctx) override {
-        ctx.step("preflight", "files-size/" + ds_.path, [&] {
-            uint64_t size = sync::tree_size(ctx.conn(ctx.first(ctx.source(), ds_.role)), ds_.path);
+        ctx.step("preflight", "files-size/" + ds_.name, [&] {
+            uint64_t size = sync::tree_size(ctx.conn(ctx.first(ctx.source(), ds_.role)), ds_.name);
             ctx.set(key("bytes"), std::to_string(size));
             return human_bytes(size);
         });
@@ -32,8 +35,9 @@ public:
 
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
-        uint64_t size = sync::tree_size(ctx.conn(src), ds_.path);
-        std::string out = "files " + ds_.path + " on " + src.name + ": " + human_bytes(size) + " → streamed through decamp to";
+        uint64_t size = sync::tree_size(ctx.conn(src), ds_.name);
+        std::string out = "files " + ds_.name + " on " + src.name + ": " + human_bytes(size) +
+                          " → streamed through decamp to";
         for (const auto* h : ctx.hosts(ctx.target(), ds_.role)) out += " " + h->name;
         return out + "; changes again at cutover";
     }
@@ -51,7 +55,7 @@ public:
     std::string stream_ext() const override { return ".tar"; }
     std::unique_ptr<BackupRead> backup(transport::Transport& t, const inventory::Host& host,
                                        const std::string&) override {
-        return files::backup_read(t, host, ds_.path);
+        return files::backup_read(t, host, ds_.name);
     }
     std::string evidence(const DataEntry& e) const override { return std::to_string(e.files.size()) + " files"; }
     void encode_evidence(const DataEntry& e, json::Value& v) const override { files::encode_evidence(e, v); }
@@ -67,11 +71,11 @@ public:
     }
     std::string live_diff(transport::Transport& t, const DataEntry& e) override { return files::live_diff(t, e); }
     std::string teardown(transport::Transport& t, const inventory::Host& host) override {
-        return files::teardown(t, host, ds_.path);
+        return files::teardown(t, host, ds_.name);
     }
 
 private:
-    std::string key(const std::string& what) const { return "files_" + what + "/" + ds_.path; }
+    std::string key(const std::string& what) const { return "files_" + what + "/" + ds_.name; }
 
     // One pass to every target host of the role; the bytes each step streamed are kept in
     // the state, so a resumed run reports the same totals.
@@ -80,10 +84,10 @@ private:
         const std::string marker = "/var/lib/decamp/marker-" + ctx.migration_id();
         uint64_t bytes = 0;
         for (const auto* dst : ctx.hosts(ctx.target(), ds_.role)) {
-            const std::string name = prefix + ds_.path + "/" + dst->name;
+            const std::string name = prefix + ds_.name + "/" + dst->name;
             ctx.step(phase, name, [&] {
-                auto st = delta ? sync::delta_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker)
-                                : sync::full_pass(ctx.conn(src), ctx.conn(*dst), ds_.path, marker);
+                auto st = delta ? sync::delta_pass(ctx.conn(src), ctx.conn(*dst), ds_.name, marker)
+                                : sync::full_pass(ctx.conn(src), ctx.conn(*dst), ds_.name, marker);
                 ctx.set("bytes/" + name, std::to_string(st.bytes));
                 return std::to_string(st.files) + " files, " + human_bytes(st.bytes) +
                        (delta ? ", " + std::to_string(st.deleted) + " deleted" : std::string());
@@ -95,6 +99,11 @@ private:
 };
 
 }  // namespace
+
+// An inventory entry {kind: files, role, path}: the absolute path names the set.
+std::string validate_files_set(const Value& entry, const std::string& path, schema::Checker& check) {
+    return check.shaped(entry, "path", path, names::check_abs_path, true).value_or("");
+}
 
 std::unique_ptr<DataMover> make_files_mover(const inventory::DataSet& ds) {
     return std::make_unique<FilesMover>(ds);

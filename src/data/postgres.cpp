@@ -3,12 +3,15 @@
 // TLS), the source is fenced at cutover, the replica catches up to the source's last WAL
 // position and is promoted. The commands themselves are built in migrate/pg_replica.
 // Backups are logical dumps restored through a scratch database: postgres_backup.cpp.
+#include "data/postgres.hpp"
+
 #include <ostream>
 
 #include "data/mover.hpp"
-#include "data/postgres.hpp"
-#include "engine/script.hpp"
 #include "data/pg_replica.hpp"
+#include "engine/script.hpp"
+#include "util/names.hpp"
+#include "util/schema.hpp"
 #include "util/secret.hpp"
 #include "util/text.hpp"
 
@@ -22,11 +25,11 @@ class PostgresMover : public DataMover {
 public:
     using DataMover::DataMover;
     std::string kind() const override { return "postgres"; }
-    std::string name() const override { return ds_.database; }
+    std::string name() const override { return ds_.name; }
     std::string target_dir() const override { return "/var/lib"; }
 
     uint64_t preflight(MoveContext& ctx) override {
-        ctx.step("preflight", "postgres-version/" + ds_.database, [&] {
+        ctx.step("preflight", "postgres-version/" + ds_.name, [&] {
             const auto& src = ctx.first(ctx.source(), ds_.role);
             const auto& dst = ctx.first(ctx.target(), ds_.role);
             pg::Cluster c = pg::discover(ctx.conn(src));
@@ -37,7 +40,8 @@ public:
             if (a != b)
                 throw Error("source runs Debian " + a + " and target " + b +
                             ": their PostgreSQL major versions would differ; streaming replication needs the same major");
-            uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.database), "measuring the database")));
+            uint64_t size = std::stoull(
+                "0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring the database")));
             ctx.set(key("cluster"), c.version + " " + c.name + " " + std::to_string(c.port));
             ctx.set(key("bytes"), std::to_string(size));
             return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size);
@@ -48,16 +52,17 @@ public:
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
         pg::Cluster c = pg::discover(ctx.conn(src));
-        uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.database), "measuring")));
-        return "postgres " + ds_.database + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " + c.version +
-               ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name + ", promoted at cutover";
+        uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring")));
+        return "postgres " + ds_.name + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " +
+               c.version + ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name +
+               ", promoted at cutover";
     }
 
     uint64_t replicate(MoveContext& ctx) override {
         auto p = replica_plan(ctx);
         const auto& src = ctx.first(ctx.source(), ds_.role);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
-        ctx.step("replicate", "pg-grant/" + ds_.database, [&] {
+        ctx.step("replicate", "pg-grant/" + ds_.name, [&] {
             pg::Cluster t = pg::discover(ctx.conn(dst));
             if (t.version != p.source.version)
                 throw Error("PostgreSQL " + p.source.version + " on the source but " + t.version +
@@ -65,7 +70,7 @@ public:
             pg::grant(ctx.conn(src), p);
             return std::string("replication user and pg_hba line for ") + p.target_address + " only";
         });
-        ctx.step("replicate", "pg-clear-old-fences/" + ds_.database, [&] {
+        ctx.step("replicate", "pg-clear-old-fences/" + ds_.name, [&] {
             // A target that was the source of an earlier migration still carries that
             // migration's fence in its configuration; the replica must not inherit it.
             std::string cleared;
@@ -77,7 +82,7 @@ public:
             }
             return cleared.empty() ? std::string("none") : cleared;
         });
-        ctx.step("replicate", "pg-replica/" + ds_.database, [&] {
+        ctx.step("replicate", "pg-replica/" + ds_.name, [&] {
             pg::build_replica(ctx.conn(dst), p);
             return std::string("streaming from ") + p.source_address;
         });
@@ -89,13 +94,13 @@ public:
         lag_ = pg::lag_bytes(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
         if (lag_ < 0)
             throw Error("the target is not streaming from the source (pg_stat_replication has no row for " + p.repl_user + ")");
-        return "replication lag for " + ds_.database + ": " + std::to_string(lag_) + " bytes";
+        return "replication lag for " + ds_.name + ": " + std::to_string(lag_) + " bytes";
     }
     int64_t lag_bytes() const override { return lag_; }
 
     void fence(MoveContext& ctx) override {
         auto p = replica_plan(ctx);
-        ctx.step("cutover", "pg-fence/" + ds_.database, [&] {
+        ctx.step("cutover", "pg-fence/" + ds_.name, [&] {
             pg::fence(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
             return std::string("source read-only, clients rejected");
         });
@@ -103,7 +108,7 @@ public:
 
     uint64_t final_sync(MoveContext& ctx) override {
         auto p = replica_plan(ctx);
-        ctx.step("cutover", "pg-catch-up/" + ds_.database, [&] {
+        ctx.step("cutover", "pg-catch-up/" + ds_.name, [&] {
             uint64_t lsn = pg::wait_caught_up(ctx.conn(ctx.first(ctx.source(), ds_.role)),
                                               ctx.conn(ctx.first(ctx.target(), ds_.role)), p, ctx.catchup_timeout_s());
             char buf[40];
@@ -116,11 +121,11 @@ public:
     void promote(MoveContext& ctx) override {
         auto p = replica_plan(ctx);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
-        ctx.step("cutover", "pg-promote/" + ds_.database, [&] {
+        ctx.step("cutover", "pg-promote/" + ds_.name, [&] {
             pg::promote(ctx.conn(dst), p);
             return std::string("target is primary");
         });
-        ctx.step("cutover", "pg-drop-repl-user/" + ds_.database, [&] {
+        ctx.step("cutover", "pg-drop-repl-user/" + ds_.name, [&] {
             // The replica copied the source's roles, ours included; the new primary keeps none.
             pg::revoke(ctx.conn(dst), p);
             return std::string("replication user dropped on the new primary");
@@ -129,15 +134,15 @@ public:
 
     std::string rollback(MoveContext& ctx) override {
         pg::unfence(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
-        return "source database " + ds_.database + " writable again";
+        return "source database " + ds_.name + " writable again";
     }
 
     std::string abort(MoveContext& ctx) override {
-        if (!ctx.step_begun("pg-grant/" + ds_.database)) return "";  // nothing was added
+        if (!ctx.step_begun("pg-grant/" + ds_.name)) return "";  // nothing was added
         ctx.log() << "  removing the replication user and pg_hba line from the source …" << std::flush;
         pg::revoke(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
         ctx.log() << " done\n";
-        return "replication user and pg_hba line removed from " + ds_.database + "'s source";
+        return "replication user and pg_hba line removed from " + ds_.name + "'s source";
     }
 
     std::string describe_move(const inventory::Inventory& inv, const std::string& source,
@@ -149,13 +154,13 @@ public:
         return first(source) + " → streaming replica on " + first(target);
     }
     std::string describe_fence(const std::string& source) const override {
-        return "fence " + source + "'s database " + ds_.database + " (read-only for good)";
+        return "fence " + source + "'s database " + ds_.name + " (read-only for good)";
     }
 
     std::string stream_ext() const override { return ".dump"; }
     std::unique_ptr<BackupRead> backup(transport::Transport& t, const inventory::Host&,
                                        const std::string& backup_id) override {
-        return postgres::backup_read(t, ds_.database, backup_id);
+        return postgres::backup_read(t, ds_.name, backup_id);
     }
     std::string evidence(const DataEntry& e) const override { return std::to_string(e.tables.size()) + " tables"; }
     void encode_evidence(const DataEntry& e, json::Value& v) const override { postgres::encode_evidence(e, v); }
@@ -171,11 +176,11 @@ public:
     }
     std::string live_diff(transport::Transport& t, const DataEntry& e) override { return postgres::live_diff(t, e); }
     std::string teardown(transport::Transport& t, const inventory::Host& host) override {
-        return postgres::teardown(t, host, ds_.database);
+        return postgres::teardown(t, host, ds_.name);
     }
 
 private:
-    std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.database; }
+    std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.name; }
 
     std::string repl_password(MoveContext& ctx) {
         auto pw = ctx.get("repl_password");
@@ -192,10 +197,11 @@ private:
         p.migration_id = ctx.migration_id();
         p.source_address = ctx.first(ctx.source(), ds_.role).address;
         p.target_address = ctx.first(ctx.target(), ds_.role).address;
-        p.database = ds_.database;
+        p.database = ds_.name;
         p.repl_password = SecretString(repl_password(ctx));
         auto cluster = ctx.get(key("cluster"));
-        if (!cluster) throw Error("the state has no PostgreSQL cluster for " + ds_.database + " (preflight did not run)");
+        if (!cluster)
+            throw Error("the state has no PostgreSQL cluster for " + ds_.name + " (preflight did not run)");
         p.source = pg::parse_discovered(*cluster);
         p.target = p.source;  // the same release on both sides (preflight)
         return p;
@@ -205,6 +211,11 @@ private:
 };
 
 }  // namespace
+
+// An inventory entry {kind: postgres, role, database}: the database names the set.
+std::string validate_postgres_set(const Value& entry, const std::string& path, schema::Checker& check) {
+    return check.shaped(entry, "database", path, names::check_pg_name, true).value_or("");
+}
 
 std::unique_ptr<DataMover> make_postgres_mover(const inventory::DataSet& ds) {
     return std::make_unique<PostgresMover>(ds);

@@ -3,39 +3,47 @@
 #include <map>
 
 #include "data/mover.hpp"
+#include "inventory/data_kind.hpp"
 #include "util/secret.hpp"
 #include "util/text.hpp"
 
 namespace decamp::data {
 
+// Each kind's file defines its factory and the offline check of its inventory entry.
 std::unique_ptr<DataMover> make_postgres_mover(const inventory::DataSet& ds);
+std::string validate_postgres_set(const Value& entry, const std::string& path, schema::Checker& check);
 std::unique_ptr<DataMover> make_files_mover(const inventory::DataSet& ds);
+std::string validate_files_set(const Value& entry, const std::string& path, schema::Checker& check);
 
 namespace {
 using Factory = std::unique_ptr<DataMover> (*)(const inventory::DataSet&);
-const std::map<std::string, Factory>& factories() {
-    static const std::map<std::string, Factory> m{{"postgres", make_postgres_mover}, {"files", make_files_mover}};
-    return m;
+struct Row {
+    inventory::DataKindSchema schema;
+    Factory make;
+};
+// The data kinds: a new kind is one row here and its mover file.
+const std::vector<Row>& rows() {
+    static const std::vector<Row> table{
+        {{"postgres", {"database"}, validate_postgres_set}, make_postgres_mover},
+        {{"files", {"path"}, validate_files_set}, make_files_mover},
+    };
+    return table;
 }
 }  // namespace
 
 std::unique_ptr<DataMover> make_mover(const inventory::DataSet& ds) {
-    auto it = factories().find(ds.kind);
-    if (it == factories().end()) {
-        std::string known;
-        for (const auto& k : mover_kinds()) known += (known.empty() ? "" : ", ") + k;
-        throw Error("unknown data kind \"" + ds.kind + "\"; decamp moves: " + known);
-    }
-    return it->second(ds);
+    for (const auto& r : rows())
+        if (r.schema.kind == ds.kind) return r.make(ds);
+    std::string known;
+    for (const auto& k : mover_kinds()) known += (known.empty() ? "" : ", ") + k;
+    throw Error("unknown data kind \"" + ds.kind + "\"; decamp moves: " + known);
 }
 
 std::unique_ptr<DataMover> make_mover(const DataEntry& e) {
-    // Each kind reads its name from its own field and ignores the other.
     inventory::DataSet ds;
     ds.kind = e.kind;
     ds.role = e.role;
-    ds.database = e.name;
-    ds.path = e.name;
+    ds.name = e.name;
     return make_mover(ds);
 }
 
@@ -59,9 +67,26 @@ std::string DataMover::teardown(transport::Transport&, const inventory::Host&) {
 
 std::vector<std::string> mover_kinds() {
     std::vector<std::string> out;
-    for (const auto& [k, f] : factories()) out.push_back(k);
+    for (const auto& r : rows()) out.push_back(r.schema.kind);
     return out;
 }
+
+}  // namespace decamp::data
+
+namespace decamp::inventory {
+
+const std::vector<DataKindSchema>& data_kind_schemas() {
+    static const std::vector<DataKindSchema> schemas = [] {
+        std::vector<DataKindSchema> out;
+        for (const auto& r : data::rows()) out.push_back(r.schema);
+        return out;
+    }();
+    return schemas;
+}
+
+}  // namespace decamp::inventory
+
+namespace decamp::data {
 
 const inventory::Host& MoveContext::first(const std::string& provider, const std::string& role) const {
     auto v = hosts(provider, role);

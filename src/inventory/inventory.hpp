@@ -58,11 +58,12 @@ struct Role {
     Mark mark;
 };
 
+// One `data:` entry. Its kind (a data/ mover) checked its own keys at load and named it.
 struct DataSet {
-    std::string kind;      // postgres | files
+    std::string kind;  // a data kind (inventory::data_kind_schemas)
     std::string role;
-    std::string database;  // postgres
-    std::string path;      // files
+    std::string name;               // what the kind calls the set: a database, a path
+    Value settings = Value::map();  // the entry as written (kind-specific keys)
     Mark mark;
 };
 

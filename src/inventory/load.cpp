@@ -6,6 +6,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "inventory/data_kind.hpp"
 #include "inventory/inventory.hpp"
 #include "inventory/secrets.hpp"
 #include "provider/provider.hpp"
@@ -207,33 +208,53 @@ private:
         }
     }
 
+    // The loader knows no data kind: each kind's schema (data/registry.cpp) checks its keys.
     void load_data(const Value& data) {
+        const auto& kinds = data_kind_schemas();
+        std::vector<std::string> names;
+        for (const auto& k : kinds) names.push_back(k.kind);
         if (!data.is_list()) {
-            c_.error(data, "data", "expected a list of data sets ({kind: postgres, role, database} or {kind: files, role, path})");
+            c_.error(data, "data",
+                     "expected a list of data sets ({kind, role, …}; kinds: " + join(names) + ")");
             return;
         }
         size_t i = 0;
         for (const auto& d : data.items()) {
             std::string path = "data/" + std::to_string(i++);
-            if (!c_.map(d, path, {"kind", "role", "database", "path"})) continue;
             DataSet ds;
             ds.mark = d.mark();
-            if (auto k = c_.str(d, "kind", path, true)) {
-                ds.kind = *k;
-                if (*k != "postgres" && *k != "files")
-                    c_.error(*d.get("kind"), path + "/kind", "unknown data kind \"" + *k + "\"; expected postgres or files");
+            const DataKindSchema* schema = nullptr;
+            if (d.is_map()) {
+                if (auto k = c_.str(d, "kind", path, true)) {
+                    ds.kind = *k;
+                    for (const auto& s : kinds)
+                        if (s.kind == *k) schema = &s;
+                    if (!schema) {
+                        std::string hint = schema::did_you_mean(*k, names);
+                        c_.error(*d.get("kind"), path + "/kind",
+                                 "unknown data kind \"" + *k + "\"" +
+                                     (hint.empty() ? "; expected one of: " + join(names)
+                                                   : "; did you mean \"" + hint + "\"?"));
+                    }
+                }
+            }
+            if (!d.is_map()) {
+                c_.error(d, path,
+                         std::string("expected a map {kind, role, …}, found ") + schema::kind_name(d.kind()));
+                continue;
+            }
+            // Other keys are checked only against a known kind (an unknown one is reported).
+            if (schema) {
+                std::vector<std::string> allowed{"kind", "role"};
+                allowed.insert(allowed.end(), schema->keys.begin(), schema->keys.end());
+                c_.map(d, path, allowed);
             }
             if (auto r = c_.str(d, "role", path, true)) {
                 ds.role = *r;
                 role_refs_.push_back({"", d.get("role")->mark(), path + "/role", {*r}});
             }
-            if (ds.kind == "postgres") {
-                if (auto db = c_.shaped(d, "database", path, names::check_pg_name, true)) ds.database = *db;
-                if (d.get("path")) c_.error(d.key_mark("path"), path + "/path", "path is for kind: files; a postgres data set names a database");
-            } else if (ds.kind == "files") {
-                if (auto p = c_.shaped(d, "path", path, names::check_abs_path, true)) ds.path = *p;
-                if (d.get("database")) c_.error(d.key_mark("database"), path + "/database", "database is for kind: postgres");
-            }
+            if (schema) ds.name = schema->validate(d, path, c_);
+            ds.settings = d;
             inv_.data.push_back(std::move(ds));
         }
     }

@@ -18,7 +18,7 @@ inventory::DataSet uploads() {
     inventory::DataSet ds;
     ds.kind = "files";
     ds.role = "web";
-    ds.path = "/srv/forum/uploads";
+    ds.name = "/srv/forum/uploads";
     return ds;
 }
 

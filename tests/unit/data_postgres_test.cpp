@@ -20,7 +20,7 @@ inventory::DataSet forum() {
     inventory::DataSet ds;
     ds.kind = "postgres";
     ds.role = "db";
-    ds.database = "forum";
+    ds.name = "forum";
     return ds;
 }
 

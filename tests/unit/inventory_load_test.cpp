@@ -70,7 +70,7 @@ TEST_CASE("a good inventory loads with every section") {
     CHECK(inv.ssh.key == (dir.path() / "id_ed25519").string());
     CHECK(inv.find_role("web")->playbooks[0] == dir.path() / "web.yml");
     CHECK(inv.data.size() == 2);
-    CHECK(inv.data[1].path == "/srv/forum/uploads");
+    CHECK(inv.data[1].name == "/srv/forum/uploads");
     REQUIRE(inv.dns);
     CHECK(inv.dns->records[0].ttl == 60);
     CHECK(inv.dns->api_key.kind() == Value::Kind::Secret);
@@ -233,4 +233,36 @@ TEST_CASE("truncations of a good inventory never crash") {
         }
     }
     (void)ok;
+}
+
+TEST_CASE("data entries: each kind checks its own keys, with file:line:column") {
+    test::TempDir dir;
+    dir.write("web.yml", "- hosts: web\n  tasks: []\n");
+    std::string text = R"(project: forum
+providers:
+  old:
+    kind: static
+    hosts:
+      web1: { address: 198.18.1.12, roles: [web] }
+active: old
+roles:
+  web: { playbooks: [web.yml] }
+data:
+  - { kind: postgress, role: web, database: forum }
+  - { kind: postgres, role: web, path: /srv/x }
+  - { kind: files, role: web, path: relative/dir }
+  - { kind: files, role: web, path: /srv/ok, database: forum }
+)";
+    auto errs = errors_of(text, dir);
+    std::string all;
+    for (const auto& e : errs) all += e.str() + "\n";
+    INFO(all);
+    CHECK(all.find(":11:") != std::string::npos);
+    CHECK(all.find("unknown data kind \"postgress\"; did you mean \"postgres\"?") != std::string::npos);
+    // A key of another kind is unknown to this one; a required key is missing.
+    CHECK(all.find("data/1/path") != std::string::npos);
+    CHECK(all.find("data/1/database") != std::string::npos);
+    CHECK(all.find("data/2/path") != std::string::npos);
+    CHECK(all.find("data/3/database") != std::string::npos);
+    CHECK(errs.size() == 5);
 }

@@ -72,7 +72,7 @@ class FakeMover : public data::DataMover {
 public:
     FakeMover(const inventory::DataSet& ds, World& w) : DataMover(ds), w_(w) {}
     std::string kind() const override { return ds_.kind; }
-    std::string name() const override { return ds_.kind == "postgres" ? ds_.database : ds_.path; }
+    std::string name() const override { return ds_.name; }
     std::string target_dir() const override { return "/var/lib"; }
 
     uint64_t preflight(data::MoveContext& ctx) override {
