@@ -15,6 +15,13 @@ enum class Via { Udp, Tcp };
 
 const char* via_name(Via via);
 
+// "host:port", "[v6]:port", "host" (port 53); throws Error for anything else.
+struct Endpoint {
+    std::string host;
+    std::string port = "53";
+};
+Endpoint split_server(const std::string& server);
+
 // Sends `wire` (a complete message) to `server` ("host:port", default port 53) and returns
 // the first reply carrying the same id with QR set. Over UDP the socket is connected, and
 // stray or unreadable datagrams are ignored until the deadline; over TCP one framed message

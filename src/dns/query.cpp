@@ -38,10 +38,7 @@ struct Fd {
     }
 };
 
-struct Endpoint {
-    std::string host;
-    std::string port = "53";
-};
+}  // namespace
 
 Endpoint split_server(const std::string& server) {
     Endpoint e;
@@ -65,6 +62,8 @@ Endpoint split_server(const std::string& server) {
         throw Error("bad DNS server address '" + server + "' (expected host[:port])");
     return e;
 }
+
+namespace {
 
 struct Address {
     sockaddr_storage ss{};
