@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "data/mover.hpp"
+#include "dns/verify.hpp"
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/active.hpp"
 #include "migrate/health.hpp"
 #include "playbook/playbook.hpp"
 
-namespace decamp::dns {
-class DnsBackend;
-}
 
 namespace decamp::migrate {
 
@@ -95,9 +93,9 @@ struct Plugins {
     Journal* state = nullptr;                 // the journal (required)
     engine::Pool* pool = nullptr;             // one connection per host (required)
     dns::DnsBackend* dns = nullptr;           // required when the inventory has dns:
-    // What the authoritative server answers for name/type (the switch is verified there);
-    // empty: not verified.
-    std::function<std::vector<std::string>(const std::string& name, const std::string& type)> dns_answers;
+    // Asks every authoritative nameserver until each serves the switched rrsets (or a
+    // deadline); empty: not verified.
+    std::function<dns::Verification(const std::vector<dns::RRset>& sets)> dns_verify;
     HealthChecker* health = nullptr;          // required
     Provisioner* provisioner = nullptr;       // required
     std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order

@@ -309,7 +309,13 @@ struct Rig {
         p.state = &state;
         p.pool = &pool;
         p.dns = &dns;
-        p.dns_answers = [&](const std::string& name, const std::string&) { return w.dns[name].records; };
+        p.dns_verify = [&](const std::vector<dns::RRset>& sets) {
+            dns::Verification v;
+            v.servers.push_back({"ns.fake:53", true, 0.0, ""});
+            for (const auto& s : sets)
+                if (w.dns[s.name].records != s.records) v.servers[0] = {"ns.fake:53", false, -1, "old records"};
+            return v;
+        };
         p.health = &health;
         p.provisioner = &prov;
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
