@@ -30,7 +30,7 @@ std::string check_tsig_algorithm(const std::string& algorithm) {
 
 std::string check_tsig_secret(const std::string& secret) {
     // Padded base64 as tsig-keygen and keymgr print it: groups of 4, '=' only at the end.
-    const std::string why = "expected the key as base64 (what tsig-keygen or keymgr -t print after secret)";
+    std::string why = "expected the key as base64 (what tsig-keygen or keymgr -t print after secret)";
     if (secret.empty() || secret.size() % 4 != 0) return why;
     size_t pad = 0;
     while (pad < 2 && secret[secret.size() - 1 - pad] == '=') ++pad;
