@@ -314,6 +314,10 @@ private:
         if (ldns_wire2pkt(&a.p, reinterpret_cast<const uint8_t*>(reply.data()), reply.size()) != LDNS_STATUS_OK)
             throw Retryable(where() + ": unreadable answer while " + doing);
         check_auth(a, doing);
+        // An unsigned SERVFAIL (a server that cannot load the zone may not sign) only makes
+        // us ask again, which is harmless even if it was forged.
+        if (!ldns_pkt_tsig(a.p) && ldns_pkt_get_rcode(a.p) == LDNS_RCODE_SERVFAIL)
+            throw Retryable(where() + " answered SERVFAIL (unsigned) to " + doing);
         const ldns_rdf* mac = ldns_rr_rdf(ldns_pkt_tsig(q.p), 3);
         if (!ldns_pkt_tsig(a.p) ||
             !ldns_pkt_tsig_verify(a.p, reinterpret_cast<const uint8_t*>(reply.data()), reply.size(),

@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "dns/dns.hpp"
 #include "dns/verify.hpp"
@@ -51,7 +53,76 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 std::string kind_name(ZoneServer::Kind k) { return k == ZoneServer::Bind ? "BIND" : "Knot"; }
 
+// A TCP "server" on loopback that answers every message with `rcode`, unsigned, and counts.
+class ServfailServer {
+public:
+    ServfailServer() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd_, 8) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~ServfailServer() {
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        thread_.join();
+    }
+    std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
+    int messages() const { return count_; }
+
+private:
+    void loop() {
+        for (;;) {
+            int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            unsigned char len[2];
+            std::string q;
+            if (::recv(c, len, 2, MSG_WAITALL) == 2) {
+                q.resize(size_t(len[0] << 8 | len[1]));
+                if (::recv(c, q.data(), q.size(), MSG_WAITALL) == ssize_t(q.size()) && q.size() >= 12) {
+                    ++count_;
+                    std::string r = q.substr(0, 12);
+                    r[2] = char(0x80 | (q[2] & 0x78));  // QR, same opcode
+                    r[3] = char(2);                      // SERVFAIL
+                    for (int i = 4; i < 12; ++i) r[size_t(i)] = 0;
+                    std::string framed = {char(0), char(12)};
+                    framed += r;
+                    (void)!::send(c, framed.data(), framed.size(), MSG_NOSIGNAL);
+                }
+            }
+            ::close(c);
+        }
+    }
+    int fd_ = -1, port_ = 0;
+    std::atomic<int> count_{0};
+    std::thread thread_;
+};
+
 }  // namespace
+
+TEST_CASE("dns rfc2136: SERVFAIL is asked again (retries + 1 times), then a clear error") {
+    ServfailServer srv;
+    BackendConfig c;
+    c.kind = "rfc2136";
+    c.server = srv.server();
+    c.zone = "example.test.";
+    c.tsig = TsigKey{"decamp-key.", "hmac-sha256", test::random_tsig_secret()};
+    c.timeout_ms = 2000;
+    c.retries = 2;
+    c.retry_delay_ms = 10;
+    auto b = make_backend(c);
+    std::string e = error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
+    CHECK(has(e, "SERVFAIL"));
+    CHECK(has(e, "gave up after 3 attempts"));
+    CHECK(srv.messages() == 3);
+    CHECK_FALSE(has(e, c.tsig.secret));
+}
 
 TEST_CASE("dns rfc2136: replace A and AAAA, change a TTL, create an rrset; CNAMEs untouched") {
     for (auto kind : {ZoneServer::Bind, ZoneServer::Knot}) {
