@@ -15,6 +15,7 @@ int cmd_migrate(const Args& args);
 int cmd_status(const Args& args);
 int cmd_backup(const Args& args);
 int cmd_drill(const Args& args);
+int cmd_dns(const Args& args);
 
 namespace {
 
@@ -135,6 +136,13 @@ const std::vector<Command>& commands() {
           {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
           {"state", 0, true, "journal file"}, flag_json(), flag_yes()},
          cmd_drill},
+        {"dns", "the zone of the inventory's dns: block (export: RFC 1035 text)",
+         "decamp dns export [-i FILE]",
+         "export: writes the whole zone as RFC 1035 master-file text to stdout, read by a zone\n"
+         "transfer (rfc2136: AXFR signed with the inventory's TSIG key, every message checked).\n"
+         "Back-ends that cannot export say so (exit 7).",
+         {flag_inventory()},
+         cmd_dns},
     };
     return table;
 }

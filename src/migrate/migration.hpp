@@ -107,6 +107,9 @@ struct Plugins {
 int run_migration(const inventory::Inventory& inv, const MigrateOptions& opts, Plugins& plugins, std::ostream& out,
                   std::ostream& log, const std::filesystem::path& state_path);
 
+// The DNS back-end the inventory's dns: block names (secrets resolved); Error without one.
+std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& inv);
+
 // Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.
 // `backups`: where --from-backup restores from (null: none, --from-backup is refused).
