@@ -53,10 +53,11 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 std::string kind_name(ZoneServer::Kind k) { return k == ZoneServer::Bind ? "BIND" : "Knot"; }
 
-// A TCP "server" on loopback that answers every message with `rcode`, unsigned, and counts.
-class ServfailServer {
+// A TCP "server" on loopback that answers every message with `rcode`, unsigned, and counts
+// (or something in between that forges answers).
+class ScriptedServer {
 public:
-    ServfailServer() {
+    explicit ScriptedServer(int rcode) : rcode_(rcode) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -68,7 +69,7 @@ public:
         port_ = ntohs(a.sin_port);
         thread_ = std::thread([this] { loop(); });
     }
-    ~ServfailServer() {
+    ~ScriptedServer() {
         ::shutdown(fd_, SHUT_RDWR);
         ::close(fd_);
         thread_.join();
@@ -89,7 +90,7 @@ private:
                     ++count_;
                     std::string r = q.substr(0, 12);
                     r[2] = char(0x80 | (q[2] & 0x78));  // QR, same opcode
-                    r[3] = char(2);                      // SERVFAIL
+                    r[3] = char(rcode_);
                     for (int i = 4; i < 12; ++i) r[size_t(i)] = 0;
                     std::string framed = {char(0), char(12)};
                     framed += r;
@@ -99,7 +100,7 @@ private:
             ::close(c);
         }
     }
-    int fd_ = -1, port_ = 0;
+    int rcode_, fd_ = -1, port_ = 0;
     std::atomic<int> count_{0};
     std::thread thread_;
 };
@@ -107,7 +108,7 @@ private:
 }  // namespace
 
 TEST_CASE("dns rfc2136: SERVFAIL is asked again (retries + 1 times), then a clear error") {
-    ServfailServer srv;
+    ScriptedServer srv(kServFail);
     BackendConfig c;
     c.kind = "rfc2136";
     c.server = srv.server();
@@ -122,6 +123,20 @@ TEST_CASE("dns rfc2136: SERVFAIL is asked again (retries + 1 times), then a clea
     CHECK(has(e, "gave up after 3 attempts"));
     CHECK(srv.messages() == 3);
     CHECK_FALSE(has(e, c.tsig.secret));
+}
+
+TEST_CASE("dns rfc2136: an unsigned NOERROR is not trusted, and not retried") {
+    ScriptedServer srv(kNoError);
+    BackendConfig c;
+    c.kind = "rfc2136";
+    c.server = srv.server();
+    c.zone = "example.test.";
+    c.tsig = TsigKey{"decamp-key.", "hmac-sha256", test::random_tsig_secret()};
+    auto b = make_backend(c);
+    std::string e = error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
+    CHECK(has(e, "is not signed; not trusting it"));
+    CHECK(srv.messages() == 1);
+    CHECK(has(error_of([&] { b->get("www.example.test.", "A"); }), "not trusting it"));
 }
 
 TEST_CASE("dns rfc2136: replace A and AAAA, change a TTL, create an rrset; CNAMEs untouched") {
@@ -257,6 +272,32 @@ TEST_CASE("dns rfc2136: AXFR with TSIG exports the zone as RFC 1035 text") {
         auto wrong = config_for(srv);
         wrong.tsig.secret = test::random_tsig_secret();
         CHECK(has(error_of([&] { make_backend(wrong)->export_zone(); }), "TSIG key is wrong"));
+    }
+}
+
+TEST_CASE("dns rfc2136: an AXFR of many messages checks the chained signature of each") {
+    ZoneServer::Options big;
+    for (int i = 0; i < 6000; ++i)
+        big.extra_zone += "host" + std::to_string(i) + " IN A 198.18." + std::to_string(i / 250) + "." +
+                          std::to_string(i % 250) + "\n";
+    for (auto kind : {ZoneServer::Bind, ZoneServer::Knot}) {
+        CAPTURE(kind_name(kind));
+        ZoneServer srv(kind, big);
+        if (srv.skipped()) continue;
+        std::string zone = make_backend(config_for(srv))->export_zone();
+        CHECK(std::count(zone.begin(), zone.end(), '\n') == 7 + 6000);
+        CHECK(has(zone, "host5999.example.test.\t300\tIN\tA\t198.18.23.249\n"));
+        // More than one message (both servers log how many), or this proves nothing about the chaining.
+        std::string log = srv.log();
+        for (int i = 0; i < 40 && log.find(" messages") == std::string::npos; ++i) {  // logged just after
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            log = srv.log();
+        }
+        auto at = log.find(" messages");
+        REQUIRE(at != std::string::npos);
+        auto from = log.find_last_of(' ', at - 1);
+        INFO(kind_name(kind) << " sent the zone in" << log.substr(from, at - from) << " messages");
+        CHECK(std::stoi(log.substr(from + 1, at - from - 1)) > 1);
     }
 }
 

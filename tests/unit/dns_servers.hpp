@@ -60,7 +60,7 @@ inline std::string random_tsig_secret() {
     return shell::base64(raw);
 }
 
-constexpr const char* kTestZone =
+inline const std::string kTestZone =
     "$TTL 300\n"
     "@ IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 60\n"
     "@ IN NS ns1.example.test.\n"
@@ -75,6 +75,7 @@ struct ZoneServerOptions {
     int notify_port = 0;   // BIND: also-notify 127.0.0.1 on this port (a secondary)
     int primary_port = 0;  // Knot: a secondary of the primary on this port
     int port = 0;          // where to listen; 0: a free port
+    std::string extra_zone;  // more lines for the zone file
 };
 
 class ZoneServer {
@@ -98,7 +99,7 @@ public:
         port_ = opts_.port ? opts_.port : free_dns_port();
         dir_ = tmp_.path().string();
         log_ = dir_ + "/server.log";
-        if (opts_.primary_port == 0) tmp_.write("example.test.zone", kTestZone);
+        if (opts_.primary_port == 0) tmp_.write("example.test.zone", kTestZone + opts_.extra_zone);
         if (kind == Bind) write_named_conf();
         else write_knot_conf();
         start();
