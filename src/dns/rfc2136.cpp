@@ -338,9 +338,12 @@ private:
 
     [[noreturn]] void auth_failure(int tsig_error, const std::string& doing) const {
         std::string key = "key " + cfg_.tsig.name + " (" + cfg_.tsig.algorithm + ")";
-        if (tsig_error == 16 || tsig_error == 17)
-            throw Error(where() + " refused " + doing + ": the TSIG key is wrong (" + tsig_error_name(tsig_error) +
-                        "): check the name, algorithm and secret of " + key + " against the server's");
+        if (tsig_error == 16)
+            throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADSIG): the server knows " +
+                        key + " with another secret or algorithm");
+        if (tsig_error == 17)
+            throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADKEY): the server does not "
+                        "know " + key + ", or (Knot) no acl of the zone lets that key do this");
         if (tsig_error == 18)
             throw Error(where() + " refused " + doing + ": the clocks of this machine and the server differ by "
                         "more than the TSIG fudge of 300 s (BADTIME): fix the time (NTP) on one of them");

@@ -227,7 +227,7 @@ TEST_CASE("dns rfc2136: a wrong key is BADSIG or BADKEY, said clearly, never ret
         auto t0 = Clock::now();
         std::string e = error_of([&] { make_backend(wrong_secret)->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"})); });
         CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() < 2500);
-        CHECK(has(e, "the TSIG key is wrong (BADSIG)"));
+        CHECK(has(e, "the TSIG key is wrong (BADSIG): the server knows key decamp-key. (hmac-sha256) with another"));
         CHECK_FALSE(has(e, wrong_secret.tsig.secret));
         CHECK_FALSE(has(e, srv.secret()));
 
@@ -237,6 +237,27 @@ TEST_CASE("dns rfc2136: a wrong key is BADSIG or BADKEY, said clearly, never ret
         CHECK(has(e, "the TSIG key is wrong (BADKEY)"));
         CHECK(has(e, "nobody-key."));
 
+        CHECK(query(srv.server(), "www.example.test.", "A") == std::vector<std::string>{"198.18.1.11"});
+    }
+}
+
+TEST_CASE("dns rfc2136: a key the server knows but does not let update the zone") {
+    for (auto kind : {ZoneServer::Bind, ZoneServer::Knot}) {
+        CAPTURE(kind_name(kind));
+        ZoneServer srv(kind);
+        if (srv.skipped()) continue;
+        auto reader = config_for(srv);
+        reader.tsig.name = "reader-key.";
+        auto b = make_backend(reader);
+        std::string e = error_of([&] { b->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"})); });
+        CAPTURE(e);
+        if (kind == ZoneServer::Bind) {  // BIND reads with any key it knows, then refuses the UPDATE
+            CHECK(has(e, "answered REFUSED to replacing www.example.test. A"));
+            CHECK(has(e, "is not allowed to do that in zone example.test."));
+        } else {  // Knot refuses a key no acl names, even for reads
+            CHECK(has(e, "BADKEY"));
+            CHECK(has(e, "no acl of the zone lets that key do this"));
+        }
         CHECK(query(srv.server(), "www.example.test.", "A") == std::vector<std::string>{"198.18.1.11"});
     }
 }

@@ -1,6 +1,7 @@
 // Real authoritative servers for the rfc2136 tests: BIND 9 (named) or Knot (knotd) started
 // as child processes on 127.0.0.1 with a free port, a throw-away config, zone and TSIG key
-// under a temp dir, and killed after. Skips (with the reason) when the binary is missing.
+// under a temp dir, and killed after. Both know two keys with the same secret: decamp-key.
+// may update and transfer the zone, reader-key. may not. Skips (with the reason) when the binary is missing.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -139,6 +140,7 @@ private:
           << "  notify " << (opts_.notify_port ? "explicit" : "no") << "; };\n"
           << "controls { };\n"
           << "key \"decamp-key.\" { algorithm hmac-sha256; secret \"" << opts_.secret << "\"; };\n"
+          << "key \"reader-key.\" { algorithm hmac-sha256; secret \"" << opts_.secret << "\"; };\n"
           << "zone \"example.test.\" { type primary; file \"" << dir_ << "/example.test.zone\";\n"
           << "  update-policy { grant decamp-key. zonesub ANY; }; allow-transfer { key decamp-key.; };\n";
         if (opts_.notify_port)
@@ -152,7 +154,8 @@ private:
         c << "server:\n  listen: 127.0.0.1@" << port_ << "\n  rundir: " << dir_ << "\n"
           << "log:\n  - target: stderr\n    any: info\n"
           << "database:\n  storage: " << dir_ << "\n"
-          << "key:\n  - id: decamp-key.\n    algorithm: hmac-sha256\n    secret: " << opts_.secret << "\n";
+          << "key:\n  - id: decamp-key.\n    algorithm: hmac-sha256\n    secret: " << opts_.secret << "\n"
+          << "  - id: reader-key.\n    algorithm: hmac-sha256\n    secret: " << opts_.secret << "\n";
         if (opts_.primary_port)
             c << "remote:\n  - id: primary\n    address: 127.0.0.1@" << opts_.primary_port
               << "\n    key: decamp-key.\n";
