@@ -340,7 +340,7 @@ private:
         std::string key = "key " + cfg_.tsig.name + " (" + cfg_.tsig.algorithm + ")";
         if (tsig_error == 16)
             throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADSIG): the server knows " +
-                        key + " with another secret or algorithm");
+                        key + " with another secret");
         if (tsig_error == 17)
             throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADKEY): the server does not "
                         "know " + key + ", or (Knot) no acl of the zone lets that key do this");
