@@ -12,6 +12,9 @@
 #include "dns/dns.hpp"
 #include "dns/verify.hpp"
 #include "dns_servers.hpp"
+#include "inventory/inventory.hpp"
+#include "migrate/migration.hpp"
+#include "util/secret.hpp"
 
 using namespace decamp;
 using namespace decamp::dns;
@@ -386,4 +389,27 @@ TEST_CASE("dns verify: a nameserver that keeps the old records is reported, with
     Verification t = verify_rrsets({a.server()}, {other_ttl}, opts);
     CHECK_FALSE(t.all_agreed());
     CHECK(has(t.servers[0].last, "TTL 60, not 61"));
+}
+
+TEST_CASE("dns rfc2136: an inventory's dns: block drives a real BIND, its secret masked") {
+    ZoneServer srv(ZoneServer::Bind);
+    if (srv.skipped()) return;
+    test::TempDir dir;
+    dir.write("tsig.secret", srv.secret() + "\n");
+    dir.write("web.yml", "- hosts: web\n  tasks: []\n");
+    auto file = dir.write("inv.yml", "project: forum\n"
+                                     "providers:\n  old:\n    kind: static\n    hosts:\n"
+                                     "      old-web1: { address: 198.18.1.11, roles: [web] }\n"
+                                     "roles:\n  web: { playbooks: [web.yml] }\n"
+                                     "dns:\n  kind: rfc2136\n  server: " + srv.server() + "\n"
+                                     "  zone: example.test.\n"
+                                     "  tsig: { name: decamp-key., algorithm: hmac-sha256, secret: \"${file:tsig.secret}\" }\n"
+                                     "  records: [ { name: www.example.test., role: web, ttl: 300 } ]\n");
+    auto inv = inventory::load(file);
+    auto b = migrate::make_dns_backend(inv);
+    b->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"}));
+    CHECK(query(srv.server(), "www.example.test.", "A") == std::vector<std::string>{"198.18.2.11"});
+    CHECK(has(b->export_zone(), "www.example.test.\t60\tIN\tA\t198.18.2.11"));
+    // Loading told the masker: the key never leaves the process in clear.
+    CHECK(redactor().mask("key " + srv.secret()) == "key ***");
 }
