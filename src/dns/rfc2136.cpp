@@ -170,7 +170,8 @@ public:
         PktPtr q = question(cfg_.zone, LDNS_RR_TYPE_AXFR);
         sign(q);
         std::string wire = to_wire(q);
-        TcpSession tcp(cfg_.server, cfg_.timeout_ms * 4, "zone transfer of " + cfg_.zone);
+        // One deadline for the whole transfer: generous, a large zone takes a while.
+        TcpSession tcp(cfg_.server, std::max(60000, cfg_.timeout_ms * 4), "zone transfer of " + cfg_.zone);
         tcp.send(wire);
         RdfPtr prev_mac(ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(q.p), 3)));
         std::string text = "$ORIGIN " + cfg_.zone + "\n";
