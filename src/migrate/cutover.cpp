@@ -83,6 +83,7 @@ void Migration::switch_dns() {
         if (p_.dns_verify) {
             dns::Verification v = p_.dns_verify(target_rrsets(target_, ttl));
             log_ << "  DNS at the authoritative nameservers: " << v.summary() << "\n";
+            p_.state->set("dns_verified/" + mig_.id, v.summary());
             if (!v.all_agreed())
                 throw Error("not every authoritative nameserver serves the new records: " + v.summary());
         }

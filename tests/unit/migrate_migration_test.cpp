@@ -351,6 +351,7 @@ TEST_CASE("migration: phases over fakes of every plug-in; one connection per hos
     INFO(r.log);
     REQUIRE(r.code == kExitOk);
     CHECK(r.log.find("DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s") != std::string::npos);
+    CHECK(r.out.find("- DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s\n") != std::string::npos);
     CHECK(r.connects == 4);  // each host connected once for the whole run
     CHECK(rig.active() == "new");
     CHECK(rig.w.provisioned == std::vector<std::string>{"new"});
