@@ -7,8 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
+#include "cli/cli.hpp"
 #include "dns/dns.hpp"
 #include "dns/verify.hpp"
 #include "dns_servers.hpp"
@@ -412,4 +415,25 @@ TEST_CASE("dns rfc2136: an inventory's dns: block drives a real BIND, its secret
     CHECK(has(b->export_zone(), "www.example.test.\t60\tIN\tA\t198.18.2.11"));
     // Loading told the masker: the key never leaves the process in clear.
     CHECK(redactor().mask("key " + srv.secret()) == "key ***");
+
+    // `decamp dns export -i inv.yml`: the same zone on stdout.
+    const cli::Command* dns_cmd = nullptr;
+    for (const auto& c : cli::commands())
+        if (c.name == "dns") dns_cmd = &c;
+    REQUIRE(dns_cmd);
+    cli::Args args = cli::parse_args(*dns_cmd, {"export", "-i", file.string()});
+    std::ostringstream captured;
+    auto* old = std::cout.rdbuf(captured.rdbuf());
+    int code = -1;
+    try {
+        code = dns_cmd->run(args);
+    } catch (...) {
+        std::cout.rdbuf(old);
+        throw;
+    }
+    std::cout.rdbuf(old);
+    CHECK(code == 0);
+    CHECK(captured.str().rfind("$ORIGIN example.test.\n", 0) == 0);
+    CHECK(has(captured.str(), "www.example.test.\t60\tIN\tA\t198.18.2.11\n"));
+    CHECK_THROWS_AS(dns_cmd->run(cli::parse_args(*dns_cmd, {"import", "-i", file.string()})), cli::UsageError);
 }
