@@ -148,6 +148,10 @@ public:
                 if (rc == LDNS_RCODE_NXRRSET || rc == LDNS_RCODE_YXRRSET) {
                     // After a lost answer the first attempt may have been applied.
                     if (attempt > 0 && holds(want)) return;
+                    if (rc == LDNS_RCODE_NXRRSET && expected && same_records(get(want.name, want.type), *expected))
+                        throw Error(where() + " answers " + want.name + " " + want.type + " with " +
+                                    "records that are not an rrset of that name (a wildcard?): the prerequisite "
+                                    "fails although nothing changed; add the name to the zone explicitly");
                     throw Error(where() + ": " + want.name + " " + want.type +
                                 " changed since it was read (someone else wrote it; the server answered " +
                                 rcode_name(rc) + " to the prerequisite); nothing written");
@@ -230,6 +234,10 @@ private:
                 throw Error("record for " + r.name + " " + r.type + ": '" + addr + "' is not an IPv" +
                             (r.type == "A" ? "4" : "6") + " address");
         return r;
+    }
+
+    static bool same_records(const std::optional<RRset>& a, const RRset& b) {
+        return a && sorted(a->records) == sorted(b.records);
     }
 
     // Does the server serve exactly `want` (records and TTL) now?

@@ -221,6 +221,21 @@ TEST_CASE("dns rfc2136: a change between read and write fails the prerequisite a
     }
 }
 
+TEST_CASE("dns rfc2136: a name only a wildcard covers is refused with the reason, nothing written") {
+    ZoneServer::Options wild;
+    wild.extra_zone = "*.wild IN A 198.18.7.7\n";
+    for (auto kind : {ZoneServer::Bind, ZoneServer::Knot}) {
+        CAPTURE(kind_name(kind));
+        ZoneServer srv(kind, wild);
+        if (srv.skipped()) continue;
+        auto b = make_backend(config_for(srv));
+        std::string e = error_of([&] { b->replace(rrset("www.wild.example.test.", "A", 60, {"198.18.2.11"})); });
+        CHECK(has(e, "a wildcard?"));
+        CHECK(query(srv.server(), "www.wild.example.test.", "A") == std::vector<std::string>{"198.18.7.7"});
+        CHECK(query(srv.server(), "other.wild.example.test.", "A") == std::vector<std::string>{"198.18.7.7"});
+    }
+}
+
 TEST_CASE("dns rfc2136: a wrong key is BADSIG or BADKEY, said clearly, never retried, never printed") {
     for (auto kind : {ZoneServer::Bind, ZoneServer::Knot}) {
         CAPTURE(kind_name(kind));
