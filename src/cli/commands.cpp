@@ -85,7 +85,7 @@ const std::vector<Command>& commands() {
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
          "source database, wait for the replica, final file pass, promote, start the app, switch DNS\n"
-         "and verify it at the authoritative server, health again), report.\n"
+         "and verify it at every authoritative nameserver, health again), report.\n"
          "Every step is journaled in .decamp/state.db beside the inventory: after a crash or Ctrl-C,\n"
          "--resume finishes the job. --abort (before cutover) removes what the migration added to the\n"
          "source. A failing DNS switch or final health check rolls back to the source.\n"
