@@ -15,6 +15,7 @@ int cmd_migrate(const Args& args);
 int cmd_status(const Args& args);
 int cmd_backup(const Args& args);
 int cmd_drill(const Args& args);
+int cmd_dns(const Args& args);
 
 namespace {
 
@@ -87,7 +88,7 @@ const std::vector<Command>& commands() {
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
          "source database, wait for the replica, final file pass, promote, start the app, switch DNS\n"
-         "and verify it at the authoritative server, health again), report.\n"
+         "and verify it at every authoritative nameserver, health again), report.\n"
          "Every step is journaled in .decamp/state.db beside the inventory: after a crash or Ctrl-C,\n"
          "--resume finishes the job. --abort (before cutover) removes what the migration added to the\n"
          "source. A failing DNS switch or final health check rolls back to the source.\n"
@@ -138,6 +139,13 @@ const std::vector<Command>& commands() {
           {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
           {"state", 0, true, "journal file"}, flag_json(), flag_yes()},
          cmd_drill},
+        {"dns", "the zone of the inventory's dns: block (export: RFC 1035 text)",
+         "decamp dns export [-i FILE]",
+         "export: writes the whole zone as RFC 1035 master-file text to stdout, read by a zone\n"
+         "transfer (rfc2136: AXFR signed with the inventory's TSIG key, every message checked).\n"
+         "Back-ends that cannot export say so (exit 7).",
+         {flag_inventory()},
+         cmd_dns},
     };
     return table;
 }

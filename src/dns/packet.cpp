@@ -181,6 +181,37 @@ uint16_t type_code(const std::string& type) {
     throw Error("unsupported DNS record type '" + type + "' (supported: A, AAAA, CNAME, NS, SOA)");
 }
 
+std::string type_name(uint16_t type) {
+    switch (type) {
+    case kTypeA: return "A";
+    case kTypeNS: return "NS";
+    case kTypeCNAME: return "CNAME";
+    case kTypeSOA: return "SOA";
+    case kTypeAAAA: return "AAAA";
+    default: return "TYPE" + std::to_string(type);
+    }
+}
+
+std::vector<ResourceRecord> answer_records(const Message& m, std::string_view name, uint16_t type) {
+    // Follow a CNAME chain inside the answer section, then collect the records of its end.
+    std::string owner(name);
+    for (int hops = 0; hops < 16 && type != kTypeCNAME; ++hops) {
+        bool moved = false;
+        for (const auto& rr : m.answers) {
+            if (rr.type == kTypeCNAME && same_name(rr.name, owner) && !rr.text.empty()) {
+                owner = rr.text;
+                moved = true;
+                break;
+            }
+        }
+        if (!moved) break;
+    }
+    std::vector<ResourceRecord> out;
+    for (const auto& rr : m.answers)
+        if (rr.type == type && rr.klass == 1 && same_name(rr.name, owner)) out.push_back(rr);
+    return out;
+}
+
 std::string rcode_name(int rcode) {
     switch (rcode) {
     case kNoError: return "NOERROR";
@@ -189,6 +220,11 @@ std::string rcode_name(int rcode) {
     case kNXDomain: return "NXDOMAIN";
     case kNotImp: return "NOTIMP";
     case kRefused: return "REFUSED";
+    case kYXDomain: return "YXDOMAIN";
+    case kYXRRset: return "YXRRSET";
+    case kNXRRset: return "NXRRSET";
+    case kNotAuth: return "NOTAUTH";
+    case kNotZone: return "NOTZONE";
     default: return "RCODE " + std::to_string(rcode);
     }
 }

@@ -13,7 +13,11 @@
 namespace decamp::dns {
 
 enum RRType : uint16_t { kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypeAAAA = 28 };
-enum RCode : int { kNoError = 0, kFormErr = 1, kServFail = 2, kNXDomain = 3, kNotImp = 4, kRefused = 5 };
+enum RCode : int {
+    kNoError = 0, kFormErr = 1, kServFail = 2, kNXDomain = 3, kNotImp = 4, kRefused = 5,
+    // RFC 2136 (UPDATE)
+    kYXDomain = 6, kYXRRset = 7, kNXRRset = 8, kNotAuth = 9, kNotZone = 10,
+};
 
 struct Question {
     std::string name;  // with trailing dot, as on the wire (case kept)
@@ -52,7 +56,12 @@ std::string canonical_name(std::string_view name);
 bool same_name(std::string_view a, std::string_view b);
 // "A" → 1, "AAAA" → 28, "CNAME", "NS", "SOA"; throws Error for others.
 uint16_t type_code(const std::string& type);
+// 1 → "A", …; "TYPE<n>" for others.
+std::string type_name(uint16_t type);
 std::string rcode_name(int rcode);
+// The records of `type` that answer `name` in m's answer section, following a CNAME chain
+// there (class IN only).
+std::vector<ResourceRecord> answer_records(const Message& m, std::string_view name, uint16_t type);
 
 // A query for one question; RD as given (we ask authoritative servers, so normally off).
 std::string encode_query(uint16_t id, std::string_view name, uint16_t type, bool rd = false);

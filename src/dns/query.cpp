@@ -1,4 +1,5 @@
-// dns::query: asks one authoritative server directly (UDP, TCP when truncated), so a DNS
+// The sockets behind dns/exchange.hpp (UDP with TCP on truncation, TCP sessions for
+// transfers), and dns::query on top: asking one authoritative server directly, so a DNS
 // switch can be verified at the source without any resolver cache in between.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 #include <random>
 
 #include "dns/dns.hpp"
-#include "dns/packet.hpp"
+#include "dns/exchange.hpp"
 
 namespace decamp::dns {
 
@@ -30,12 +31,14 @@ struct Fd {
     ~Fd() {
         if (fd >= 0) ::close(fd);
     }
+    int release() {
+        int f = fd;
+        fd = -1;
+        return f;
+    }
 };
 
-struct Endpoint {
-    std::string host;
-    std::string port = "53";
-};
+}  // namespace
 
 Endpoint split_server(const std::string& server) {
     Endpoint e;
@@ -60,7 +63,16 @@ Endpoint split_server(const std::string& server) {
     return e;
 }
 
-sockaddr_storage resolve(const Endpoint& e, socklen_t& len, int& family) {
+namespace {
+
+struct Address {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    int family = AF_INET;
+};
+
+Address resolve(const std::string& server) {
+    Endpoint e = split_server(server);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
@@ -68,12 +80,12 @@ sockaddr_storage resolve(const Endpoint& e, socklen_t& len, int& family) {
     addrinfo* res = nullptr;
     int rc = getaddrinfo(e.host.c_str(), e.port.c_str(), &hints, &res);
     if (rc != 0 || !res) throw Error("cannot resolve DNS server '" + e.host + "': " + gai_strerror(rc));
-    sockaddr_storage ss{};
-    std::memcpy(&ss, res->ai_addr, res->ai_addrlen);
-    len = res->ai_addrlen;
-    family = res->ai_family;
+    Address a;
+    std::memcpy(&a.ss, res->ai_addr, res->ai_addrlen);
+    a.len = res->ai_addrlen;
+    a.family = res->ai_family;
     freeaddrinfo(res);
-    return ss;
+    return a;
 }
 
 int remaining_ms(Clock::time_point deadline) {
@@ -94,106 +106,105 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     }
 }
 
-struct Context {
+// Who we talk to and about what, for the errors.
+struct Peer {
     std::string server;
-    std::string name;
-    std::string type;
-    uint16_t id = 0;
-    uint16_t qtype = 0;
+    std::string what;
     int timeout_ms = 0;
 
     [[noreturn]] void timeout() const {
-        throw Error("no answer from DNS server " + server + " for " + name + " " + type +
-                       " within " + std::to_string(timeout_ms) + " ms");
+        throw Error("no answer from DNS server " + server + " (" + what + ") within " +
+                    std::to_string(timeout_ms) + " ms");
     }
-    [[noreturn]] void fail(const std::string& why) const {
-        throw Error("DNS query " + name + " " + type + " to " + server + ": " + why);
-    }
-    // Is this the answer to our question (and not a stray or spoofed datagram)?
-    bool matches(const Message& m) const {
-        return m.qr && m.id == id && m.questions.size() == 1 && same_name(m.questions[0].name, name) &&
-               m.questions[0].type == qtype;
-    }
+    [[noreturn]] void fail(const std::string& why) const { throw Error(what + " to " + server + ": " + why); }
+    [[noreturn]] void fail_errno(const std::string& call) const { fail(call + ": " + std::strerror(errno)); }
 };
 
-Message ask_udp(const Context& c, const sockaddr_storage& addr, socklen_t len, int family,
-                const std::string& query, Clock::time_point deadline) {
-    Fd s(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (s.fd < 0) c.fail(std::string("socket: ") + std::strerror(errno));
+uint16_t wire_id(std::string_view wire) {
+    return wire.size() >= 2 ? uint16_t((uint8_t(wire[0]) << 8) | uint8_t(wire[1])) : 0;
+}
+bool wire_is_reply(std::string_view wire) { return wire.size() >= 12 && (uint8_t(wire[2]) & 0x80) != 0; }
+
+// Returns the first datagram `accept` takes; others (strays, garbage, spoofs) are ignored
+// until the deadline.
+template <class Accept>
+std::string udp_exchange(const Peer& p, const Address& a, const std::string& wire, Clock::time_point deadline,
+                         Accept accept) {
+    Fd s(::socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (s.fd < 0) p.fail_errno("socket");
     // Connected, so the kernel drops datagrams from other peers and reports ICMP refusals.
-    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0)
-        c.fail(std::string("connect: ") + std::strerror(errno));
-    if (::send(s.fd, query.data(), query.size(), 0) != ssize_t(query.size()))
-        c.fail(std::string("send: ") + std::strerror(errno));
+    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len) != 0) p.fail_errno("connect");
+    if (::send(s.fd, wire.data(), wire.size(), 0) != ssize_t(wire.size())) p.fail_errno("send");
     std::string buf(65535, '\0');
     for (;;) {
-        if (!wait_for(s.fd, POLLIN, deadline)) c.timeout();
+        if (!wait_for(s.fd, POLLIN, deadline)) p.timeout();
         ssize_t n = ::recv(s.fd, buf.data(), buf.size(), 0);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            if (errno == ECONNREFUSED) c.fail("connection refused (nothing listening on that port)");
-            c.fail(std::string("recv: ") + std::strerror(errno));
+            if (errno == ECONNREFUSED) p.fail("connection refused (nothing listening on that port)");
+            p.fail_errno("recv");
         }
-        try {
-            Message m = decode(std::string_view(buf.data(), size_t(n)));
-            if (c.matches(m) || (m.tc && m.qr && m.id == c.id)) return m;
-        } catch (const Error&) {
-            // Garbage on our port: keep waiting for the real answer until the deadline.
-        }
+        std::string_view got(buf.data(), size_t(n));
+        if (accept(got)) return std::string(got);
     }
 }
 
-void send_all(const Context& c, int fd, std::string_view data, Clock::time_point deadline) {
+void send_all(const Peer& p, int fd, std::string_view data, Clock::time_point deadline) {
     while (!data.empty()) {
-        if (!wait_for(fd, POLLOUT, deadline)) c.timeout();
+        if (!wait_for(fd, POLLOUT, deadline)) p.timeout();
         ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            c.fail(std::string("TCP send: ") + std::strerror(errno));
+            p.fail_errno("TCP send");
         }
         data.remove_prefix(size_t(n));
     }
 }
 
-std::string recv_exact(const Context& c, int fd, size_t want, Clock::time_point deadline) {
+std::string recv_exact(const Peer& p, int fd, size_t want, Clock::time_point deadline) {
     std::string out;
     out.resize(want);
     size_t got = 0;
     while (got < want) {
-        if (!wait_for(fd, POLLIN, deadline)) c.timeout();
+        if (!wait_for(fd, POLLIN, deadline)) p.timeout();
         ssize_t n = ::recv(fd, out.data() + got, want - got, 0);
-        if (n == 0) c.fail("server closed the TCP connection early");
+        if (n == 0) p.fail("server closed the TCP connection early");
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            c.fail(std::string("TCP recv: ") + std::strerror(errno));
+            p.fail_errno("TCP recv");
         }
         got += size_t(n);
     }
     return out;
 }
 
-Message ask_tcp(const Context& c, const sockaddr_storage& addr, socklen_t len, int family,
-                const std::string& query, Clock::time_point deadline) {
-    Fd s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (s.fd < 0) c.fail(std::string("socket: ") + std::strerror(errno));
-    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-        if (errno != EINPROGRESS) c.fail(std::string("TCP connect: ") + std::strerror(errno));
-        if (!wait_for(s.fd, POLLOUT, deadline)) c.timeout();
+int tcp_connect(const Peer& p, const Address& a, Clock::time_point deadline) {
+    Fd s(::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (s.fd < 0) p.fail_errno("socket");
+    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len) != 0) {
+        if (errno != EINPROGRESS) p.fail_errno("TCP connect");
+        if (!wait_for(s.fd, POLLOUT, deadline)) p.timeout();
         int err = 0;
         socklen_t elen = sizeof err;
         ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-        if (err != 0) c.fail(std::string("TCP connect: ") + std::strerror(err));
+        if (err != 0) p.fail(std::string("TCP connect: ") + std::strerror(err));
     }
+    return s.release();
+}
+
+void tcp_send(const Peer& p, int fd, const std::string& wire, Clock::time_point deadline) {
+    if (wire.size() > 0xFFFF) p.fail("message too large for DNS over TCP");
     std::string framed;
-    framed += char(query.size() >> 8);
-    framed += char(query.size() & 0xFF);
-    framed += query;
-    send_all(c, s.fd, framed, deadline);
-    std::string hdr = recv_exact(c, s.fd, 2, deadline);
+    framed += char(wire.size() >> 8);
+    framed += char(wire.size() & 0xFF);
+    framed += wire;
+    send_all(p, fd, framed, deadline);
+}
+
+std::string tcp_receive(const Peer& p, int fd, Clock::time_point deadline) {
+    std::string hdr = recv_exact(p, fd, 2, deadline);
     size_t n = (size_t(uint8_t(hdr[0])) << 8) | uint8_t(hdr[1]);
-    Message m = decode(recv_exact(c, s.fd, n, deadline));
-    if (!c.matches(m)) c.fail("TCP answer does not match the question");
-    return m;
+    return recv_exact(p, fd, n, deadline);
 }
 
 uint16_t random_id() {
@@ -203,46 +214,82 @@ uint16_t random_id() {
 
 }  // namespace
 
-std::vector<std::string> query(const std::string& server, const std::string& name,
-                               const std::string& type, int timeout_ms) {
-    if (type != "A" && type != "AAAA") throw Error("dns::query supports A and AAAA, not '" + type + "'");
-    Context c;
-    c.server = server;
-    c.name = canonical_name(name);
-    c.type = type;
-    c.qtype = type_code(type);
-    c.id = random_id();
-    c.timeout_ms = std::max(1, timeout_ms);
-    auto deadline = Clock::now() + std::chrono::milliseconds(c.timeout_ms);
+const char* via_name(Via via) { return via == Via::Udp ? "UDP" : "TCP"; }
 
-    Endpoint ep = split_server(server);
-    socklen_t len = 0;
-    int family = AF_INET;
-    sockaddr_storage addr = resolve(ep, len, family);
+std::string exchange(const std::string& server, const std::string& wire, Via via, int timeout_ms,
+                     const std::string& what) {
+    Peer p{server, what, std::max(1, timeout_ms)};
+    auto deadline = Clock::now() + std::chrono::milliseconds(p.timeout_ms);
+    Address a = resolve(server);
+    if (via == Via::Udp)
+        return udp_exchange(p, a, wire, deadline, [id = wire_id(wire)](std::string_view got) {
+            return wire_is_reply(got) && wire_id(got) == id;
+        });
+    Fd s(tcp_connect(p, a, deadline));
+    tcp_send(p, s.fd, wire, deadline);
+    std::string reply = tcp_receive(p, s.fd, deadline);
+    if (!wire_is_reply(reply) || wire_id(reply) != wire_id(wire)) p.fail("TCP answer does not match the question");
+    return reply;
+}
 
-    std::string q = encode_query(c.id, c.name, c.qtype, false);
-    Message m = ask_udp(c, addr, len, family, q, deadline);
-    if (m.tc) m = ask_tcp(c, addr, len, family, q, deadline);
+TcpSession::TcpSession(const std::string& server, int timeout_ms, std::string what)
+    : server_(server), what_(std::move(what)), timeout_ms_(std::max(1, timeout_ms)) {
+    deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+    fd_ = tcp_connect(Peer{server_, what_, timeout_ms_}, resolve(server_), deadline_);
+}
 
-    if (m.rcode == kNXDomain) return {};
-    if (m.rcode != kNoError) c.fail("server answered " + rcode_name(m.rcode));
+TcpSession::~TcpSession() {
+    if (fd_ >= 0) ::close(fd_);
+}
 
-    // Follow a CNAME chain inside the answer section, then collect the addresses of its end.
-    std::string owner = c.name;
-    for (int hops = 0; hops < 16; ++hops) {
-        bool moved = false;
-        for (const auto& rr : m.answers) {
-            if (rr.type == kTypeCNAME && same_name(rr.name, owner) && !rr.text.empty()) {
-                owner = rr.text;
-                moved = true;
-                break;
+void TcpSession::send(const std::string& wire) { tcp_send(Peer{server_, what_, timeout_ms_}, fd_, wire, deadline_); }
+
+std::string TcpSession::receive() { return tcp_receive(Peer{server_, what_, timeout_ms_}, fd_, deadline_); }
+
+Message ask(const std::string& server, const std::string& name, uint16_t qtype, Via via, int timeout_ms) {
+    const std::string qname = canonical_name(name);
+    const uint16_t id = random_id();
+    const std::string what = "DNS query " + qname + " " + type_name(qtype);
+    const std::string q = encode_query(id, qname, qtype, false);
+    auto matches = [&](const Message& m) {
+        return m.qr && m.id == id && m.questions.size() == 1 && same_name(m.questions[0].name, qname) &&
+               m.questions[0].type == qtype;
+    };
+    Peer p{server, what, std::max(1, timeout_ms)};
+    auto deadline = Clock::now() + std::chrono::milliseconds(p.timeout_ms);
+    Address a = resolve(server);
+    if (via == Via::Udp) {
+        bool truncated = false;
+        std::string got = udp_exchange(p, a, q, deadline, [&](std::string_view wire) {
+            // A reply with our id that is not about our question is a spoof or a confused
+            // server: wait on rather than believe it. A truncated one may have lost its question.
+            try {
+                Message m = decode(wire);
+                truncated = m.qr && m.tc && m.id == id;
+                return truncated || matches(m);
+            } catch (const Error&) {
+                return false;
             }
-        }
-        if (!moved) break;
+        });
+        if (!truncated) return decode(got);
     }
+    Fd s(tcp_connect(p, a, deadline));
+    tcp_send(p, s.fd, q, deadline);
+    Message m = decode(tcp_receive(p, s.fd, deadline));
+    if (!matches(m)) p.fail("TCP answer does not match the question");
+    return m;
+}
+std::vector<std::string> query(const std::string& server, const std::string& name, const std::string& type,
+                               int timeout_ms) {
+    if (type != "A" && type != "AAAA") throw Error("dns::query supports A and AAAA, not '" + type + "'");
+    const std::string qname = canonical_name(name);
+    const uint16_t qtype = type_code(type);
+    Message m = ask(server, qname, qtype, Via::Udp, timeout_ms);
+    if (m.rcode == kNXDomain) return {};
+    if (m.rcode != kNoError)
+        throw Error("DNS query " + qname + " " + type + " to " + server + ": server answered " + rcode_name(m.rcode));
     std::vector<std::string> out;
-    for (const auto& rr : m.answers)
-        if (rr.type == c.qtype && rr.klass == 1 && same_name(rr.name, owner)) out.push_back(rr.text);
+    for (const auto& rr : answer_records(m, qname, qtype)) out.push_back(rr.text);
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include "inventory/secrets.hpp"
 
+#include "dns/dns.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::inventory {
@@ -37,6 +38,19 @@ void remember(const Value& v, const std::filesystem::path& base_dir, const std::
     }
 }
 
+// A TSIG secret that is not base64 key material would only fail at the first UPDATE, in
+// the middle of a cutover: say so at load, at the reference (never the value).
+void check_tsig_secret(const Value& v, const std::filesystem::path& base_dir, std::vector<Diagnostic>& out) {
+    if (v.kind() != Value::Kind::Secret) return;
+    try {
+        auto s = resolve_secret(v.as_string(), base_dir);
+        if (std::string why = dns::check_tsig_secret(s.reveal()); !why.empty())
+            out.push_back(Diagnostic{v.mark(), "dns/tsig/secret", v.as_string() + " does not hold a TSIG key: " + why});
+    } catch (const std::exception&) {
+        // Missing now; whoever needs it reports it.
+    }
+}
+
 }  // namespace
 
 void remember_secrets(const Inventory& inv) {
@@ -45,7 +59,11 @@ void remember_secrets(const Inventory& inv) {
     remember(inv.vars, inv.base_dir, "vars", short_ones);
     for (const auto& h : inv.hosts) remember(h.vars, inv.base_dir, "providers/" + h.provider + "/hosts/" + h.name + "/vars", short_ones);
     for (const auto& p : inv.providers) remember(p.settings, inv.base_dir, "providers/" + p.name, short_ones);
-    if (inv.dns) remember(inv.dns->api_key, inv.base_dir, "dns/api_key", short_ones);
+    if (inv.dns) {
+        remember(inv.dns->api_key, inv.base_dir, "dns/api_key", short_ones);
+        remember(inv.dns->tsig_secret, inv.base_dir, "dns/tsig/secret", short_ones);
+        check_tsig_secret(inv.dns->tsig_secret, inv.base_dir, short_ones);
+    }
     if (!short_ones.empty()) throw ConfigError(std::move(short_ones));
 }
 

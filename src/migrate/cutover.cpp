@@ -79,20 +79,13 @@ void Migration::switch_dns() {
     step("cutover", "dns-switch", [&] {
         const int ttl = o_.lowered_ttl;
         for (const auto& s : target_rrsets(target_, ttl)) p_.dns->replace(s);
-        // Verified at the authoritative server, not in the API's own view.
-        if (p_.dns_answers) {
-            for (const auto& s : target_rrsets(target_, ttl)) {
-                auto want = s.records;
-                std::sort(want.begin(), want.end());
-                std::vector<std::string> got;
-                for (int i = 0; i < 20; ++i) {
-                    got = p_.dns_answers(s.name, s.type);
-                    std::sort(got.begin(), got.end());
-                    if (got == want) break;
-                    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-                }
-                if (got != want) throw Error("the authoritative server still answers the old records for " + s.name);
-            }
+        // Verified at every authoritative nameserver, not in the API's own view.
+        if (p_.dns_verify) {
+            dns::Verification v = p_.dns_verify(target_rrsets(target_, ttl));
+            log_ << "  DNS at the authoritative nameservers: " << v.summary() << "\n";
+            p_.state->set("dns_verified/" + mig_.id, v.summary());
+            if (!v.all_agreed())
+                throw Error("not every authoritative nameserver serves the new records: " + v.summary());
         }
         p_.state->set("dns_switched_at/" + mig_.id, std::to_string(Journal::now()));
         return encode_rrsets(target_rrsets(target_, ttl));

@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "data/mover.hpp"
+#include "dns/verify.hpp"
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/active.hpp"
 #include "migrate/health.hpp"
 #include "playbook/playbook.hpp"
 
-namespace decamp::dns {
-class DnsBackend;
-}
 
 namespace decamp::migrate {
 
@@ -95,9 +93,9 @@ struct Plugins {
     Journal* state = nullptr;                 // the journal (required)
     engine::Pool* pool = nullptr;             // one connection per host (required)
     dns::DnsBackend* dns = nullptr;           // required when the inventory has dns:
-    // What the authoritative server answers for name/type (the switch is verified there);
-    // empty: not verified.
-    std::function<std::vector<std::string>(const std::string& name, const std::string& type)> dns_answers;
+    // Asks every authoritative nameserver until each serves the switched rrsets (or a
+    // deadline); empty: not verified.
+    std::function<dns::Verification(const std::vector<dns::RRset>& sets)> dns_verify;
     HealthChecker* health = nullptr;          // required
     Provisioner* provisioner = nullptr;       // required
     std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order
@@ -108,6 +106,9 @@ struct Plugins {
 // a dry run, which reads the state at `state_path` if it exists.
 int run_migration(const inventory::Inventory& inv, const MigrateOptions& opts, Plugins& plugins, std::ostream& out,
                   std::ostream& log, const std::filesystem::path& state_path);
+
+// The DNS back-end the inventory's dns: block names (secrets resolved); Error without one.
+std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& inv);
 
 // Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.

@@ -56,6 +56,22 @@ private:
 
 }  // namespace
 
+std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& inv) {
+    if (!inv.dns) throw Error(inv.file.string() + " has no dns: block");
+    dns::BackendConfig cfg;
+    cfg.kind = inv.dns->kind;
+    cfg.api = inv.dns->api;
+    cfg.zone = inv.dns->zone;
+    if (inv.dns->api_key.kind() == Value::Kind::Secret)
+        cfg.api_key = resolve_secret(inv.dns->api_key.as_string(), inv.base_dir).reveal();
+    cfg.server = inv.dns->server;
+    cfg.tsig.name = inv.dns->tsig_name;
+    cfg.tsig.algorithm = inv.dns->tsig_algorithm;
+    if (inv.dns->tsig_secret.kind() == Value::Kind::Secret)
+        cfg.tsig.secret = resolve_secret(inv.dns->tsig_secret.as_string(), inv.base_dir).reveal();
+    return dns::make_backend(cfg);
+}
+
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups) {
     if (!opts.abort && !inv.find_provider(opts.target))
@@ -78,16 +94,17 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
     p.health = &health;
     p.provisioner = &provisioner;
     if (inv.dns) {
-        dns::BackendConfig cfg;
-        cfg.kind = inv.dns->kind;
-        cfg.api = inv.dns->api;
-        cfg.zone = inv.dns->zone;
-        cfg.api_key = resolve_secret(inv.dns->api_key.as_string(), inv.base_dir).reveal();
-        dns = dns::make_backend(cfg);
+        dns = make_dns_backend(inv);
         p.dns = dns.get();
-        if (!inv.dns->server.empty())
-            p.dns_answers = [server = inv.dns->server](const std::string& name, const std::string& type) {
-                return dns::query(server, name, type);
+        // Where to verify: `nameservers:`; else for rfc2136 the zone's NS (asked at the
+        // primary), for powerdns the one `server:` it names.
+        std::vector<std::string> fixed = inv.dns->nameservers;
+        if (fixed.empty() && inv.dns->kind != "rfc2136" && !inv.dns->server.empty()) fixed = {inv.dns->server};
+        if (!fixed.empty() || inv.dns->kind == "rfc2136")
+            p.dns_verify = [fixed, primary = inv.dns->server, zone = inv.dns->zone](const std::vector<dns::RRset>& sets) {
+                dns::VerifyOptions opts;
+                opts.deadline_ms = 30000;
+                return dns::verify_rrsets(fixed.empty() ? dns::zone_nameservers(primary, zone) : fixed, sets, opts);
             };
     }
     for (const auto& ds : inv.data) p.movers.push_back(data::make_mover(ds));

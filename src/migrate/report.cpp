@@ -55,6 +55,7 @@ void fill_report(ReportData& r, Journal& j, const std::string& id) {
     };
     double freeze = getd("freeze_at"), writable = getd("writable_at"), switched = getd("dns_switched_at");
     if (auto b = j.get("backup_id/" + id)) r.backup_id = *b;
+    if (auto v = j.get("dns_verified/" + id)) r.dns_verified = *v;
     double btime = getd("backup_time");
     if (btime > 0) {
         r.backup_time = btime;
@@ -73,6 +74,7 @@ std::string report_markdown(const ReportData& r) {
     if (r.rpo_s >= 0)
         o += "- restored from backup " + r.backup_id + "; data-loss window (RPO): writes after the backup, " +
              secs(r.rpo_s) + " before the switch, are not on " + r.target + "\n";
+    if (!r.dns_verified.empty()) o += "- DNS at the authoritative nameservers: " + r.dns_verified + "\n";
     if (r.lag_bytes >= 0) o += "- replication lag before cutover: " + std::to_string(r.lag_bytes) + " bytes\n";
     if (!r.rollback.empty()) o += "- ROLLED BACK: " + r.rollback + "\n";
     o += "\n## Phases\n\n| phase | time |\n|---|---|\n";
@@ -121,6 +123,7 @@ std::string report_json(const ReportData& r) {
         .set("files_bytes_moved", r.moved_bytes)
         .set("rolled_back", !r.rollback.empty())
         .set("rollback", r.rollback)
+        .set("dns_verified", r.dns_verified)
         .set("phases", std::move(phases))
         .set("data", std::move(data))
         .set("steps", std::move(steps));

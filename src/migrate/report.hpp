@@ -25,6 +25,7 @@ struct ReportData {
     int64_t lag_bytes = -1;         // replication lag seen in verify
     std::vector<dns::RRset> dns_before;
     std::vector<std::string> dns_after;
+    std::string dns_verified;       // each authoritative nameserver and when it agreed, "" when not verified
     std::string rollback;           // what a rollback did, "" when none
     std::string backup_id;          // --from-backup: the backup restored
     double backup_time = 0;         // its time (unix seconds)

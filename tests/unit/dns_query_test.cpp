@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "dns/exchange.hpp"
 #include "dns/packet.hpp"
 
 using namespace decamp;
@@ -216,4 +217,22 @@ TEST_CASE("dns query: a closed port fails fast, bad input is rejected") {
     CHECK(error_of([&] { query("127.0.0.1:x", "www.example.test.", "A", 100); }).find("bad DNS server") !=
           std::string::npos);
     CHECK(error_of([&] { query("127.0.0.1:53", "a..b", "A", 100); }).find("empty label") != std::string::npos);
+}
+
+TEST_CASE("dns ask: Via::Tcp asks over TCP only; a TCP answer with another id is refused") {
+    std::atomic<bool> wrong_id{false};
+    FakeDns srv([&](const Message& q, bool) {
+        Message m = answer_to(q, {"198.18.2.11"});
+        if (wrong_id) m.id = uint16_t(q.id + 1);
+        return std::vector<std::string>{encode(m)};
+    });
+    Message m = ask(srv.server(), "www.example.test.", kTypeA, Via::Tcp, 2000);
+    CHECK(m.aa);
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].ttl == 60);
+    CHECK(srv.udp_queries() == 0);
+    CHECK(srv.tcp_queries() == 1);
+    wrong_id = true;
+    CHECK(error_of([&] { ask(srv.server(), "www.example.test.", kTypeA, Via::Tcp, 2000); }).find("does not match") !=
+          std::string::npos);
 }

@@ -38,6 +38,7 @@ struct World {
     int crash_at = 0;  // 0: never
     bool fail_dns_switch = false;
     bool fail_health_after_switch = false;
+    bool stale_nameserver = false;  // a second nameserver keeps the old records
     std::map<std::string, dns::RRset> dns;
     std::map<std::string, bool> app;  // host → app running
     std::map<std::string, MoverWorld> data;
@@ -309,7 +310,14 @@ struct Rig {
         p.state = &state;
         p.pool = &pool;
         p.dns = &dns;
-        p.dns_answers = [&](const std::string& name, const std::string&) { return w.dns[name].records; };
+        p.dns_verify = [&](const std::vector<dns::RRset>& sets) {
+            dns::Verification v;
+            v.servers.push_back({"ns1.fake:53", true, 0.0, ""});
+            for (const auto& s : sets)
+                if (w.dns[s.name].records != s.records) v.servers[0] = {"ns1.fake:53", false, -1, "old records"};
+            if (w.stale_nameserver) v.servers.push_back({"ns2.fake:53", false, -1, "UDP: www A 192.0.2.1"});
+            return v;
+        };
         p.health = &health;
         p.provisioner = &prov;
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
@@ -342,6 +350,8 @@ TEST_CASE("migration: phases over fakes of every plug-in; one connection per hos
     auto r = rig.run({});
     INFO(r.log);
     REQUIRE(r.code == kExitOk);
+    CHECK(r.log.find("DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s") != std::string::npos);
+    CHECK(r.out.find("- DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s\n") != std::string::npos);
     CHECK(r.connects == 4);  // each host connected once for the whole run
     CHECK(rig.active() == "new");
     CHECK(rig.w.provisioned == std::vector<std::string>{"new"});
@@ -436,6 +446,18 @@ TEST_CASE("migration: --abort is refused once cutover began") {
     o.abort = true;
     CHECK_THROWS_WITH_AS(rig.run(o), doctest::Contains("can no longer be aborted"), Error);
     CHECK(rig.run(resume()).code == kExitOk);
+}
+
+TEST_CASE("migration: a nameserver that keeps the old records fails the switch, which rolls back") {
+    Rig rig;
+    Rig fresh;
+    rig.w.stale_nameserver = true;
+    auto r = rig.run({});
+    INFO(r.log);
+    CHECK(r.code == kExitMigrationFailed);
+    CHECK(r.log.find("ns2.fake:53 did not agree (UDP: www A 192.0.2.1)") != std::string::npos);
+    CHECK(rig.w.dns_text() == fresh.w.dns_text());
+    CHECK(rig.w.app["old-web1"]);
 }
 
 TEST_CASE("migration: a failed DNS switch or final health check rolls back to the source") {
