@@ -15,6 +15,7 @@ int cmd_migrate(const Args& args);
 int cmd_status(const Args& args);
 int cmd_backup(const Args& args);
 int cmd_drill(const Args& args);
+int cmd_hosts(const Args& args);
 
 namespace {
 
@@ -135,6 +136,26 @@ const std::vector<Command>& commands() {
           {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
           {"state", 0, true, "journal file"}, flag_json(), flag_yes()},
          cmd_drill},
+        {"hosts", "list, order, reinstall, rescue or power hosts of a provider with an API",
+         "decamp hosts list|create|reinstall|rescue|power [on|off|shutdown|reboot|reset] --provider P [-i FILE] "
+         "[--limit PATTERN] [--json] [--yes]",
+         "Works on the host specs of an API provider (kind hetzner-cloud, …): list shows what exists\n"
+         "at the provider next to each spec; create orders the hosts that do not exist yet (same name =\n"
+         "same host: a second create orders nothing and says so); reinstall puts the spec's image on\n"
+         "them again (erasing their disks); rescue boots them into the rescue system; power switches\n"
+         "them on, off, shutdown (ACPI), reboot or reset. Except list, it first shows the plan (with\n"
+         "the monthly price where the API tells it) and asks on the terminal; --yes skips the\n"
+         "question, and without a terminal --yes is required (exit 2 otherwise).\n"
+         "New and reinstalled servers get ssh.key's public half as root key and, where the provider\n"
+         "takes user data, an SSH host key decamp generated: it is pinned in ssh.known_hosts before\n"
+         "the first connection (no trust on first use). Ids, addresses and host keys go to the state\n"
+         "(.decamp/state.db beside the inventory), each host's operation journaled: after a crash or\n"
+         "Ctrl-C, run the same command again; nothing is ordered twice.\n"
+         "Exit 1 when the operation failed on some host (the others went on), 7 when the provider's\n"
+         "API could not be used at all (wrong credentials are never retried).",
+         {flag_inventory(), {"provider", 'p', true, "the provider whose hosts to work on (required)"}, flag_limit(),
+          flag_json(), flag_yes(), flag_state()},
+         cmd_hosts},
     };
     return table;
 }
