@@ -62,6 +62,7 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
     auto selected = args.get("limit").empty() ? all
                                               : inventory::select_some(inv, args.get("limit"), all, "provider " + prov);
     std::vector<std::string> names;
+    names.reserve(selected.size());
     for (const auto* h : selected) names.push_back(h->name);
     std::string key;
     if (*action == hosts::Action::Create || *action == hosts::Action::Reinstall || *action == hosts::Action::Rescue)

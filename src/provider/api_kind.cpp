@@ -38,8 +38,9 @@ void read_api(const Value& block, const std::string& path, const std::string& fa
 std::vector<HostSpec> read_orders(const Value& block, const std::string& path, const std::string& kind,
                                   const OrderRules& rules, Value& settings, schema::Checker& check) {
     HostRules hr;
-    hr.allowed = {rules.plan_key, "image", "location", "port", "user", "roles", "vars"};
-    for (const auto& e : rules.extra) hr.allowed.push_back(e);
+    hr.allowed = {"image", "location", "port", "user", "roles", "vars"};
+    if (!rules.plan_key.empty()) hr.allowed.insert(hr.allowed.begin(), rules.plan_key);
+    for (const auto& e : rules.extra) hr.allowed.insert(hr.allowed.begin(), e.first);
     hr.refused = {{"address", "a " + kind + " provider assigns addresses itself; decamp keeps them in its state "
                                              "(run `decamp hosts create`); leave address out"}};
     hr.address_required = false;
@@ -59,10 +60,10 @@ std::vector<HostSpec> read_orders(const Value& block, const std::string& path, c
                     o.set(as, Value::string(*s));
             }
         };
-        take(rules.plan_key, "plan", rules.plan_required);
+        if (!rules.plan_key.empty()) take(rules.plan_key, "plan", rules.plan_required);
         take("image", "image", rules.image_required);
         take("location", "location", rules.location_required);
-        for (const auto& e : rules.extra) take(e, e, false);
+        for (const auto& [key, required] : rules.extra) take(key, key, required);
         orders.set(h.name, std::move(o));
     }
     settings.set("orders", std::move(orders));
@@ -76,6 +77,12 @@ std::vector<Order> orders_of(const Value& settings) {
     for (const auto& [name, o] : orders->entries())
         out.push_back(Order{name, string_setting(o, "plan"), string_setting(o, "image"), string_setting(o, "location")});
     return out;
+}
+
+std::string order_extra(const Value& settings, const std::string& name, const std::string& key) {
+    const Value* orders = settings.get("orders");
+    const Value* o = orders ? orders->get(name) : nullptr;
+    return o ? string_setting(*o, key) : "";
 }
 
 std::string string_setting(const Value& settings, const std::string& key, const std::string& fallback) {

@@ -22,11 +22,12 @@ void read_api(const Value& block, const std::string& path, const std::string& fa
 
 // What a host spec of an API kind may say.
 struct OrderRules {
-    std::string plan_key;            // "server_type", "product", "plan"
+    std::string plan_key;            // "server_type", "product"; "" = none
     bool plan_required = true;
     bool image_required = true;
     bool location_required = false;
-    std::vector<std::string> extra;  // further keys a host may have (stored in the order)
+    // Further keys a host may have (stored in the order under their name), and whether required.
+    std::vector<std::pair<std::string, bool>> extra;
 };
 
 // Reads `hosts:`; each host's order goes to settings["orders"][name] = {plan, image, location}.
@@ -35,6 +36,8 @@ std::vector<HostSpec> read_orders(const Value& block, const std::string& path, c
 
 // The orders a provider was opened with, in file order.
 std::vector<Order> orders_of(const Value& settings);
+// An extra key of host `name`'s order ("" when absent).
+std::string order_extra(const Value& settings, const std::string& name, const std::string& key);
 
 // The resolved value of secret `key` in settings; Error naming the provider when unset.
 std::string secret_setting(const Config& config, const std::string& key);

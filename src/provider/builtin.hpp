@@ -10,5 +10,6 @@ namespace decamp::provider {
 std::unique_ptr<Kind> make_static_kind();  // static.cpp
 std::unique_ptr<Kind> make_local_kind();   // local.cpp
 std::unique_ptr<Kind> make_hetzner_cloud_kind();  // hetzner_cloud.cpp
+std::unique_ptr<Kind> make_ovh_kind();            // ovh.cpp
 
 }  // namespace decamp::provider

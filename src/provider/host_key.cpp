@@ -116,4 +116,18 @@ std::string cloud_config(const std::string& hostname, const std::string& authori
     return out;
 }
 
+std::string host_key_script(const HostKeyPair& key) {
+    std::string type = key.type.substr(key.type.find('-') + 1);
+    std::string file = "/etc/ssh/ssh_host_" + type + "_key";
+    return "#!/bin/sh\n"
+           "# decamp: the host key decamp generated, so it knows this server before first contact\n"
+           "set -e\n"
+           "rm -f /etc/ssh/ssh_host_*\n"
+           "umask 077\n"
+           "cat > " + file + " <<'DECAMP_HOST_KEY'\n" + key.private_pem + "DECAMP_HOST_KEY\n"
+           "printf '%s\\n' " + shell::quote(key_of(key.public_line)) + " > " + file + ".pub\n"
+           "chmod 600 " + file + "\n"
+           "chmod 644 " + file + ".pub\n";
+}
+
 }  // namespace decamp::provider

@@ -23,4 +23,8 @@ std::string key_of(const std::string& public_line);
 // given host key pair replacing every key cloud-init would generate.
 std::string cloud_config(const std::string& hostname, const std::string& authorized_key, const HostKeyPair& key);
 
+// A post-installation shell script (OVH's postInstallationScript, installimage -x) that puts
+// the pair in place of the host keys the installer generated.
+std::string host_key_script(const HostKeyPair& key);
+
 }  // namespace decamp::provider
