@@ -31,6 +31,12 @@ void require(const provider::Provider& p, bool can, const std::string& what) {
                     provider::describe(p.capabilities()));
 }
 
+std::string join_fingerprints(const std::vector<std::string>& fps) {
+    std::string out;
+    for (const auto& f : fps) out += (out.empty() ? "" : ", ") + f;
+    return out;
+}
+
 Record record_of(const std::string& provider, const std::string& name, const provider::Server& s) {
     Record r;
     r.provider = provider;
@@ -188,16 +194,20 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                 provider::Provisioned done = plan.action == Action::Create ? p.create(item.order, in)
                                                                            : p.reinstall(*item.server, in);
                 r = record_of(prov, item.host, done.server);
-                r.host_key = done.host_key;
-                r.key_source = done.key_source == provider::KeySource::Injected ? "injected"
-                               : done.key_source == provider::KeySource::Api ? "api"
-                                                                             : "";
-                if (!r.host_key.empty() && !ctx.known_hosts.empty())
-                    pin_host_key(ctx.known_hosts, r.ipv4, ctx.ssh_port, r.host_key);
+                if (done.key_source == provider::KeySource::Injected) {
+                    r.host_key = done.host_key;
+                    r.key_source = "injected";
+                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, ctx.ssh_port, r.host_key);
+                } else if (done.key_source == provider::KeySource::Api) {
+                    // Fingerprints only: pinned by the trust store once it checks fingerprints.
+                    r.host_key = join_fingerprints(done.fingerprints);
+                    r.key_source = "api";
+                }
                 o.message = (plan.action == Action::Create ? "ordered: " : "reinstalled: ") + where(done.server) +
-                            (r.host_key.empty() ? "; host key unknown"
-                                                : "; host key " + r.host_key.substr(0, r.host_key.find(' ')) +
-                                                      " pinned (" + r.key_source + ")");
+                            (r.host_key.empty()           ? "; host key unknown"
+                             : r.key_source == "injected" ? "; host key " + r.host_key.substr(0, r.host_key.find(' ')) +
+                                                                " pinned (injected)"
+                                                          : "; host key fingerprints from the API: " + r.host_key);
             } else if (plan.action == Action::Rescue) {
                 provider::Rescue res = p.rescue(*item.server, ctx.authorized_key);
                 r = record_of(prov, item.host, res.server);
@@ -206,8 +216,9 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                     r.key_source = o.record->key_source;
                 }
                 o.message = "rescue system booting on " + where(res.server) +
-                            (res.host_key.empty() ? "; its host key is not told by the API (not pinned)"
-                                                  : "; rescue host key " + res.host_key);
+                            (res.fingerprints.empty()
+                                 ? "; its host key is not told by the API (not pinned)"
+                                 : "; its host keys as the API attests them: " + join_fingerprints(res.fingerprints));
             } else {
                 p.power(*item.server, *plan.power);
                 r = o.record ? *o.record : record_of(prov, item.host, *item.server);

@@ -54,8 +54,10 @@ std::vector<HostSpec> read_orders(const Value& block, const std::string& path, c
         Value o = Value::map();
         auto take = [&](const std::string& key, const std::string& as, bool required) {
             if (auto s = check.str(*def, key, hp, required)) {
-                if (s->empty() || s->find_first_of(" \t\r\n/?#&") != std::string::npos)
-                    check.error(*def->get(key), hp + "/" + key, "\"" + *s + "\" is not a name the API knows; expected e.g. cx22, debian-12, fsn1");
+                bool control = false;
+                for (unsigned char ch : *s) control = control || ch < 0x20 || ch == 0x7f;
+                if (s->empty() || control)
+                    check.error(*def->get(key), hp + "/" + key, "expected a name the provider's API knows (e.g. cx22, debian-12, fsn1), not an empty or multi-line text");
                 else
                     o.set(as, Value::string(*s));
             }

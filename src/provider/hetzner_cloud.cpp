@@ -158,7 +158,7 @@ public:
         json::Value r = api("POST", "/servers/" + s.id + (s.status == "off" ? "/actions/poweron" : "/actions/reset"), "{}");
         wait({r["action"]["id"].int_or(0)});
         out.server = get(s.id);
-        return out;  // Hetzner Cloud does not tell the rescue system's host key
+        return out;  // Hetzner Cloud does not tell the rescue system's host key (no fingerprints)
     }
 
     void power(const Server& s, PowerAction a) override {

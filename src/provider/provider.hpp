@@ -97,12 +97,13 @@ struct Install {
 struct Provisioned {
     Server server;
     KeySource key_source = KeySource::None;
-    std::string host_key;  // "type base64" the server will present, when known
+    std::string host_key;  // Injected: "type base64" the server will present
+    std::vector<std::string> fingerprints;  // Api: what the API attests (it tells no whole key)
 };
 
 struct Rescue {
     Server server;
-    std::string host_key;  // "type base64" when the API attests it, else ""
+    std::vector<std::string> fingerprints;  // the rescue system's host keys, when the API attests them
     bool password_set = false;  // a root password was issued (never shown; registered as a secret)
 };
 

@@ -11,7 +11,8 @@ namespace {
 std::map<std::string, std::unique_ptr<Kind>>& kinds() {
     static std::map<std::string, std::unique_ptr<Kind>> m = [] {
         std::map<std::string, std::unique_ptr<Kind>> table;
-        for (auto make : {make_static_kind, make_local_kind, make_hetzner_cloud_kind, make_ovh_kind}) {
+        for (auto make : {make_static_kind, make_local_kind, make_hetzner_cloud_kind, make_ovh_kind,
+                          make_hetzner_robot_kind}) {
             auto k = make();
             std::string name = k->name();
             table.emplace(std::move(name), std::move(k));

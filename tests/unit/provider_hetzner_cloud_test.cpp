@@ -284,7 +284,7 @@ TEST_CASE("hetzner-cloud: price, reinstall, rescue and power through the API") {
 
     auto r = o->p->rescue(s, kOurKey);
     CHECK(r.password_set);
-    CHECK(r.host_key.empty());  // Hetzner Cloud does not attest it
+    CHECK(r.fingerprints.empty());  // Hetzner Cloud does not attest it
     CHECK(fake.servers()[0].rescue);
     CHECK(redactor().mask("pw rescue-root-pw-123456") == "pw ***");
     CHECK(fake.count("POST", "/v1/servers/" + s.id + "/actions/reset") == 1);

@@ -171,7 +171,7 @@ TEST_CASE("ovh: rescue sets the rescue boot with our key and reboots; power is r
     auto o = open_against(fake);
     auto s = o->p->servers().at(1);
     auto r = o->p->rescue(s, kOurKey);
-    CHECK(r.host_key.empty());
+    CHECK(r.fingerprints.empty());
     CHECK(fake.find(s.id)->boot == "rescue");
     CHECK(fake.find(s.id)->ssh_key == kOurKey);
     CHECK(fake.count("POST", "/1.0/dedicated/server/" + s.id + "/reboot") == 1);
