@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "engine/script.hpp"
+#include "hosts/hosts.hpp"
 #include "plan/undefined.hpp"
 
 namespace decamp::cli {
@@ -20,6 +21,7 @@ Loaded load_all(const Args& args, const std::vector<std::string>& playbook_args)
     bool inventory_ok = true;
     try {
         out.inv = inventory::load(inventory_path(args));
+        hosts::fill_addresses(out.inv, args.get("state"));  // hosts an API provider assigned addresses to
     } catch (const ConfigError& e) {
         diags = e.diagnostics();
         inventory_ok = false;

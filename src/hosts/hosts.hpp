@@ -17,6 +17,9 @@
 namespace decamp::migrate {
 class Journal;
 }
+namespace decamp::inventory {
+struct Inventory;
+}
 
 namespace decamp::hosts {
 
@@ -108,5 +111,11 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
 void pin_host_key(const std::string& path, const std::string& address, int port, const std::string& key);
 
 std::string to_json(const Plan& plan, const std::vector<Outcome>& outcomes);
+
+// Gives each host the inventory writes no address for the IPv4 address its provider gave
+// it, as the state records it (`decamp hosts create`). `state` "" = the default state beside
+// the inventory; a state file that does not exist is not created. Returns the names of the
+// hosts that still have no address (never ordered, or the provider gave no IPv4).
+std::vector<std::string> fill_addresses(inventory::Inventory& inv, const std::string& state);
 
 }  // namespace decamp::hosts

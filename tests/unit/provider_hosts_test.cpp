@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "fake_hetzner_cloud.hpp"
 #include "hosts/hosts.hpp"
+#include "inventory/inventory.hpp"
 #include "migrate/journal.hpp"
 #include "provider/api_client.hpp"
 #include "provider/host_key.hpp"
@@ -231,4 +232,16 @@ TEST_CASE("hosts: bad input ends cleanly before anything is ordered") {
         CHECK(b.fake.seen().size() == 1);
     }
     CHECK(b.fake.count("POST", "/v1/servers") == 0);
+}
+
+TEST_CASE("hosts: the addresses in the state reach an inventory that has none for those hosts") {
+    Bench b;
+    auto before = inventory::load(b.inv);
+    CHECK(hosts::fill_addresses(before, b.state) == std::vector<std::string>{"web1", "web2"});
+    CHECK_FALSE(std::filesystem::exists(b.state));  // reading never creates the state
+    REQUIRE(b.run({"create", "--provider", "cloud", "--limit", "web2", "--yes"}).code == kExitOk);
+    auto inv = inventory::load(b.inv);
+    CHECK(hosts::fill_addresses(inv, b.state) == std::vector<std::string>{"web1"});
+    CHECK(inv.find_host("web2")->address == b.record("web2")->ipv4);
+    CHECK(inv.find_host("o1")->address == "10.9.0.1");
 }
