@@ -1,6 +1,7 @@
 // decamp hosts list|create|reinstall|rescue|power: the hosts of an API provider, plan first,
 // then one journaled operation per host (hosts/hosts.hpp). Flags and printing only.
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -72,22 +73,26 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
     hosts::Plan plan = hosts::make_plan(*p, *action, names, power);
 
     std::string state = args.get("state").empty() ? migrate::default_state_path(inv.file).string() : args.get("state");
-    migrate::Journal journal(state);
-    hosts::Store store(journal);
-    auto with_state = [&](hosts::Plan& pl) {
-        for (auto& item : pl.items) {
-            if (item.server || pl.action != hosts::Action::List) continue;
-            if (auto r = store.get(prov, item.host); r && !r->id.empty())
-                item.what += " (state: id " + r->id + ", " + r->ipv4 + ", gone at the provider)";
-        }
-    };
-    with_state(plan);
-
     if (*action == hosts::Action::List) {
+        // Read-only: a state that does not exist yet is not created.
+        if (std::filesystem::exists(state)) {
+            migrate::Journal journal(state);
+            hosts::Store store(journal);
+            for (auto& item : plan.items)
+                if (auto r = store.get(prov, item.host); r && !r->id.empty() && !item.server)
+                    item.what += " (the state remembers id " + r->id + ", " + r->ipv4 + ": gone at the provider)";
+                else if (r && !r->host_key.empty() && item.server && r->id == item.server->id)
+                    item.what += "; host key " + r->key_source;
+        }
         if (json) out << hosts::to_json(plan, {}) << "\n";
-        else out << "provider " << prov << " (" << p->kind() << "):\n" << redactor().mask(hosts::render_plan(plan));
+        else
+            out << "provider " << prov << " (" << p->kind() << "; can: " << provider::describe(p->capabilities())
+                << "):\n" << redactor().mask(hosts::render_plan(plan));
         return kExitOk;
     }
+    migrate::Journal journal(state);
+    hosts::Store store(journal);
+
     std::string title = std::string("hosts ") + hosts::action_name(*action) + " on provider " + prov + " (" + p->kind() + ")";
     if (!json) err << title << ":\n" << redactor().mask(hosts::render_plan(plan));
     if (plan.todo() == 0) {

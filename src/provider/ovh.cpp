@@ -78,7 +78,7 @@ public:
         json::Value names = api("GET", "/dedicated/server");
         std::vector<Server> out;
         for (auto n : names.items()) {
-            std::string sn = n.str();
+            const std::string& sn = n.str();
             std::string host;
             for (const auto& o : orders())
                 if (o.plan == sn) host = o.name;

@@ -137,6 +137,11 @@ TEST_CASE("hosts create: the plan with prices, consent required, then ordered, p
         CHECK(has(l.out, "\"host\":\"web1\""));
         CHECK(has(l.out, "\"id\":\"" + web1->id + "\""));
         CHECK(has(l.out, "\"not_in_inventory\":[]"));
+        b.fake.add_server("stray");
+        auto text = b.run({"list", "--provider", "cloud"});
+        CHECK(has(text.out, "provider cloud (hetzner-cloud; can: order hosts, reinstall, rescue, user data):\n"));
+        CHECK(has(text.out, "  web1: id " + web1->id + ", " + web1->ipv4 + ", running; host key injected\n"));
+        CHECK(has(text.out, "  (stray: id "));
     }
     SUBCASE("reinstall gives a new host key and replaces the pin for that address") {
         auto re = b.run({"reinstall", "--provider", "cloud", "--limit", "web1", "--yes"});
@@ -239,6 +244,8 @@ TEST_CASE("hosts: the addresses in the state reach an inventory that has none fo
     auto before = inventory::load(b.inv);
     CHECK(hosts::fill_addresses(before, b.state) == std::vector<std::string>{"web1", "web2"});
     CHECK_FALSE(std::filesystem::exists(b.state));  // reading never creates the state
+    CHECK(b.run({"list", "--provider", "cloud"}).code == kExitOk);
+    CHECK_FALSE(std::filesystem::exists(b.state));
     REQUIRE(b.run({"create", "--provider", "cloud", "--limit", "web2", "--yes"}).code == kExitOk);
     auto inv = inventory::load(b.inv);
     CHECK(hosts::fill_addresses(inv, b.state) == std::vector<std::string>{"web1"});
