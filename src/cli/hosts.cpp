@@ -92,12 +92,18 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
     }
     migrate::Journal journal(state);
     hosts::Store store(journal);
+    hosts::Context ctx;
+    ctx.authorized_key = key;
+    ctx.known_hosts = inv.ssh.known_hosts;
+    for (const auto* h : selected) ctx.ports[h->name] = h->port;
+    ctx.progress = [&](const std::string& line) { err << line << "\n"; };
+    ctx.stop = [] { return g_stop && g_stop->load(); };
 
     std::string title = std::string("hosts ") + hosts::action_name(*action) + " on provider " + prov + " (" + p->kind() + ")";
     if (!json) err << title << ":\n" << redactor().mask(hosts::render_plan(plan));
     if (plan.todo() == 0) {
         journal.lock();
-        auto outcomes = hosts::run_plan(*p, plan, store, {});  // adopts servers into the state
+        auto outcomes = hosts::run_plan(*p, plan, store, ctx);  // adopts servers into the state
         if (json) out << hosts::to_json(plan, outcomes) << "\n";
         else err << (*action == hosts::Action::Create ? "nothing to order: every host exists\n" : "nothing to do\n");
         return kExitOk;
@@ -107,12 +113,6 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
         return kExitUsage;
 
     journal.lock();
-    hosts::Context ctx;
-    ctx.authorized_key = key;
-    ctx.known_hosts = inv.ssh.known_hosts;
-    ctx.ssh_port = inv.ssh.port;
-    ctx.progress = [&](const std::string& line) { err << line << "\n"; };
-    ctx.stop = [] { return g_stop && g_stop->load(); };
     auto outcomes = hosts::run_plan(*p, plan, store, ctx);
     int failed = 0;
     for (const auto& o : outcomes) failed += !o.ok;
@@ -120,6 +120,10 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
     else
         err << std::to_string(plan.todo() - failed) << " of " << plan.todo() << " done"
             << (failed ? ", " + std::to_string(failed) + " failed (run again: what is done is not redone)" : "") << "\n";
+    if (ctx.stop()) {
+        err << "interrupted: hosts not started were left alone; run the same command again to finish\n";
+        return kExitInterrupted;
+    }
     return failed ? kExitHostFailed : kExitOk;
 }
 

@@ -37,6 +37,11 @@ std::string join_fingerprints(const std::vector<std::string>& fps) {
     return out;
 }
 
+int port_of(const Context& ctx, const std::string& host) {
+    auto it = ctx.ports.find(host);
+    return it == ctx.ports.end() ? 22 : it->second;
+}
+
 Record record_of(const std::string& provider, const std::string& name, const provider::Server& s) {
     Record r;
     r.provider = provider;
@@ -164,7 +169,7 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                     r.host_key = pending->pending_key;
                     r.key_source = "injected";
                     store.op_ended(prov, item.host, true, "adopted after an interrupted create");
-                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, ctx.ssh_port, r.host_key);
+                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 }
                 store.put(r);
                 o.record = r;
@@ -197,7 +202,7 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                 if (done.key_source == provider::KeySource::Injected) {
                     r.host_key = done.host_key;
                     r.key_source = "injected";
-                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, ctx.ssh_port, r.host_key);
+                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 } else if (done.key_source == provider::KeySource::Api) {
                     // Fingerprints only: pinned by the trust store once it checks fingerprints.
                     r.host_key = join_fingerprints(done.fingerprints);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,7 +89,7 @@ std::string render_plan(const Plan& plan);
 struct Context {
     std::string authorized_key;  // our SSH public key line, given to new and reinstalled servers
     std::string known_hosts;     // decamp's known_hosts: injected keys are pinned there ("" = none)
-    int ssh_port = 22;
+    std::map<std::string, int> ports;  // host → SSH port its pin is for (22 when absent)
     std::function<void(const std::string&)> progress;  // one line per host event
     std::function<bool()> stop;                         // Ctrl-C: stop before the next host
 };

@@ -187,6 +187,10 @@ TEST_CASE("hosts create: an order interrupted after the provider took it is adop
     REQUIRE(rec);
     CHECK(rec->host_key == pending);
     CHECK(rec->key_source == "injected");
+    auto file = transport::known_hosts::read_file(b.known);
+    auto probe = transport::known_hosts::parse("x " + pending, "k");
+    CHECK(transport::known_hosts::check(file, rec->ipv4, 22, probe.entries[0].key_type, probe.entries[0].key).verdict ==
+          transport::known_hosts::Verdict::Match);
     migrate::Journal j(b.state);
     CHECK(hosts::Store(j).op("cloud", "web1")->state == "done");
 }
