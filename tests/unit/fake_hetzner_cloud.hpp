@@ -39,6 +39,8 @@ public:
     bool actions_never_finish = false;
     int per_page_max = 2;        // small, so listing pages
     int remaining_zero_once = 0;  // answers that say RateLimit-Remaining: 0
+    int unavailable_next = 0;     // answer that many requests with 503 maintenance
+    int locked_next = 0;          // answer that many requests with 423 locked
 
     FakeHetznerCloud() : http_([this](const HttpRequest& r) { return handle(r); }) {}
 
@@ -147,6 +149,14 @@ private:
     HttpReply route(const HttpRequest& r) {
         if (r.header("authorization") != "Bearer " + token)
             return error(401, "unauthorized", "unable to authenticate");
+        if (unavailable_next > 0) {
+            --unavailable_next;
+            return error(503, "maintenance", "cannot perform operation due to maintenance");
+        }
+        if (locked_next > 0) {
+            --locked_next;
+            return error(423, "locked", "server is locked by another action");
+        }
         if (throttle_next > 0) {
             --throttle_next;
             return error(429, "rate_limit_exceeded", "limit of 3600 requests per hour reached");
