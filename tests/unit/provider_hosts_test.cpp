@@ -7,6 +7,7 @@
 
 #include "cli/cli.hpp"
 #include "fake_hetzner_cloud.hpp"
+#include "fake_hetzner_robot.hpp"
 #include "hosts/hosts.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/journal.hpp"
@@ -255,4 +256,48 @@ TEST_CASE("hosts: the addresses in the state reach an inventory that has none fo
     CHECK(hosts::fill_addresses(inv, b.state) == std::vector<std::string>{"web1"});
     CHECK(inv.find_host("web2")->address == b.record("web2")->ipv4);
     CHECK(inv.find_host("o1")->address == "10.9.0.1");
+}
+
+TEST_CASE("hosts on a Robot provider: create refused by capability, reinstall keeps the attested fingerprints") {
+    provider::ApiTiming saved = provider::api_timing();
+    provider::api_timing().sleep = [](int) {};
+    test::FakeHetznerRobot fake;
+    test::TempDir dir;
+    setenv("DECAMP_TEST_ROBOT_USER", fake.user.c_str(), 1);
+    setenv("DECAMP_TEST_ROBOT_PW", fake.password.c_str(), 1);
+    dir.write("a.yml", "- hosts: all\n  tasks: []\n");
+    dir.write("id_test.pub", kOurKey + "\n");
+    std::string inv = dir.write("inv.yml",
+                                "project: p\nssh: { key: id_test, known_hosts: known_hosts }\nproviders:\n"
+                                "  metal:\n    kind: hetzner-robot\n    user: ${env:DECAMP_TEST_ROBOT_USER}\n"
+                                "    password: ${env:DECAMP_TEST_ROBOT_PW}\n    api: " + fake.url() + "\n"
+                                "    hosts:\n      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
+                                "roles: { db: { playbooks: [a.yml] } }\n")
+                          .string();
+    std::string state = (dir.path() / "state.db").string();
+    const cli::Command* cmd = nullptr;
+    for (const auto& c : cli::commands())
+        if (c.name == "hosts") cmd = &c;
+    auto run = [&](std::vector<std::string> argv) {
+        argv.insert(argv.end(), {"-i", inv, "--state", state, "--yes"});
+        std::istringstream in;
+        std::ostringstream out, err;
+        int code = cli::run_guarded([&] { return cli::run_hosts(cli::parse_args(*cmd, argv), in, out, err, false); }, err);
+        return std::make_pair(code, err.str());
+    };
+    auto create = run({"create", "--provider", "metal"});
+    CHECK(create.first == kExitRuntime);
+    CHECK(has(create.second, "provider metal (kind hetzner-robot) cannot order hosts; it can: reinstall, rescue, host keys from the API"));
+
+    auto re = run({"reinstall", "--provider", "metal"});
+    CAPTURE(re.second);
+    CHECK(re.first == kExitOk);
+    CHECK(has(re.second, "db1: reinstalled: id 321, 198.18.8.21, ready; host key fingerprints from the API: ED25519 SHA256:fake"));
+    migrate::Journal j(state);
+    auto rec = hosts::Store(j).get("metal", "db1");
+    REQUIRE(rec);
+    CHECK(rec->key_source == "api");
+    CHECK(rec->ipv4 == "198.18.8.21");
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "known_hosts"));  // fingerprints are not pinned as keys
+    provider::api_timing() = saved;
 }
