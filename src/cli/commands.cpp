@@ -139,20 +139,20 @@ const std::vector<Command>& commands() {
         {"hosts", "list, order, reinstall, rescue or power hosts of a provider with an API",
          "decamp hosts list|create|reinstall|rescue|power [on|off|shutdown|reboot|reset] --provider P [-i FILE] "
          "[--limit PATTERN] [--json] [--yes]",
-         "Works on the host specs of an API provider (kind hetzner-cloud, …): list shows what exists\n"
-         "at the provider next to each spec; create orders the hosts that do not exist yet (same name =\n"
-         "same host: a second create orders nothing and says so); reinstall puts the spec's image on\n"
-         "them again (erasing their disks); rescue boots them into the rescue system; power switches\n"
-         "them on, off, shutdown (ACPI), reboot or reset. Except list, it first shows the plan (with\n"
-         "the monthly price where the API tells it) and asks on the terminal; --yes skips the\n"
-         "question, and without a terminal --yes is required (exit 2 otherwise).\n"
+         "Works on the host specs of an API provider (hetzner-cloud, hetzner-robot, ovh). list shows\n"
+         "what exists at the provider next to each spec; create orders the hosts that do not exist yet\n"
+         "(same name = same host: a second create orders nothing and says so); reinstall puts the\n"
+         "spec's image on them again (erasing their disks); rescue boots them into the rescue system;\n"
+         "power switches them on, off, shutdown (ACPI), reboot or reset. Except list, it first shows\n"
+         "the plan (with the monthly price where the API tells it) and asks on the terminal; --yes\n"
+         "skips the question, and without a terminal --yes is required (exit 2 otherwise).\n"
          "New and reinstalled servers get ssh.key's public half as root key and, where the provider\n"
          "takes user data, an SSH host key decamp generated: it is pinned in ssh.known_hosts before\n"
-         "the first connection (no trust on first use). Ids, addresses and host keys go to the state\n"
-         "(.decamp/state.db beside the inventory), each host's operation journaled: after a crash or\n"
-         "Ctrl-C, run the same command again; nothing is ordered twice.\n"
-         "Exit 1 when the operation failed on some host (the others went on), 7 when the provider's\n"
-         "API could not be used at all (wrong credentials are never retried).",
+         "the first connection (no trust on first use). Robot's answers attest host key fingerprints.\n"
+         "Ids, addresses and host keys go to the state (.decamp/state.db beside the inventory), each\n"
+         "host's operation journaled: after a crash or Ctrl-C (exit 130), run the same command again;\n"
+         "nothing is ordered twice. Exit 1 when the operation failed on some host (the others went\n"
+         "on), 7 when the provider's API could not be used (wrong credentials are never retried).",
          {flag_inventory(), {"provider", 'p', true, "the provider whose hosts to work on (required)"}, flag_limit(),
           flag_json(), flag_yes(), flag_state()},
          cmd_hosts},

@@ -191,6 +191,14 @@ private:
                         "\" is a different key than ours (" + key_of(public_line).substr(0, 24) +
                         "…); set ssh_key_name to another name or remove that key");
         }
+        // Our key may be in the project under another name (a project holds each key once).
+        for (int page = 1; page > 0 && page < 100;) {
+            json::Value all = api("GET", "/ssh_keys?page=" + std::to_string(page) + "&per_page=50");
+            for (auto k : all["ssh_keys"].items())
+                if (key_of(k["public_key"].str()) == key_of(public_line)) return k["id"].int_or(0);
+            auto next = all["meta"]["pagination"]["next_page"];
+            page = next.is_number() ? static_cast<int>(next.int_or(0)) : 0;
+        }
         json::Value body;
         body.set("name", key_name);
         body.set("public_key", public_line);

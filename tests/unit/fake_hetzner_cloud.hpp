@@ -55,6 +55,10 @@ public:
         std::lock_guard lock(mu_);
         servers_.push_back(new_server(name, "cx22", "debian-12", "fsn1", status));
     }
+    void add_key(const std::string& name, const std::string& public_key) {
+        std::lock_guard lock(mu_);
+        keys_.push_back({next_id_++, name, public_key});
+    }
     int count(const std::string& method, const std::string& path_prefix) {
         int n = 0;
         for (const auto& r : http_.seen())

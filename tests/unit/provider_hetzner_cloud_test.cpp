@@ -185,6 +185,30 @@ TEST_CASE("hetzner-cloud: create orders with our key and a host key in user data
     CHECK(fake.servers()[1].ssh_keys == fake.servers()[0].ssh_keys);
 }
 
+TEST_CASE("hetzner-cloud: our key already in the project under another name is used, not uploaded again") {
+    FastTiming timing;
+    test::FakeHetznerCloud fake;
+    fake.add_key("laptop", kOurKey);
+    setenv("DECAMP_TEST_HCLOUD", fake.token.c_str(), 1);
+    auto o = open_against(fake);
+    provider::Install in;
+    in.image = "debian-12";
+    in.authorized_key = kOurKey;
+    o->p->create(o->p->orders()[0], in);
+    CHECK(fake.count("POST", "/v1/ssh_keys") == 0);
+    REQUIRE(fake.servers().size() == 1);
+    CHECK(fake.servers()[0].ssh_keys.size() == 1);
+
+    // A different key under our name is an error, not a silent swap.
+    test::FakeHetznerCloud other;
+    other.add_key("decamp", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOtherKey12 x");
+    setenv("DECAMP_TEST_HCLOUD", other.token.c_str(), 1);
+    auto o2 = open_against(other);
+    CHECK_THROWS_WITH_AS(o2->p->create(o2->p->orders()[0], in),
+                         doctest::Contains("the project's SSH key \"decamp\" is a different key than ours"), Error);
+    CHECK(other.servers().empty());
+}
+
 TEST_CASE("hetzner-cloud: a 429 waits for RateLimit-Reset and retries; Remaining 0 paces the next call") {
     FastTiming timing;
     test::FakeHetznerCloud fake;
