@@ -5,6 +5,7 @@
 
 #include "engine/pool.hpp"
 #include "engine/script.hpp"
+#include "hosts/hosts.hpp"
 #include "plan/undefined.hpp"
 
 namespace decamp::cli {
@@ -34,6 +35,7 @@ std::filesystem::path state_path_of(const Args& args, const inventory::Inventory
 Session load_inventory(const Args& args) {
     Session out;
     out.inv = inventory::load(inventory_path(args));
+    hosts::fill_addresses(out.inv, args.get("state"));  // hosts an API provider assigned addresses to
     out.state_path = state_path_of(args, out.inv);
     return out;
 }
@@ -50,6 +52,7 @@ Session load_all(const Args& args, const std::vector<std::string>& playbook_args
     bool inventory_ok = true;
     try {
         out.inv = inventory::load(inventory_path(args));
+        hosts::fill_addresses(out.inv, args.get("state"));  // hosts an API provider assigned addresses to
     } catch (const ConfigError& e) {
         diags = e.diagnostics();
         inventory_ok = false;

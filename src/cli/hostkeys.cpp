@@ -12,9 +12,12 @@ namespace decamp::cli {
 
 namespace kh = transport::known_hosts;
 
+int cmd_hostkeys_list(const Args& args, std::ostream& out);  // hostkeys_list.cpp
+
 int cmd_hostkeys(const Args& args) {
+    if (!args.positional.empty() && args.positional[0] == "list") return cmd_hostkeys_list(args, std::cout);
     if (args.positional.empty() || args.positional[0] != "scan")
-        throw UsageError("usage: decamp hostkeys scan [-i FILE] [--limit PATTERN]");
+        throw UsageError("usage: decamp hostkeys scan|list [-i FILE] [--limit PATTERN]");
     inventory::Inventory inv = inventory::load(inventory_path(args));
     const std::string& path = inv.ssh.known_hosts;
     if (path.empty()) throw UsageError("the inventory sets no ssh.known_hosts file to record keys in");

@@ -8,7 +8,7 @@ namespace decamp::inventory {
 std::unique_ptr<provider::Provider> open_provider(const Inventory& inv, const std::string& name) {
     const Provider* p = inv.find_provider(name);
     if (!p) throw Error("provider \"" + name + "\" is not defined in " + inv.file.string());
-    provider::Config config{p->name, p->settings, {}};
+    provider::Config config{p->name, p->settings, {}, inv.base_dir};
     for (const Host* h : inv.provider_hosts(name)) {
         provider::HostSpec spec;
         spec.name = h->name;

@@ -8,6 +8,7 @@
 // Registration.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +60,56 @@ struct Config {
     std::string name;               // "old", "new"
     Value settings = Value::map();  // as Block::settings; secrets are still references
     std::vector<HostSpec> hosts;    // as loaded (ssh defaults applied)
+    std::filesystem::path base_dir; // where ${file:…} secrets resolve from (the inventory's dir)
 };
+
+// A server as a provider's API reports it.
+struct Server {
+    std::string id;          // the provider's id (Hetzner Cloud: a number; OVH: a service name)
+    std::string name;        // as the API names it: matched to inventory hosts by name
+    std::string status;      // the API's own word ("running", "off", "ready", …)
+    std::string ipv4, ipv6;  // "" when none
+    std::string plan, image, location;
+};
+
+// What a host spec of an API kind orders: read by the kind from its block.
+struct Order {
+    std::string name, plan, image, location;
+};
+
+// A host key pair decamp made for a server, handed over through user data.
+struct HostKeyPair {
+    std::string type;         // "ssh-ed25519"
+    std::string public_line;  // "ssh-ed25519 AAAA… comment"
+    std::string private_pem;  // OpenSSH private key file text
+};
+
+// How decamp comes to trust a server's SSH host key.
+enum class KeySource { None, Injected, Api };
+
+struct Install {
+    std::string image;
+    std::string authorized_key;  // our SSH public key line ("ssh-ed25519 AAAA… me")
+    std::optional<HostKeyPair> host_key;  // set when the kind takes user data
+};
+
+// The outcome of a create or reinstall.
+struct Provisioned {
+    Server server;
+    KeySource key_source = KeySource::None;
+    std::string host_key;  // Injected: "type base64" the server will present
+    std::vector<std::string> fingerprints;  // Api: what the API attests (it tells no whole key)
+};
+
+struct Rescue {
+    Server server;
+    std::vector<std::string> fingerprints;  // the rescue system's host keys, when the API attests them
+    bool password_set = false;  // a root password was issued (never shown; registered as a secret)
+};
+
+enum class PowerAction { On, Off, Shutdown, Reboot, Reset };
+const char* power_name(PowerAction a);
+std::optional<PowerAction> parse_power(const std::string& word);
 
 // One provider of the inventory at run time. Exists so the migration and the host commands
 // can be tested with a fake, and so API kinds can answer from their API.
@@ -72,6 +122,21 @@ public:
     // The hosts it has now. Inventory kinds answer from the inventory; API kinds ask the
     // API and throw Error when it fails.
     virtual std::vector<HostSpec> hosts() = 0;
+
+    // API kinds (Capabilities say which of these work; the others throw Error naming the
+    // kind). Each call waits until the provider reports the operation done, and throws
+    // Error with the provider's own status when it fails or never finishes.
+    virtual std::vector<Order> orders() const { return {}; }  // the host specs to order
+    virtual std::vector<Server> servers();
+    // "€4.35/month" for an order when the API publishes a price, else "".
+    virtual std::string monthly_price(const Order& order);
+    virtual Provisioned create(const Order& order, const Install& install);
+    virtual Provisioned reinstall(const Server& server, const Install& install);
+    virtual Rescue rescue(const Server& server, const std::string& authorized_key);
+    virtual void power(const Server& server, PowerAction action);
+
+protected:
+    [[noreturn]] void unsupported(const std::string& what) const;
 };
 
 // A provider kind: the offline validator of its inventory block and the factory of providers.

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -26,7 +27,29 @@ void global_init() {
 struct Sink {
     std::string body;
     bool overflow = false;
+    std::vector<std::pair<std::string, std::string>> headers;
 };
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// One header line at a time; a status line starts a new answer (after a redirect or 100).
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+    auto* sink = static_cast<Sink*>(user);
+    size_t len = size * n;
+    std::string line(data, len);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (line.rfind("HTTP/", 0) == 0) {
+        sink->headers.clear();
+    } else if (auto colon = line.find(':'); colon != std::string::npos && sink->headers.size() < 200) {
+        std::string value = line.substr(colon + 1);
+        size_t start = value.find_first_not_of(" \t");
+        sink->headers.emplace_back(lower(line.substr(0, colon)), start == std::string::npos ? "" : value.substr(start));
+    }
+    return len;
+}
 
 size_t on_write(char* data, size_t size, size_t n, void* user) {
     auto* sink = static_cast<Sink*>(user);
@@ -136,6 +159,8 @@ Response perform(const Request& req) {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // a health check wants the real status
@@ -166,7 +191,15 @@ Response perform(const Request& req) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     resp.status = static_cast<int>(status);
     resp.body = std::move(sink.body);
+    resp.headers = std::move(sink.headers);
     return done("");
+}
+
+std::string header(const Response& resp, const std::string& name) {
+    std::string want = lower(name);
+    for (const auto& [k, v] : resp.headers)
+        if (k == want) return v;
+    return "";
 }
 
 }  // namespace decamp::http

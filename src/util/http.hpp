@@ -20,10 +20,15 @@ struct Request {
 struct Response {
     int status = 0;        // 0 when no HTTP answer (see error)
     std::string body;
+    // The final answer's headers, names lower-cased (APIs' rate-limit headers).
+    std::vector<std::pair<std::string, std::string>> headers;
     std::string error;     // transport error text, "" on an HTTP answer
     double seconds = 0;
 };
 
 Response perform(const Request& req);
+
+// The value of header `name` (any case) in `resp`, or "" when absent.
+std::string header(const Response& resp, const std::string& name);
 
 }  // namespace decamp::http

@@ -86,7 +86,8 @@ roles: { web: { playbooks: [a.yml] } }
 }  // namespace
 
 TEST_CASE("registry: the built-in kinds") {
-    CHECK(provider::kind_names() == std::vector<std::string>{"local", "static"});
+    CHECK(provider::kind_names() ==
+          std::vector<std::string>{"hetzner-cloud", "hetzner-robot", "local", "ovh", "static"});
     REQUIRE(provider::find_kind("static"));
     CHECK(provider::find_kind("static")->name() == "static");
     CHECK(provider::find_kind("Static") == nullptr);
@@ -95,12 +96,14 @@ TEST_CASE("registry: the built-in kinds") {
 
 TEST_CASE("registry: an unknown kind names the known ones, with did you mean") {
     CHECK(provider::unknown_kind("statik") ==
-          "unknown provider kind \"statik\"; did you mean \"static\"? (known kinds: local, static)");
-    CHECK(provider::unknown_kind("hetzner-cloud") ==
-          "unknown provider kind \"hetzner-cloud\" (known kinds: local, static)");
+          "unknown provider kind \"statik\"; did you mean \"static\"? (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
+    CHECK(provider::unknown_kind("scaleway") ==
+          "unknown provider kind \"scaleway\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
+    CHECK(provider::unknown_kind("hetzner") ==
+          "unknown provider kind \"hetzner\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
     CHECK_THROWS_WITH_AS(
         provider::kind("lokal"),
-        "unknown provider kind \"lokal\"; did you mean \"local\"? (known kinds: local, static)", Error);
+        "unknown provider kind \"lokal\"; did you mean \"local\"? (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)", Error);
 
     test::TempDir dir;
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
@@ -115,7 +118,7 @@ TEST_CASE("registry: an unknown kind names the known ones, with did you mean") {
         CHECK(e.diagnostics()[0].str() ==
               file.string() +
                   ":4:11: providers/a/kind: unknown provider kind \"statik\"; did you mean "
-                  "\"static\"? (known kinds: local, static)");
+                  "\"static\"? (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
     }
 }
 
@@ -126,7 +129,8 @@ TEST_CASE("registry: a new kind is one class, registered; the loader hands it it
     CHECK_THROWS_AS(inventory::load(file), ConfigError);  // not registered: unknown kind
     {
         provider::Registration reg(std::make_unique<FakeCloudKind>());
-        CHECK(provider::kind_names() == std::vector<std::string>{"fake-cloud", "local", "static"});
+        CHECK(provider::kind_names() == std::vector<std::string>{"fake-cloud", "hetzner-cloud", "hetzner-robot", "local",
+                                                                 "ovh", "static"});
         CHECK_THROWS_WITH_AS(provider::Registration(std::make_unique<FakeCloudKind>()),
                              "provider kind \"fake-cloud\" is already registered", Error);
 

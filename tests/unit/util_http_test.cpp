@@ -266,3 +266,15 @@ TEST_CASE("http: an error answer that quotes a secret back is masked") {
     CHECK(r.status == 401);
     CHECK(r.body == "{\"error\": \"bad key ***\"}");
 }
+
+TEST_CASE("http: response headers are kept, names lower-cased") {
+    TinyServer srv("HTTP/1.1 429 Too Many Requests\r\nRateLimit-Remaining: 0\r\nRateLimit-Reset:  1700000000\r\n"
+                   "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+    http::Request req;
+    req.url = srv.url();
+    http::Response r = http::perform(req);
+    CHECK(r.status == 429);
+    CHECK(http::header(r, "RateLimit-Remaining") == "0");
+    CHECK(http::header(r, "ratelimit-reset") == "1700000000");
+    CHECK(http::header(r, "Retry-After") == "");
+}

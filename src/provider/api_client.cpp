@@ -1,0 +1,92 @@
+#include "provider/api_client.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "util/secret.hpp"
+
+namespace decamp::provider {
+
+ApiTiming& api_timing() {
+    static ApiTiming t;
+    return t;
+}
+
+void sleep_ms(int ms) {
+    if (ms <= 0) return;
+    if (api_timing().sleep) return api_timing().sleep(ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+long long unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+ApiClient::ApiClient(std::string base_url, std::string what, Policy policy)
+    : base_(std::move(base_url)), what_(std::move(what)), policy_(std::move(policy)) {
+    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+}
+
+http::Response ApiClient::call(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& content_type) {
+    http::Response r;
+    for (int attempt = 0;; ++attempt) {
+        http::Request req;
+        req.method = method;
+        req.url = base_ + path;
+        req.body = body;
+        req.timeout_ms = 30000;
+        req.headers = headers_;
+        req.headers.emplace_back("Accept", "application/json");
+        if (!body.empty()) req.headers.emplace_back("Content-Type", content_type);
+        if (signer_)
+            for (auto& h : signer_(method, req.url, body)) req.headers.push_back(std::move(h));
+        r = http::perform(req);
+        Verdict v = policy_(r, attempt);
+        if (!v.retry || attempt >= api_timing().retries) return r;
+        sleep_ms(std::min(v.wait_ms, api_timing().max_wait_s * 1000));
+    }
+}
+
+std::string describe_failure(const std::string& method, const std::string& path, const http::Response& r,
+                             const std::string& api_message) {
+    std::string out = method + " " + path + ": ";
+    if (r.status == 0) return redactor().mask(out + (r.error.empty() ? "no answer" : r.error));
+    out += "HTTP " + std::to_string(r.status);
+    if (!api_message.empty()) out += ": " + api_message;
+    return redactor().mask(out);
+}
+
+std::string check_api_url(const std::string& url) {
+    const char* expected = "expected an http:// or https:// URL such as https://api.hetzner.cloud/v1";
+    size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return expected;
+    std::string s = url.substr(0, scheme);
+    if (s != "http" && s != "https") return expected;
+    std::string rest = url.substr(scheme + 3);
+    if (rest.empty() || rest[0] == '/') return "the URL has no host; " + std::string(expected);
+    size_t host_end = rest.find('/');
+    if (rest.substr(0, host_end).find('@') != std::string::npos)
+        return "credentials do not belong in the URL; give them as secrets";
+    if (url.find_first_of(" \t\r\n?#") != std::string::npos) return "a URL without spaces, query or fragment";
+    if (url.back() == '/') return "no trailing slash";
+    return "";
+}
+
+std::string form_encode(const std::string& value) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace decamp::provider

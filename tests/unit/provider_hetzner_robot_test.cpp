@@ -1,0 +1,162 @@
+// kind: hetzner-robot: its validator, and its provider against a fake Robot webservice on
+// 127.0.0.1 (tests/unit/fake_hetzner_robot.hpp).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "fake_hetzner_robot.hpp"
+#include "inventory/inventory.hpp"
+#include "provider/api_client.hpp"
+#include "provider/provider.hpp"
+#include "test_util.hpp"
+#include "util/secret.hpp"
+
+using namespace decamp;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+struct FastTiming {
+    provider::ApiTiming saved = provider::api_timing();
+    std::vector<int> waits;
+    FastTiming() {
+        provider::api_timing().poll_ms = 1;
+        provider::api_timing().sleep = [this](int ms) { waits.push_back(ms); };
+    }
+    ~FastTiming() { provider::api_timing() = saved; }
+};
+
+std::string block(const std::string& api, const std::string& db2_server = "322") {
+    return "project: p\nproviders:\n  metal:\n    kind: hetzner-robot\n"
+           "    user: ${env:DECAMP_TEST_ROBOT_USER}\n"
+           "    password: ${env:DECAMP_TEST_ROBOT_PW}\n" +
+           (api.empty() ? "" : "    api: " + api + "\n") +
+           "    hosts:\n"
+           "      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
+           "      db2: { server: " + db2_server + ", image: Debian 12 base, roles: [db] }\n"
+           "roles: { db: { playbooks: [a.yml] } }\n";
+}
+
+struct Opened {
+    test::TempDir dir;
+    inventory::Inventory inv;
+    std::unique_ptr<provider::Provider> p;
+};
+
+std::unique_ptr<Opened> open_against(test::FakeHetznerRobot& fake, const std::string& password) {
+    setenv("DECAMP_TEST_ROBOT_USER", fake.user.c_str(), 1);
+    setenv("DECAMP_TEST_ROBOT_PW", password.c_str(), 1);
+    auto o = std::make_unique<Opened>();
+    o->dir.write("a.yml", "- hosts: all\n  tasks: []\n");
+    o->inv = inventory::load(o->dir.write("inv.yml", block(fake.url())));
+    o->p = inventory::open_provider(o->inv, "metal");
+    return o;
+}
+
+const std::string kOurKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
+
+}  // namespace
+
+TEST_CASE("hetzner-robot: the block and its capabilities; a bad server number at its position") {
+    test::TempDir dir;
+    dir.write("a.yml", "- hosts: all\n  tasks: []\n");
+    auto inv = inventory::load(dir.write("inv.yml", block("")));
+    auto p = inventory::open_provider(inv, "metal");
+    CHECK(provider::describe(p->capabilities()) == "reinstall, rescue, host keys from the API");
+    REQUIRE(p->orders().size() == 2);
+    CHECK(p->orders()[0].plan == "321");
+    CHECK(p->orders()[0].image == "Debian 12 base");
+    try {
+        inventory::load(dir.write("bad.yml", block("", "srv-two")));
+        FAIL("loaded");
+    } catch (const ConfigError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        CHECK(has(e.diagnostics()[0].str(), "bad.yml:9:22: providers/metal/hosts/db2/server: \"srv-two\": expected a Robot server number"));
+    }
+}
+
+TEST_CASE("hetzner-robot: servers by number, Basic auth; a wrong password is tried once") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_against(fake, fake.password);
+    auto servers = o->p->servers();
+    REQUIRE(servers.size() == 2);
+    CHECK(servers[0].name == "db1");
+    CHECK(servers[0].id == "321");
+    CHECK(servers[0].ipv4 == "198.18.8.21");
+    CHECK(servers[1].name == "db2");
+
+    auto bad = open_against(fake, "wrong-password-123");
+    std::string msg;
+    try {
+        bad->p->servers();
+    } catch (const Error& e) {
+        msg = redactor().mask(e.what());
+    }
+    CHECK(has(msg, "HTTP 401: UNAUTHORIZED"));
+    CHECK(has(msg, "not retried"));
+    CHECK_FALSE(has(msg, "wrong-password"));
+    std::lock_guard lock(fake.mu());
+    CHECK(fake.failed_logins == 1);  // far from the lockout at three
+}
+
+TEST_CASE("hetzner-robot: 403 RATE_LIMIT_EXCEEDED is waited out") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    {
+        std::lock_guard lock(fake.mu());
+        fake.rate_limit_next = 1;
+    }
+    auto o = open_against(fake, fake.password);
+    CHECK(o->p->servers().size() == 2);
+    REQUIRE(timing.waits.size() == 1);
+    CHECK(timing.waits[0] == 18000);  // 3600 s / 200 requests
+}
+
+TEST_CASE("hetzner-robot: rescue with our key (uploaded once) returns the attested host key, then resets") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_against(fake, fake.password);
+    auto s = o->p->servers().at(0);
+    auto r = o->p->rescue(s, kOurKey);
+    REQUIRE(r.fingerprints.size() == 1);
+    CHECK(r.fingerprints[0] == "ED25519 SHA256:fakeRescueEd25519KeyFingerprint0123456789abc");
+    CHECK_FALSE(r.password_set);  // with a key, no password
+    {
+        std::lock_guard lock(fake.mu());
+        REQUIRE(fake.keys.size() == 1);
+        CHECK(fake.keys[0].data == kOurKey);
+        CHECK(fake.find(321)->rescue);
+        CHECK(fake.find(321)->resets == std::vector<std::string>{"hw"});
+    }
+    // Again: the key is found, the active rescue is switched off and on again.
+    o->p->rescue(s, kOurKey);
+    CHECK(fake.count("POST", "/key") == 1);
+    CHECK(fake.count("DELETE", "/boot/321/rescue") == 1);
+    for (const auto& req : fake.seen())
+        if (req.method == "POST" && req.path == "/boot/321/rescue")
+            CHECK(has(req.body, "authorized_key[]=d7%3A2e%3A00%3Aaa%3A0"));
+}
+
+TEST_CASE("hetzner-robot: reinstall by the automated Linux install keeps the API's fingerprints; power") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_against(fake, fake.password);
+    auto s = o->p->servers().at(1);
+    provider::Install in;
+    in.image = "Debian 12 base";
+    in.authorized_key = kOurKey;
+    auto done = o->p->reinstall(s, in);
+    CHECK(done.key_source == provider::KeySource::Api);
+    REQUIRE(done.fingerprints.size() == 1);
+    {
+        std::lock_guard lock(fake.mu());
+        CHECK(fake.find(322)->linux_dist == "Debian 12 base");
+        CHECK(fake.find(322)->resets == std::vector<std::string>{"hw"});
+    }
+    o->p->power(s, provider::PowerAction::Off);
+    o->p->power(s, provider::PowerAction::Reboot);
+    std::lock_guard lock(fake.mu());
+    CHECK(fake.find(322)->resets == std::vector<std::string>{"hw", "power_long", "sw"});
+}
