@@ -32,22 +32,31 @@ int cmd_plan(const Args& args) {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"validate", "check the inventory and every playbook; report all errors",
+        {"validate",
+         "check the inventory and every playbook; report all errors",
          "decamp validate [-i FILE] [PLAYBOOK...]",
          "Loads the inventory and each playbook its roles name (plus any given), checks\n"
          "structure, keys, module arguments and cross references, and prints every error as\n"
          "file:line:column: key/path: message. Touches no host.",
          {flag_inventory(), flag_json(), flag_state()},
          cmd_validate},
-        {"plan", "show what would run on each host (--offline: without contacting hosts)",
+        {"plan",
+         "show what would run on each host (--offline: without contacting hosts)",
          "decamp plan [-i FILE] [--offline] [--provider P] [--limit PATTERN] [--json] [PLAYBOOK...]",
          "With --offline, lists per host the ordered steps (module, name, resolved arguments,\n"
          "secrets masked) from the inventory and playbooks alone. Without playbook files, each\n"
          "role's playbooks are planned for the hosts of the provider the stack runs on.",
-         {flag_inventory(), {"offline", 0, false, "do not contact any host"}, flag_provider(), flag_limit(),
-          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}, flag_state()},
+         {flag_inventory(),
+          {"offline", 0, false, "do not contact any host"},
+          flag_provider(),
+          flag_limit(),
+          flag_json(),
+          flag_forks(),
+          {"quiet", 'q', false, "no progress output"},
+          flag_state()},
          cmd_plan},
-        {"apply", "converge hosts: run each role's playbooks (or the given ones)",
+        {"apply",
+         "converge hosts: run each role's playbooks (or the given ones)",
          "decamp apply [-i FILE] [--provider P] [--limit PATTERN] [--forks N] [--json] [PLAYBOOK...]",
          "Without playbook files, applies each role's playbooks to the hosts of the provider the\n"
          "stack runs on (or --provider P). With files, runs their plays on the hosts each play\n"
@@ -60,23 +69,35 @@ const std::vector<Command>& commands() {
          "by migrate), else the inventory's active:; every command says which. Hosts of a provider\n"
          "the stack left are touched only with --provider, and with a warning. The same holds for\n"
          "plan, validate, run and facts.",
-         {flag_inventory(), flag_provider(), flag_limit(), flag_forks(), flag_json(),
-          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"},
+         {flag_inventory(),
+          flag_provider(),
+          flag_limit(),
+          flag_forks(),
+          flag_json(),
+          {"diff", 'D', false, "show content diffs of changed files"},
+          {"quiet", 'q', false, "no progress output"},
           flag_state()},
          cmd_apply},
-        {"run", "run an ad-hoc command on the hosts a pattern selects",
+        {"run",
+         "run an ad-hoc command on the hosts a pattern selects",
          "decamp run [-i FILE] PATTERN [--provider P] [--become] [--json] -- COMMAND [ARGS...]",
          "The words after -- are joined with spaces and run by the login shell on each host. PATTERN\n"
          "selects among the hosts of every provider the stack has not left (or of --provider P).",
-         {flag_inventory(), flag_forks(), flag_json(), {"become", 'b', false, "run with sudo -n as root"},
-          flag_provider(), flag_state()},
+         {flag_inventory(),
+          flag_forks(),
+          flag_json(),
+          {"become", 'b', false, "run with sudo -n as root"},
+          flag_provider(),
+          flag_state()},
          cmd_run},
-        {"facts", "show the facts decamp gathers from hosts",
+        {"facts",
+         "show the facts decamp gathers from hosts",
          "decamp facts [-i FILE] [--provider P] [--json] HOST|PATTERN",
          "PATTERN selects among the hosts of every provider the stack has not left (or of --provider P).",
          {flag_inventory(), flag_json(), flag_provider(), flag_state()},
          cmd_facts},
-        {"hostkeys", "record hosts' SSH keys in the inventory's known_hosts (on request only)",
+        {"hostkeys",
+         "record hosts' SSH keys in the inventory's known_hosts (on request only)",
          "decamp hostkeys scan|list [-i FILE] [--limit PATTERN]",
          "decamp refuses unknown and changed host keys. 'hostkeys scan' connects to each host,\n"
          "and appends its key to ssh.known_hosts when no entry of any form (hashed, pattern,\n"
@@ -86,8 +107,10 @@ const std::vector<Command>& commands() {
          "hosts), pinned in ssh.known_hosts, or none.",
          {flag_inventory(), flag_limit(), flag_json(), flag_state()},
          cmd_hostkeys},
-        {"migrate", "move the whole stack to another provider: provision, data, verify, DNS cutover",
-         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup ID]] [--yes] [--json]",
+        {"migrate",
+         "move the whole stack to another provider: provision, data, verify, DNS cutover",
+         "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup "
+         "ID]] [--yes] [--json]",
          "Phases: preflight (hosts, keys, PostgreSQL versions, disk, DNS; lowers TTLs), provision\n"
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
@@ -101,18 +124,26 @@ const std::vector<Command>& commands() {
          "(decamp backup) instead of replication; the report states the data-loss window (RPO).\n"
          "Except with --dry-run, it first shows what it will do and asks on the terminal; --yes\n"
          "skips the question, and without a terminal --yes is required (exit 2 otherwise).",
-         {flag_inventory(), {"to", 't', true, "target provider"}, {"dry-run", 'n', false, "show the plan, change nothing"},
-          {"resume", 0, false, "continue the migration in progress"}, {"abort", 0, false, "undo a migration before cutover"},
+         {flag_inventory(),
+          {"to", 't', true, "target provider"},
+          {"dry-run", 'n', false, "show the plan, change nothing"},
+          {"resume", 0, false, "continue the migration in progress"},
+          {"abort", 0, false, "undo a migration before cutover"},
           {"wait-ttl", 0, false, "wait for the old DNS TTL to expire before cutover"},
           {"from-backup", 0, false, "the source is gone: restore the data from the latest backup instead"},
           {"backup", 0, true, "with --from-backup: the backup id to restore (default: latest)"},
-          {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"}, flag_json(), flag_yes()},
+          {"state", 0, true, "journal file (default: .decamp/state.db beside the inventory)"},
+          flag_json(),
+          flag_yes()},
          cmd_migrate},
-        {"status", "where the stack runs and any migration in progress",
-         "decamp status [-i FILE] [--json]", "",
+        {"status",
+         "where the stack runs and any migration in progress",
+         "decamp status [-i FILE] [--json]",
+         "",
          {flag_inventory(), {"state", 0, true, "journal file"}, flag_json()},
          cmd_status},
-        {"backup", "back up every data set off the provider; list, verify, prune",
+        {"backup",
+         "back up every data set off the provider; list, verify, prune",
          "decamp backup [-i FILE] [run | list | verify [ID|latest] | prune] [--provider P] [--json]",
          "run (default): each data set of the inventory is read on the provider's hosts (PostgreSQL:\n"
          "pg_dump -Fc in one exported snapshot with its row counts; files: tar) and streamed through\n"
@@ -125,12 +156,17 @@ const std::vector<Command>& commands() {
          "(exit 5 on any mismatch). prune: apply backup.keep now (--dry-run shows what would go); it\n"
          "shows what it will remove and asks on the terminal first (--yes skips that; required\n"
          "without a terminal, exit 2 otherwise).",
-         {flag_inventory(), flag_provider(), flag_json(), {"no-prune", 0, false, "do not apply retention after the backup"},
+         {flag_inventory(),
+          flag_provider(),
+          flag_json(),
+          {"no-prune", 0, false, "do not apply retention after the backup"},
           {"quick", 0, false, "verify: skip reading every pack of the repository"},
           {"dry-run", 'n', false, "prune: show what would be removed"},
-          {"state", 0, true, "journal file (for the active provider)"}, flag_yes()},
+          {"state", 0, true, "journal file (for the active provider)"},
+          flag_yes()},
          cmd_backup},
-        {"drill", "rehearse a rebuild from backup on a spare provider; report RTO and RPO",
+        {"drill",
+         "rehearse a rebuild from backup on a spare provider; report RTO and RPO",
          "decamp drill [-i FILE] --to PROVIDER [--backup ID] [--keep] [--yes] [--json]",
          "Provisions the stack on PROVIDER, restores the latest backup (or --backup ID) after checking\n"
          "it, starts the app, runs the health checks and the data checks (row counts and checksums\n"
@@ -139,19 +175,26 @@ const std::vector<Command>& commands() {
          "data removed, unless --keep. Exit 5 when the drill fails or misses objectives.rto/rpo.\n"
          "It shows what it will do and asks on the terminal first; --yes skips the question, and\n"
          "without a terminal --yes is required (exit 2 otherwise).",
-         {flag_inventory(), {"to", 't', true, "the spare provider to rebuild on"},
-          {"backup", 0, true, "backup id (default: latest)"}, {"keep", 0, false, "leave the rebuilt stack running"},
-          {"state", 0, true, "journal file"}, flag_json(), flag_yes()},
+         {flag_inventory(),
+          {"to", 't', true, "the spare provider to rebuild on"},
+          {"backup", 0, true, "backup id (default: latest)"},
+          {"keep", 0, false, "leave the rebuilt stack running"},
+          {"state", 0, true, "journal file"},
+          flag_json(),
+          flag_yes()},
          cmd_drill},
-        {"dns", "the zone of the inventory's dns: block (export: RFC 1035 text)",
+        {"dns",
+         "the zone of the inventory's dns: block (export: RFC 1035 text)",
          "decamp dns export [-i FILE]",
          "export: writes the whole zone as RFC 1035 master-file text to stdout, read by a zone\n"
          "transfer (rfc2136: AXFR signed with the inventory's TSIG key, every message checked).\n"
          "Back-ends that cannot export say so (exit 7).",
          {flag_inventory()},
          cmd_dns},
-        {"hosts", "list, order, reinstall, rescue or power hosts of a provider with an API",
-         "decamp hosts list|create|reinstall|rescue|power [on|off|shutdown|reboot|reset] --provider P [-i FILE] "
+        {"hosts",
+         "list, order, reinstall, rescue or power hosts of a provider with an API",
+         "decamp hosts list|create|reinstall|rescue|power [on|off|shutdown|reboot|reset] --provider P [-i "
+         "FILE] "
          "[--limit PATTERN] [--json] [--yes]",
          "Works on the host specs of an API provider (hetzner-cloud, hetzner-robot, ovh). list shows\n"
          "what exists at the provider next to each spec; create orders the hosts that do not exist yet\n"
@@ -167,8 +210,12 @@ const std::vector<Command>& commands() {
          "host's operation journaled: after a crash or Ctrl-C (exit 130), run the same command again;\n"
          "nothing is ordered twice. Exit 1 when the operation failed on some host (the others went\n"
          "on), 7 when the provider's API could not be used (wrong credentials are never retried).",
-         {flag_inventory(), {"provider", 'p', true, "the provider whose hosts to work on (required)"}, flag_limit(),
-          flag_json(), flag_yes(), flag_state()},
+         {flag_inventory(),
+          {"provider", 'p', true, "the provider whose hosts to work on (required)"},
+          flag_limit(),
+          flag_json(),
+          flag_yes(),
+          flag_state()},
          cmd_hosts},
     };
     return table;

@@ -1,9 +1,10 @@
 // decamp dns export: the zone of the inventory's dns: block as RFC 1035 master-file text on
 // stdout (rfc2136: a TSIG-signed AXFR from the primary), e.g. to load it elsewhere or diff.
+#include "dns/dns.hpp"
+
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "dns/dns.hpp"
 #include "migrate/migration.hpp"
 #include "util/secret.hpp"
 

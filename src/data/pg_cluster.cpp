@@ -75,7 +75,8 @@ Cluster parse_discovered(const std::string& text) {
         return !w.empty() && w.size() <= 6 && w.find_first_not_of("0123456789.") == std::string::npos;
     };
     if (!digits(version) || name.empty() || !digits(port))
-        throw Error("no PostgreSQL cluster found (pg_lsclusters lists none, and no server answers on port 5432)");
+        throw Error(
+            "no PostgreSQL cluster found (pg_lsclusters lists none, and no server answers on port 5432)");
     for (char ch : name)
         if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.'))
             throw Error("unexpected PostgreSQL cluster name \"" + name + "\"");

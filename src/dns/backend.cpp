@@ -38,7 +38,9 @@ void DnsBackend::replace_if(const RRset& rrset, const std::optional<RRset>& expe
     replace(rrset);
 }
 
-std::string DnsBackend::export_zone() { throw Error(describe() + " cannot export the zone"); }
+std::string DnsBackend::export_zone() {
+    throw Error(describe() + " cannot export the zone");
+}
 
 std::unique_ptr<DnsBackend> make_backend(const BackendConfig& cfg) {
     auto it = factories().find(cfg.kind);

@@ -40,7 +40,7 @@ public:
 // A TSIG key (RFC 8945) as the inventory gives it; `secret` is the resolved base64 key
 // material (never printed).
 struct TsigKey {
-    std::string name;                      // decamp-key.
+    std::string name;                       // decamp-key.
     std::string algorithm = "hmac-sha256";  // hmac-sha1, -sha224, -sha256, -sha384, -sha512
     std::string secret;
 };
@@ -56,10 +56,10 @@ struct BackendConfig {
     std::string api_key;  // powerdns: resolved secret (never logged)
     std::string zone;     // example.test.
     std::string server_id = "localhost";
-    std::string server;   // rfc2136: the primary that takes UPDATEs, host:port
-    TsigKey tsig;         // rfc2136
+    std::string server;  // rfc2136: the primary that takes UPDATEs, host:port
+    TsigKey tsig;        // rfc2136
     int timeout_ms = 5000;
-    int retries = 2;      // rfc2136: further attempts after SERVFAIL or no answer (never after an auth failure)
+    int retries = 2;  // rfc2136: further attempts after SERVFAIL or no answer (never after an auth failure)
     int retry_delay_ms = 500;  // doubled on each further attempt
 };
 

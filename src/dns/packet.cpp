@@ -183,12 +183,18 @@ uint16_t type_code(const std::string& type) {
 
 std::string type_name(uint16_t type) {
     switch (type) {
-    case kTypeA: return "A";
-    case kTypeNS: return "NS";
-    case kTypeCNAME: return "CNAME";
-    case kTypeSOA: return "SOA";
-    case kTypeAAAA: return "AAAA";
-    default: return "TYPE" + std::to_string(type);
+        case kTypeA:
+            return "A";
+        case kTypeNS:
+            return "NS";
+        case kTypeCNAME:
+            return "CNAME";
+        case kTypeSOA:
+            return "SOA";
+        case kTypeAAAA:
+            return "AAAA";
+        default:
+            return "TYPE" + std::to_string(type);
     }
 }
 
@@ -220,11 +226,16 @@ std::string rcode_name(int rcode) {
     case kNXDomain: return "NXDOMAIN";
     case kNotImp: return "NOTIMP";
     case kRefused: return "REFUSED";
-    case kYXDomain: return "YXDOMAIN";
-    case kYXRRset: return "YXRRSET";
-    case kNXRRset: return "NXRRSET";
-    case kNotAuth: return "NOTAUTH";
-    case kNotZone: return "NOTZONE";
+    case kYXDomain:
+        return "YXDOMAIN";
+    case kYXRRset:
+        return "YXRRSET";
+    case kNXRRset:
+        return "NXRRSET";
+    case kNotAuth:
+        return "NOTAUTH";
+    case kNotZone:
+        return "NOTZONE";
     default: return "RCODE " + std::to_string(rcode);
     }
 }

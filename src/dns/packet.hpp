@@ -14,9 +14,18 @@ namespace decamp::dns {
 
 enum RRType : uint16_t { kTypeA = 1, kTypeNS = 2, kTypeCNAME = 5, kTypeSOA = 6, kTypeAAAA = 28 };
 enum RCode : int {
-    kNoError = 0, kFormErr = 1, kServFail = 2, kNXDomain = 3, kNotImp = 4, kRefused = 5,
+    kNoError = 0,
+    kFormErr = 1,
+    kServFail = 2,
+    kNXDomain = 3,
+    kNotImp = 4,
+    kRefused = 5,
     // RFC 2136 (UPDATE)
-    kYXDomain = 6, kYXRRset = 7, kNXRRset = 8, kNotAuth = 9, kNotZone = 10,
+    kYXDomain = 6,
+    kYXRRset = 7,
+    kNXRRset = 8,
+    kNotAuth = 9,
+    kNotZone = 10,
 };
 
 struct Question {

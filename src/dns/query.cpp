@@ -123,7 +123,9 @@ struct Peer {
 uint16_t wire_id(std::string_view wire) {
     return wire.size() >= 2 ? uint16_t((uint8_t(wire[0]) << 8) | uint8_t(wire[1])) : 0;
 }
-bool wire_is_reply(std::string_view wire) { return wire.size() >= 12 && (uint8_t(wire[2]) & 0x80) != 0; }
+bool wire_is_reply(std::string_view wire) {
+    return wire.size() >= 12 && (uint8_t(wire[2]) & 0x80) != 0;
+}
 
 // Returns the first datagram `accept` takes; others (strays, garbage, spoofs) are ignored
 // until the deadline.
@@ -214,7 +216,9 @@ uint16_t random_id() {
 
 }  // namespace
 
-const char* via_name(Via via) { return via == Via::Udp ? "UDP" : "TCP"; }
+const char* via_name(Via via) {
+    return via == Via::Udp ? "UDP" : "TCP";
+}
 
 std::string exchange(const std::string& server, const std::string& wire, Via via, int timeout_ms,
                      const std::string& what) {
@@ -228,7 +232,8 @@ std::string exchange(const std::string& server, const std::string& wire, Via via
     Fd s(tcp_connect(p, a, deadline));
     tcp_send(p, s.fd, wire, deadline);
     std::string reply = tcp_receive(p, s.fd, deadline);
-    if (!wire_is_reply(reply) || wire_id(reply) != wire_id(wire)) p.fail("TCP answer does not match the question");
+    if (!wire_is_reply(reply) || wire_id(reply) != wire_id(wire))
+        p.fail("TCP answer does not match the question");
     return reply;
 }
 
@@ -242,9 +247,13 @@ TcpSession::~TcpSession() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-void TcpSession::send(const std::string& wire) { tcp_send(Peer{server_, what_, timeout_ms_}, fd_, wire, deadline_); }
+void TcpSession::send(const std::string& wire) {
+    tcp_send(Peer{server_, what_, timeout_ms_}, fd_, wire, deadline_);
+}
 
-std::string TcpSession::receive() { return tcp_receive(Peer{server_, what_, timeout_ms_}, fd_, deadline_); }
+std::string TcpSession::receive() {
+    return tcp_receive(Peer{server_, what_, timeout_ms_}, fd_, deadline_);
+}
 
 Message ask(const std::string& server, const std::string& name, uint16_t qtype, Via via, int timeout_ms) {
     const std::string qname = canonical_name(name);
@@ -287,7 +296,8 @@ std::vector<std::string> query(const std::string& server, const std::string& nam
     Message m = ask(server, qname, qtype, Via::Udp, timeout_ms);
     if (m.rcode == kNXDomain) return {};
     if (m.rcode != kNoError)
-        throw Error("DNS query " + qname + " " + type + " to " + server + ": server answered " + rcode_name(m.rcode));
+        throw Error("DNS query " + qname + " " + type + " to " + server + ": server answered " +
+                    rcode_name(m.rcode));
     std::vector<std::string> out;
     for (const auto& rr : answer_records(m, qname, qtype)) out.push_back(rr.text);
     return out;

@@ -77,11 +77,16 @@ bool in_zone(const std::string& name, const std::string& zone) {
 
 std::string tsig_error_name(int e) {
     switch (e) {
-    case 16: return "BADSIG";
-    case 17: return "BADKEY";
-    case 18: return "BADTIME";
-    case 22: return "BADTRUNC";
-    default: return "TSIG error " + std::to_string(e);
+        case 16:
+            return "BADSIG";
+        case 17:
+            return "BADKEY";
+        case 18:
+            return "BADTIME";
+        case 22:
+            return "BADTRUNC";
+        default:
+            return "TSIG error " + std::to_string(e);
     }
 }
 
@@ -104,8 +109,7 @@ public:
         PktPtr q = question(cfg_.zone, LDNS_RR_TYPE_SOA);
         PktPtr a = with_retries([&] { return send(q, "reading the SOA of " + cfg_.zone); });
         expect_answer(a, "reading the SOA of " + cfg_.zone);
-        if (!ldns_pkt_aa(a.p))
-            throw Error(where() + " is not authoritative for zone " + cfg_.zone);
+        if (!ldns_pkt_aa(a.p)) throw Error(where() + " is not authoritative for zone " + cfg_.zone);
     }
 
     std::optional<RRset> get(const std::string& name, const std::string& type) override {
@@ -114,7 +118,8 @@ public:
         PktPtr q = question(owner, ldns_rr_type(qtype));
         PktPtr a = with_retries([&] { return send(q, "reading " + owner + " " + type); });
         expect_answer(a, "reading " + owner + " " + type, true);
-        if (!ldns_pkt_aa(a.p)) throw Error(where() + " answered " + owner + " " + type + " without authority");
+        if (!ldns_pkt_aa(a.p))
+            throw Error(where() + " answered " + owner + " " + type + " without authority");
         RRset out;
         out.name = owner;
         out.type = type;
@@ -122,10 +127,12 @@ public:
         RdfPtr want(ldns_dname_new_frm_str(owner.c_str()));
         for (size_t i = 0; i < ldns_rr_list_rr_count(answers); ++i) {
             ldns_rr* rr = ldns_rr_list_rr(answers, i);
-            if (ldns_dname_compare(ldns_rr_owner(rr), want.r) != 0 || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+            if (ldns_dname_compare(ldns_rr_owner(rr), want.r) != 0 ||
+                ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
                 continue;
             if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && qtype != kTypeCNAME)
-                throw Error(owner + " is a CNAME at " + where() + "; decamp switches only A and AAAA records "
+                throw Error(owner + " is a CNAME at " + where() +
+                            "; decamp switches only A and AAAA records "
                             "and leaves CNAMEs untouched");
             if (ldns_rr_get_type(rr) != qtype || ldns_rr_rd_count(rr) < 1) continue;
             out.ttl = int(ldns_rr_ttl(rr));
@@ -148,10 +155,12 @@ public:
                 if (rc == LDNS_RCODE_NXRRSET || rc == LDNS_RCODE_YXRRSET) {
                     // After a lost answer the first attempt may have been applied.
                     if (attempt > 0 && holds(want)) return;
-                    if (rc == LDNS_RCODE_NXRRSET && expected && same_records(get(want.name, want.type), *expected))
-                        throw Error(where() + " answers " + want.name + " " + want.type + " with " +
-                                    "records that are not an rrset of that name (a wildcard?): the prerequisite "
-                                    "fails although nothing changed; add the name to the zone explicitly");
+                    if (rc == LDNS_RCODE_NXRRSET && expected &&
+                        same_records(get(want.name, want.type), *expected))
+                        throw Error(
+                            where() + " answers " + want.name + " " + want.type + " with " +
+                            "records that are not an rrset of that name (a wildcard?): the prerequisite "
+                            "fails although nothing changed; add the name to the zone explicitly");
                     throw Error(where() + ": " + want.name + " " + want.type +
                                 " changed since it was read (someone else wrote it; the server answered " +
                                 rcode_name(rc) + " to the prerequisite); nothing written");
@@ -159,8 +168,9 @@ public:
                 expect_answer(a, doing);
                 break;
             } catch (const Retryable& e) {
-                if (attempt >= cfg_.retries) throw Error(std::string(e.what()) + " (gave up after " +
-                                                        std::to_string(attempt + 1) + " attempts)");
+                if (attempt >= cfg_.retries)
+                    throw Error(std::string(e.what()) + " (gave up after " + std::to_string(attempt + 1) +
+                                " attempts)");
                 pause(attempt);
             }
         }
@@ -183,16 +193,19 @@ public:
         for (int n = 0; soas < 2; ++n) {
             std::string got = tcp.receive();
             PktPtr m;
-            if (ldns_wire2pkt(&m.p, reinterpret_cast<const uint8_t*>(got.data()), got.size()) != LDNS_STATUS_OK)
+            if (ldns_wire2pkt(&m.p, reinterpret_cast<const uint8_t*>(got.data()), got.size()) !=
+                LDNS_STATUS_OK)
                 throw Error(where() + ": unreadable zone transfer message");
-            if (ldns_pkt_id(m.p) != ldns_pkt_id(q.p)) throw Error(where() + ": zone transfer answer with a wrong id");
+            if (ldns_pkt_id(m.p) != ldns_pkt_id(q.p))
+                throw Error(where() + ": zone transfer answer with a wrong id");
             check_auth(m, "the transfer of " + cfg_.zone);
             if (!ldns_pkt_tsig(m.p))
                 throw Error(where() + ": zone transfer message " + std::to_string(n + 1) +
                             " is not signed (decamp requires every message to be signed)");
             if (ldns_pkt_get_rcode(m.p) != LDNS_RCODE_NOERROR) expect_answer(m, "transferring " + cfg_.zone);
             if (!ldns_pkt_tsig_verify_next(m.p, reinterpret_cast<const uint8_t*>(got.data()), got.size(),
-                                           cfg_.tsig.name.c_str(), cfg_.tsig.secret.c_str(), prev_mac.r, n > 0))
+                                           cfg_.tsig.name.c_str(), cfg_.tsig.secret.c_str(), prev_mac.r,
+                                           n > 0))
                 throw Error(where() + ": the signature of zone transfer message " + std::to_string(n + 1) +
                             " does not verify");
             prev_mac.reset(ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(m.p), 3)));
@@ -226,7 +239,8 @@ private:
         r.name = checked_name(rrset.name);
         if (r.type != "A" && r.type != "AAAA")
             throw Error("rfc2136: only A and AAAA records can be switched, not '" + r.type + "'");
-        if (r.records.empty()) throw Error("rfc2136: refusing to replace " + r.name + " " + r.type + " with no records");
+        if (r.records.empty())
+            throw Error("rfc2136: refusing to replace " + r.name + " " + r.type + " with no records");
         if (r.ttl < 0) throw Error("rfc2136: negative TTL for " + r.name);
         unsigned char buf[16];
         for (const auto& addr : r.records)
@@ -272,9 +286,11 @@ private:
             // "RRset does not exist", §2.4.3: class NONE.
             ldns_rr_list_push_rr(pre.l, empty_rr(want.name, want.type, LDNS_RR_CLASS_NONE));
         }
-        ldns_rr_list_push_rr(up.l, empty_rr(want.name, want.type, LDNS_RR_CLASS_ANY));  // delete rrset, §2.5.2
+        ldns_rr_list_push_rr(up.l,
+                             empty_rr(want.name, want.type, LDNS_RR_CLASS_ANY));  // delete rrset, §2.5.2
         for (const auto& r : want.records)
-            ldns_rr_list_push_rr(up.l, make_rr(want.name + " " + std::to_string(want.ttl) + " IN " + want.type + " " + r));
+            ldns_rr_list_push_rr(
+                up.l, make_rr(want.name + " " + std::to_string(want.ttl) + " IN " + want.type + " " + r));
         PktPtr p(ldns_update_pkt_new(ldns_dname_new_frm_str(cfg_.zone.c_str()), LDNS_RR_CLASS_IN, pre.l, up.l,
                                      nullptr));
         if (!p.p) throw Error("rfc2136: cannot build the UPDATE message");
@@ -304,7 +320,8 @@ private:
     static std::string to_wire(const PktPtr& p) {
         uint8_t* buf = nullptr;
         size_t size = 0;
-        if (ldns_pkt2wire(&buf, p.p, &size) != LDNS_STATUS_OK) throw Error("rfc2136: cannot encode a message");
+        if (ldns_pkt2wire(&buf, p.p, &size) != LDNS_STATUS_OK)
+            throw Error("rfc2136: cannot encode a message");
         std::string wire(reinterpret_cast<const char*>(buf), size);
         free(buf);  // NOLINT(cppcoreguidelines-no-malloc): allocated by ldns
         return wire;
@@ -320,7 +337,8 @@ private:
             throw Retryable(e.what());
         }
         PktPtr a;
-        if (ldns_wire2pkt(&a.p, reinterpret_cast<const uint8_t*>(reply.data()), reply.size()) != LDNS_STATUS_OK)
+        if (ldns_wire2pkt(&a.p, reinterpret_cast<const uint8_t*>(reply.data()), reply.size()) !=
+            LDNS_STATUS_OK)
             throw Retryable(where() + ": unreadable answer while " + doing);
         check_auth(a, doing);
         // An unsigned SERVFAIL (a server that cannot load the zone may not sign) only makes
@@ -332,8 +350,8 @@ private:
             !ldns_pkt_tsig_verify(a.p, reinterpret_cast<const uint8_t*>(reply.data()), reply.size(),
                                   cfg_.tsig.name.c_str(), cfg_.tsig.secret.c_str(), mac))
             throw Error(where() + ": the answer to " + doing + " is " +
-                        (ldns_pkt_tsig(a.p) ? "signed with a signature that does not verify"
-                                            : "not signed") + "; not trusting it (is something in between?)");
+                        (ldns_pkt_tsig(a.p) ? "signed with a signature that does not verify" : "not signed") +
+                        "; not trusting it (is something in between?)");
         return a;
     }
 
@@ -348,18 +366,21 @@ private:
     [[noreturn]] void auth_failure(int tsig_error, const std::string& doing) const {
         std::string key = "key " + cfg_.tsig.name + " (" + cfg_.tsig.algorithm + ")";
         if (tsig_error == 16)
-            throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADSIG): the server knows " +
-                        key + " with another secret");
+            throw Error(where() + " refused " + doing +
+                        ": the TSIG key is wrong (BADSIG): the server knows " + key + " with another secret");
         if (tsig_error == 17)
-            throw Error(where() + " refused " + doing + ": the TSIG key is wrong (BADKEY): the server does not "
-                        "know " + key + ", or (Knot) no acl of the zone lets that key do this");
+            throw Error(where() + " refused " + doing +
+                        ": the TSIG key is wrong (BADKEY): the server does not "
+                        "know " +
+                        key + ", or (Knot) no acl of the zone lets that key do this");
         if (tsig_error == 18)
-            throw Error(where() + " refused " + doing + ": the clocks of this machine and the server differ by "
+            throw Error(where() + " refused " + doing +
+                        ": the clocks of this machine and the server differ by "
                         "more than the TSIG fudge of 300 s (BADTIME): fix the time (NTP) on one of them");
         if (tsig_error != 0)
             throw Error(where() + " refused " + doing + ": " + tsig_error_name(tsig_error) + " for " + key);
-        throw Error(where() + " refused " + doing + " with NOTAUTH: it is not authoritative for zone " + cfg_.zone +
-                    " or does not accept " + key);
+        throw Error(where() + " refused " + doing + " with NOTAUTH: it is not authoritative for zone " +
+                    cfg_.zone + " or does not accept " + key);
     }
 
     // Any rcode but NOERROR (and NXDOMAIN on a read) as a clear error; SERVFAIL is retryable.
@@ -367,17 +388,20 @@ private:
         int rc = ldns_pkt_get_rcode(a.p);
         if (rc == LDNS_RCODE_NOERROR || (rc == LDNS_RCODE_NXDOMAIN && nxdomain_ok)) return;
         switch (rc) {
-        case LDNS_RCODE_SERVFAIL: throw Retryable(where() + " answered SERVFAIL to " + doing);
-        case LDNS_RCODE_REFUSED:
-            throw Error(where() + " answered REFUSED to " + doing + ": the key " + cfg_.tsig.name +
-                        " is not allowed to do that in zone " + cfg_.zone +
-                        " (BIND: update-policy / allow-transfer; Knot: the zone's acl)");
-        case LDNS_RCODE_NOTZONE:
-            throw Error(where() + " answered NOTZONE to " + doing + ": the name is not in zone " + cfg_.zone);
-        case LDNS_RCODE_NOTIMPL:
-            throw Error(where() + " answered NOTIMP to " + doing + ": it does not take dynamic updates for " +
-                        cfg_.zone);
-        default: throw Error(where() + " answered " + rcode_name(rc) + " to " + doing);
+            case LDNS_RCODE_SERVFAIL:
+                throw Retryable(where() + " answered SERVFAIL to " + doing);
+            case LDNS_RCODE_REFUSED:
+                throw Error(where() + " answered REFUSED to " + doing + ": the key " + cfg_.tsig.name +
+                            " is not allowed to do that in zone " + cfg_.zone +
+                            " (BIND: update-policy / allow-transfer; Knot: the zone's acl)");
+            case LDNS_RCODE_NOTZONE:
+                throw Error(where() + " answered NOTZONE to " + doing + ": the name is not in zone " +
+                            cfg_.zone);
+            case LDNS_RCODE_NOTIMPL:
+                throw Error(where() + " answered NOTIMP to " + doing +
+                            ": it does not take dynamic updates for " + cfg_.zone);
+            default:
+                throw Error(where() + " answered " + rcode_name(rc) + " to " + doing);
         }
     }
 
@@ -390,7 +414,8 @@ private:
                 return a;
             } catch (const Retryable& e) {
                 if (attempt >= cfg_.retries)
-                    throw Error(std::string(e.what()) + " (gave up after " + std::to_string(attempt + 1) + " attempts)");
+                    throw Error(std::string(e.what()) + " (gave up after " + std::to_string(attempt + 1) +
+                                " attempts)");
                 pause(attempt);
             }
         }
@@ -406,6 +431,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<DnsBackend> make_rfc2136(const BackendConfig& cfg) { return std::make_unique<Rfc2136>(cfg); }
+std::unique_ptr<DnsBackend> make_rfc2136(const BackendConfig& cfg) {
+    return std::make_unique<Rfc2136>(cfg);
+}
 
 }  // namespace decamp::dns

@@ -36,7 +36,8 @@ std::string check_tsig_secret(const std::string& secret) {
     while (pad < 2 && secret[secret.size() - 1 - pad] == '=') ++pad;
     for (size_t i = 0; i + pad < secret.size(); ++i)
         if (!is_b64(secret[i])) return why;
-    if (secret.size() - pad < 16) return "the key is too short: at least 16 base64 characters (use tsig-keygen)";
+    if (secret.size() - pad < 16)
+        return "the key is too short: at least 16 base64 characters (use tsig-keygen)";
     return "";
 }
 

@@ -1,10 +1,10 @@
 #include "dns/verify.hpp"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -43,7 +43,9 @@ std::string differs(const std::string& server, const RRset& want, Via via, int t
     std::vector<std::string> w = want.records;
     std::sort(w.begin(), w.end());
     if (got != w) return at + want.name + " " + want.type + " " + join_records(got);
-    if (!ttl_ok) return at + want.name + " " + want.type + " TTL " + std::to_string(ttl) + ", not " + std::to_string(want.ttl);
+    if (!ttl_ok)
+        return at + want.name + " " + want.type + " TTL " + std::to_string(ttl) + ", not " +
+               std::to_string(want.ttl);
     return "";
 }
 
@@ -70,7 +72,8 @@ std::string Verification::summary() const {
         char secs[32];
         std::snprintf(secs, sizeof secs, "%.1f", s.seconds);
         out += out.empty() ? "" : "; ";
-        out += s.agreed ? s.server + " agreed after " + secs + " s" : s.server + " did not agree (" + s.last + ")";
+        out += s.agreed ? s.server + " agreed after " + secs + " s"
+                        : s.server + " did not agree (" + s.last + ")";
     }
     return out.empty() ? "no nameserver to verify at" : out;
 }
@@ -114,10 +117,12 @@ Verification verify_rrsets(const std::vector<std::string>& servers, const std::v
     return v;
 }
 
-std::vector<std::string> zone_nameservers(const std::string& server, const std::string& zone, int timeout_ms) {
+std::vector<std::string> zone_nameservers(const std::string& server, const std::string& zone,
+                                          int timeout_ms) {
     const std::string port = split_server(server).port;
     Message m = ask(server, zone, kTypeNS, Via::Udp, timeout_ms);
-    if (m.rcode != kNoError) throw Error("the NS records of " + zone + " at " + server + ": " + rcode_name(m.rcode));
+    if (m.rcode != kNoError)
+        throw Error("the NS records of " + zone + " at " + server + ": " + rcode_name(m.rcode));
     std::vector<std::string> out;
     std::set<std::string> seen;
     auto add = [&](const std::string& a) {
@@ -138,9 +143,10 @@ std::vector<std::string> zone_nameservers(const std::string& server, const std::
             throw Error("cannot resolve nameserver " + ns.text + " of " + zone);
         for (addrinfo* p = res; p; p = p->ai_next) {
             char buf[INET6_ADDRSTRLEN] = {};
-            const void* addr = p->ai_family == AF_INET
-                                   ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
-                                   : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
+            const void* addr =
+                p->ai_family == AF_INET
+                    ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
+                    : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
             if (inet_ntop(p->ai_family, addr, buf, sizeof buf)) add(with_port(buf, port));
         }
         freeaddrinfo(res);

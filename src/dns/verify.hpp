@@ -12,7 +12,7 @@
 namespace decamp::dns {
 
 struct ServerAnswer {
-    std::string server;   // host:port
+    std::string server;  // host:port
     bool agreed = false;
     double seconds = -1;  // from the start until it served every wanted rrset over UDP and TCP
     std::string last;     // when it did not agree: what it answered last, or the error

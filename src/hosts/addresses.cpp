@@ -12,7 +12,8 @@ std::vector<std::string> fill_addresses(inventory::Inventory& inv, const std::st
     bool any = false;
     for (const auto& h : inv.hosts) any = any || h.address.empty();
     if (!any) return missing;
-    std::filesystem::path path = state.empty() ? migrate::default_state_path(inv.file) : std::filesystem::path(state);
+    std::filesystem::path path =
+        state.empty() ? migrate::default_state_path(inv.file) : std::filesystem::path(state);
     std::optional<migrate::Journal> journal;
     if (std::filesystem::exists(path)) journal.emplace(path);
     for (auto& h : inv.hosts) {

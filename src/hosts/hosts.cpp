@@ -27,8 +27,8 @@ std::string order_text(const provider::Order& o) {
 
 void require(const provider::Provider& p, bool can, const std::string& what) {
     if (!can)
-        throw Error("provider " + p.name() + " (kind " + p.kind() + ") cannot " + what + "; it can: " +
-                    provider::describe(p.capabilities()));
+        throw Error("provider " + p.name() + " (kind " + p.kind() + ") cannot " + what +
+                    "; it can: " + provider::describe(p.capabilities()));
 }
 
 std::string join_fingerprints(const std::vector<std::string>& fps) {
@@ -61,7 +61,9 @@ std::optional<Action> parse_action(const std::string& word) {
     return std::nullopt;
 }
 
-const char* action_name(Action a) { return kActions[static_cast<int>(a)]; }
+const char* action_name(Action a) {
+    return kActions[static_cast<int>(a)];
+}
 
 int Plan::todo() const {
     int n = 0;
@@ -73,11 +75,20 @@ Plan make_plan(provider::Provider& p, Action action, const std::vector<std::stri
                std::optional<provider::PowerAction> power) {
     auto caps = p.capabilities();
     switch (action) {
-        case Action::List: break;
-        case Action::Create: require(p, caps.order_hosts, "order hosts"); break;
-        case Action::Reinstall: require(p, caps.reinstall, "reinstall hosts"); break;
-        case Action::Rescue: require(p, caps.rescue, "boot hosts into a rescue system"); break;
-        case Action::Power: require(p, caps.order_hosts || caps.rescue, "switch hosts' power"); break;
+        case Action::List:
+            break;
+        case Action::Create:
+            require(p, caps.order_hosts, "order hosts");
+            break;
+        case Action::Reinstall:
+            require(p, caps.reinstall, "reinstall hosts");
+            break;
+        case Action::Rescue:
+            require(p, caps.rescue, "boot hosts into a rescue system");
+            break;
+        case Action::Power:
+            require(p, caps.order_hosts || caps.rescue, "switch hosts' power");
+            break;
     }
     Plan plan;
     plan.action = action;
@@ -122,7 +133,8 @@ Plan make_plan(provider::Provider& p, Action action, const std::vector<std::stri
                 } else if (action == Action::Rescue) {
                     item.what = "boot " + where(*item.server) + " into the rescue system (resets it)";
                 } else {
-                    item.what = std::string("power ") + provider::power_name(*power) + " " + where(*item.server);
+                    item.what =
+                        std::string("power ") + provider::power_name(*power) + " " + where(*item.server);
                 }
                 break;
         }
@@ -138,7 +150,8 @@ std::string render_plan(const Plan& plan) {
         if (!i.price.empty()) out += " — " + i.price;
         out += "\n";
     }
-    for (const auto& s : plan.strangers) out += "  (" + s.name + ": " + where(s) + "; no host of the inventory)\n";
+    for (const auto& s : plan.strangers)
+        out += "  (" + s.name + ": " + where(s) + "; no host of the inventory)\n";
     return out;
 }
 
@@ -169,7 +182,8 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                     r.host_key = pending->pending_key;
                     r.key_source = "injected";
                     store.op_ended(prov, item.host, true, "adopted after an interrupted create");
-                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
+                    if (!ctx.known_hosts.empty())
+                        pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 }
                 store.put(r);
                 o.record = r;
@@ -196,23 +210,25 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
             store.op_started(prov, item.host, verb, pending);
             Record r;
             if (plan.action == Action::Create || plan.action == Action::Reinstall) {
-                provider::Provisioned done = plan.action == Action::Create ? p.create(item.order, in)
-                                                                           : p.reinstall(*item.server, in);
+                provider::Provisioned done =
+                    plan.action == Action::Create ? p.create(item.order, in) : p.reinstall(*item.server, in);
                 r = record_of(prov, item.host, done.server);
                 if (done.key_source == provider::KeySource::Injected) {
                     r.host_key = done.host_key;
                     r.key_source = "injected";
-                    if (!ctx.known_hosts.empty()) pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
+                    if (!ctx.known_hosts.empty())
+                        pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 } else if (done.key_source == provider::KeySource::Api) {
                     // Fingerprints only: pinned by the trust store once it checks fingerprints.
                     r.host_key = join_fingerprints(done.fingerprints);
                     r.key_source = "api";
                 }
-                o.message = (plan.action == Action::Create ? "ordered: " : "reinstalled: ") + where(done.server) +
-                            (r.host_key.empty()           ? "; host key unknown"
-                             : r.key_source == "injected" ? "; host key " + r.host_key.substr(0, r.host_key.find(' ')) +
-                                                                " pinned (injected)"
-                                                          : "; host key fingerprints from the API: " + r.host_key);
+                o.message =
+                    (plan.action == Action::Create ? "ordered: " : "reinstalled: ") + where(done.server) +
+                    (r.host_key.empty() ? "; host key unknown"
+                     : r.key_source == "injected"
+                         ? "; host key " + r.host_key.substr(0, r.host_key.find(' ')) + " pinned (injected)"
+                         : "; host key fingerprints from the API: " + r.host_key);
             } else if (plan.action == Action::Rescue) {
                 provider::Rescue res = p.rescue(*item.server, ctx.authorized_key);
                 r = record_of(prov, item.host, res.server);
@@ -221,9 +237,9 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                     r.key_source = o.record->key_source;
                 }
                 o.message = "rescue system booting on " + where(res.server) +
-                            (res.fingerprints.empty()
-                                 ? "; its host key is not told by the API (not pinned)"
-                                 : "; its host keys as the API attests them: " + join_fingerprints(res.fingerprints));
+                            (res.fingerprints.empty() ? "; its host key is not told by the API (not pinned)"
+                                                      : "; its host keys as the API attests them: " +
+                                                            join_fingerprints(res.fingerprints));
             } else {
                 p.power(*item.server, *plan.power);
                 r = o.record ? *o.record : record_of(prov, item.host, *item.server);

@@ -27,7 +27,7 @@ namespace decamp::hosts {
 // One host as decamp's state remembers it.
 struct Record {
     std::string provider, name;
-    std::string id;          // the provider's server id (providers reuse addresses, never ids)
+    std::string id;  // the provider's server id (providers reuse addresses, never ids)
     std::string ipv4, ipv6, status;
     std::string host_key;    // "ssh-ed25519 AAAA…", "" when unknown
     std::string key_source;  // "injected" (decamp made it, user data), "api" (attested), "" = none
@@ -42,8 +42,8 @@ public:
     void put(const Record& r);
 
     struct Op {
-        std::string op;     // create | reinstall | rescue | power
-        std::string state;  // started | done | failed
+        std::string op;           // create | reinstall | rescue | power
+        std::string state;        // started | done | failed
         std::string pending_key;  // the host key sent with it, before the provider answered
         std::string detail;
     };
@@ -65,9 +65,9 @@ struct Item {
     std::string host;
     provider::Order order;
     std::optional<provider::Server> server;  // the provider's server of that name
-    bool todo = false;        // something would be done
-    std::string what;         // "order cx22 debian-12 in fsn1", "exists (id 42, 198.18.7.43): nothing to order"
-    std::string price;        // "€4.51/month" when the API says
+    bool todo = false;                       // something would be done
+    std::string what;   // "order cx22 debian-12 in fsn1", "exists (id 42, 198.18.7.43): nothing to order"
+    std::string price;  // "€4.51/month" when the API says
 };
 
 struct Plan {
@@ -87,17 +87,17 @@ Plan make_plan(provider::Provider& p, Action action, const std::vector<std::stri
 std::string render_plan(const Plan& plan);
 
 struct Context {
-    std::string authorized_key;  // our SSH public key line, given to new and reinstalled servers
-    std::string known_hosts;     // decamp's known_hosts: injected keys are pinned there ("" = none)
+    std::string authorized_key;        // our SSH public key line, given to new and reinstalled servers
+    std::string known_hosts;           // decamp's known_hosts: injected keys are pinned there ("" = none)
     std::map<std::string, int> ports;  // host → SSH port its pin is for (22 when absent)
     std::function<void(const std::string&)> progress;  // one line per host event
-    std::function<bool()> stop;                         // Ctrl-C: stop before the next host
+    std::function<bool()> stop;                        // Ctrl-C: stop before the next host
 };
 
 struct Outcome {
     std::string host;
     bool ok = false;
-    bool skipped = false;    // nothing to do, or stopped before it
+    bool skipped = false;  // nothing to do, or stopped before it
     std::string message;
     std::optional<Record> record;
 };

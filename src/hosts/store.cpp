@@ -20,8 +20,12 @@ namespace kh = transport::known_hosts;
 
 namespace {
 
-std::string record_key(const std::string& provider, const std::string& name) { return "host/" + provider + "/" + name; }
-std::string op_key(const std::string& provider, const std::string& name) { return "host-op/" + provider + "/" + name; }
+std::string record_key(const std::string& provider, const std::string& name) {
+    return "host/" + provider + "/" + name;
+}
+std::string op_key(const std::string& provider, const std::string& name) {
+    return "host-op/" + provider + "/" + name;
+}
 
 }  // namespace
 
@@ -80,7 +84,8 @@ void Store::op_started(const std::string& provider, const std::string& name, con
     j_.set(op_key(provider, name), json::dump(v));
 }
 
-void Store::op_ended(const std::string& provider, const std::string& name, bool ok, const std::string& detail) {
+void Store::op_ended(const std::string& provider, const std::string& name, bool ok,
+                     const std::string& detail) {
     auto prev = op(provider, name);
     json::Value v;
     v.set("op", prev ? prev->op : "");
@@ -95,7 +100,8 @@ void pin_host_key(const std::string& path, const std::string& address, int port,
     if (path.empty() || address.empty() || key.empty()) return;
     // The blob, decoded: format_line wants raw bytes.
     kh::File probe = kh::parse("x " + key, "key");
-    if (probe.entries.size() != 1) throw Error("cannot pin host key for " + address + ": not an OpenSSH public key");
+    if (probe.entries.size() != 1)
+        throw Error("cannot pin host key for " + address + ": not an OpenSSH public key");
     std::string field = kh::host_field(address, port);
 
     std::string old;
@@ -119,7 +125,8 @@ void pin_host_key(const std::string& path, const std::string& address, int port,
 
     std::filesystem::path p(path);
     if (!p.parent_path().empty()) std::filesystem::create_directories(p.parent_path());
-    std::string tmpl = (p.parent_path().empty() ? std::string(".") : p.parent_path().string()) + "/.known_hosts.XXXXXX";
+    std::string tmpl =
+        (p.parent_path().empty() ? std::string(".") : p.parent_path().string()) + "/.known_hosts.XXXXXX";
     int fd = mkstemp(tmpl.data());
     if (fd < 0) throw Error("cannot write " + path + ": cannot create a temporary file beside it");
     bool ok = ::write(fd, kept.data(), kept.size()) == static_cast<ssize_t>(kept.size()) && fsync(fd) == 0;

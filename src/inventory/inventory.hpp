@@ -84,17 +84,17 @@ struct DnsRecord {
 };
 
 struct DnsConfig {
-    std::string kind;      // powerdns | rfc2136
-    std::string api;       // powerdns
-    Value api_key;         // powerdns: secret reference
+    std::string kind;  // powerdns | rfc2136
+    std::string api;   // powerdns
+    Value api_key;     // powerdns: secret reference
     // powerdns: host:port of the authoritative server, for verification;
     // rfc2136: the primary that takes UPDATEs (and is asked for the zone's NS)
     std::string server;
     std::string zone;
-    std::string tsig_name;                    // rfc2136
+    std::string tsig_name;  // rfc2136
     std::string tsig_algorithm = "hmac-sha256";
-    Value tsig_secret;                        // rfc2136: secret reference (base64 key)
-    std::vector<std::string> nameservers;     // where to verify; empty: the zone's NS
+    Value tsig_secret;                     // rfc2136: secret reference (base64 key)
+    std::vector<std::string> nameservers;  // where to verify; empty: the zone's NS
     std::vector<DnsRecord> records;
     Mark mark;
 };

@@ -284,13 +284,16 @@ private:
     }
 
     void load_dns(const Value& dns) {
-        if (!c_.map(dns, "dns", {"kind", "api", "api_key", "server", "zone", "records", "tsig", "nameservers"})) return;
+        if (!c_.map(dns, "dns",
+                    {"kind", "api", "api_key", "server", "zone", "records", "tsig", "nameservers"}))
+            return;
         DnsConfig d;
         d.mark = dns.mark();
         if (auto k = c_.str(dns, "kind", "dns", true)) {
             d.kind = *k;
             if (*k != "powerdns" && *k != "rfc2136")
-                c_.error(*dns.get("kind"), "dns/kind", "unknown DNS kind \"" + *k + "\"; expected powerdns or rfc2136");
+                c_.error(*dns.get("kind"), "dns/kind",
+                         "unknown DNS kind \"" + *k + "\"; expected powerdns or rfc2136");
         }
         const bool rfc2136 = d.kind == "rfc2136";
         // Keys of the other kind are mistakes, not silently ignored settings.
@@ -302,7 +305,8 @@ private:
         }
         if (!rfc2136) {
             if (auto a = c_.shaped(dns, "api", "dns", names::check_http_url, true)) d.api = *a;
-            if (const Value* key = dns.get("api_key")) d.api_key = secret_ref(*key, "dns/api_key", "PDNS_API_KEY");
+            if (const Value* key = dns.get("api_key"))
+                d.api_key = secret_ref(*key, "dns/api_key", "PDNS_API_KEY");
         }
         if (auto s = c_.shaped(dns, "server", "dns", names::check_host_port, rfc2136)) d.server = *s;
         if (auto z = c_.shaped(dns, "zone", "dns", names::check_fqdn, true)) d.zone = *z;
@@ -341,9 +345,11 @@ private:
     }
 
     Value secret_ref(const Value& v, const std::string& path, const std::string& env_example) {
-        if (v.is_string() && is_secret_reference(v.as_string())) return Value::secret(v.as_string()).at(v.mark());
-        c_.error(v, path, "expected a secret reference such as ${env:" + env_example +
-                              "} or ${file:path}; keys are never written inline");
+        if (v.is_string() && is_secret_reference(v.as_string()))
+            return Value::secret(v.as_string()).at(v.mark());
+        c_.error(v, path,
+                 "expected a secret reference such as ${env:" + env_example +
+                     "} or ${file:path}; keys are never written inline");
         return Value();
     }
 
@@ -365,7 +371,8 @@ private:
         if (const Value* sec = t->get("secret"))
             d.tsig_secret = secret_ref(*sec, "dns/tsig/secret", "TSIG_SECRET");
         else
-            c_.error(*t, "dns/tsig/secret", "required key is missing; expected a secret reference such as ${file:tsig.secret}");
+            c_.error(*t, "dns/tsig/secret",
+                     "required key is missing; expected a secret reference such as ${file:tsig.secret}");
     }
 
     void load_app(const Value& app) {

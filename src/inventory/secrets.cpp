@@ -45,7 +45,8 @@ void check_tsig_secret(const Value& v, const std::filesystem::path& base_dir, st
     try {
         auto s = resolve_secret(v.as_string(), base_dir);
         if (std::string why = dns::check_tsig_secret(s.reveal()); !why.empty())
-            out.push_back(Diagnostic{v.mark(), "dns/tsig/secret", v.as_string() + " does not hold a TSIG key: " + why});
+            out.push_back(
+                Diagnostic{v.mark(), "dns/tsig/secret", v.as_string() + " does not hold a TSIG key: " + why});
     } catch (const std::exception&) {
         // Missing now; whoever needs it reports it.
     }

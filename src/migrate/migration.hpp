@@ -19,7 +19,6 @@
 #include "migrate/health.hpp"
 #include "playbook/playbook.hpp"
 
-
 namespace decamp::migrate {
 
 struct MigrateOptions {

@@ -99,12 +99,15 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
         // Where to verify: `nameservers:`; else for rfc2136 the zone's NS (asked at the
         // primary), for powerdns the one `server:` it names.
         std::vector<std::string> fixed = inv.dns->nameservers;
-        if (fixed.empty() && inv.dns->kind != "rfc2136" && !inv.dns->server.empty()) fixed = {inv.dns->server};
+        if (fixed.empty() && inv.dns->kind != "rfc2136" && !inv.dns->server.empty())
+            fixed = {inv.dns->server};
         if (!fixed.empty() || inv.dns->kind == "rfc2136")
-            p.dns_verify = [fixed, primary = inv.dns->server, zone = inv.dns->zone](const std::vector<dns::RRset>& sets) {
+            p.dns_verify = [fixed, primary = inv.dns->server,
+                            zone = inv.dns->zone](const std::vector<dns::RRset>& sets) {
                 dns::VerifyOptions opts;
                 opts.deadline_ms = 30000;
-                return dns::verify_rrsets(fixed.empty() ? dns::zone_nameservers(primary, zone) : fixed, sets, opts);
+                return dns::verify_rrsets(fixed.empty() ? dns::zone_nameservers(primary, zone) : fixed, sets,
+                                          opts);
             };
     }
     for (const auto& ds : inv.data) p.movers.push_back(data::make_mover(ds));

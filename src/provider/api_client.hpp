@@ -16,10 +16,10 @@ namespace decamp::provider {
 
 // How long API kinds wait; tests shorten the intervals (never the logic).
 struct ApiTiming {
-    int poll_ms = 1000;           // between polls of an action or task
-    int action_timeout_s = 1800;  // an action not done by then is an error with its status
-    int max_wait_s = 300;         // the longest single wait for a rate limit to reset
-    int retries = 5;              // 429 / 5xx / transport errors, per request
+    int poll_ms = 1000;                 // between polls of an action or task
+    int action_timeout_s = 1800;        // an action not done by then is an error with its status
+    int max_wait_s = 300;               // the longest single wait for a rate limit to reset
+    int retries = 5;                    // 429 / 5xx / transport errors, per request
     std::function<void(int ms)> sleep;  // unset: really sleep
 };
 ApiTiming& api_timing();
@@ -36,7 +36,9 @@ public:
 
     ApiClient(std::string base_url, std::string what, Policy policy);
 
-    void set_headers(std::vector<std::pair<std::string, std::string>> headers) { headers_ = std::move(headers); }
+    void set_headers(std::vector<std::pair<std::string, std::string>> headers) {
+        headers_ = std::move(headers);
+    }
     // Computed per request (OVH signs each one): method, full URL, body → extra headers.
     using Signer = std::function<std::vector<std::pair<std::string, std::string>>(
         const std::string&, const std::string&, const std::string&)>;

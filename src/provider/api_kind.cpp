@@ -12,7 +12,9 @@ void read_secret(const Value& block, const std::string& key, const std::string& 
     std::string at = schema::Checker::join(path, key);
     if (!v || v->is_null()) {
         if (required)
-            check.error(block, at, "required key is missing; expected a secret reference such as ${env:NAME} or ${file:path}");
+            check.error(
+                block, at,
+                "required key is missing; expected a secret reference such as ${env:NAME} or ${file:path}");
         return;
     }
     if (v->is_string() && is_secret_reference(v->as_string())) {
@@ -20,7 +22,9 @@ void read_secret(const Value& block, const std::string& key, const std::string& 
         return;
     }
     // Never echo the value: it may be a real credential pasted inline by mistake.
-    check.error(*v, at, "expected a secret reference such as ${env:NAME} or ${file:path}; credentials are never written inline");
+    check.error(*v, at,
+                "expected a secret reference such as ${env:NAME} or ${file:path}; credentials are never "
+                "written inline");
 }
 
 void read_api(const Value& block, const std::string& path, const std::string& fallback, Value& settings,
@@ -41,8 +45,9 @@ std::vector<HostSpec> read_orders(const Value& block, const std::string& path, c
     hr.allowed = {"image", "location", "port", "user", "roles", "vars"};
     if (!rules.plan_key.empty()) hr.allowed.insert(hr.allowed.begin(), rules.plan_key);
     for (const auto& e : rules.extra) hr.allowed.insert(hr.allowed.begin(), e.first);
-    hr.refused = {{"address", "a " + kind + " provider assigns addresses itself; decamp keeps them in its state "
-                                             "(run `decamp hosts create`); leave address out"}};
+    hr.refused = {{"address", "a " + kind +
+                                  " provider assigns addresses itself; decamp keeps them in its state "
+                                  "(run `decamp hosts create`); leave address out"}};
     hr.address_required = false;
     std::vector<HostSpec> hosts = read_hosts(block, path, hr, check);
     Value orders = Value::map();
@@ -57,7 +62,9 @@ std::vector<HostSpec> read_orders(const Value& block, const std::string& path, c
                 bool control = false;
                 for (unsigned char ch : *s) control = control || ch < 0x20 || ch == 0x7f;
                 if (s->empty() || control)
-                    check.error(*def->get(key), hp + "/" + key, "expected a name the provider's API knows (e.g. cx22, debian-12, fsn1), not an empty or multi-line text");
+                    check.error(*def->get(key), hp + "/" + key,
+                                "expected a name the provider's API knows (e.g. cx22, debian-12, fsn1), not "
+                                "an empty or multi-line text");
                 else
                     o.set(as, Value::string(*s));
             }
@@ -77,7 +84,8 @@ std::vector<Order> orders_of(const Value& settings) {
     const Value* orders = settings.get("orders");
     if (!orders || !orders->is_map()) return out;
     for (const auto& [name, o] : orders->entries())
-        out.push_back(Order{name, string_setting(o, "plan"), string_setting(o, "image"), string_setting(o, "location")});
+        out.push_back(Order{name, string_setting(o, "plan"), string_setting(o, "image"),
+                            string_setting(o, "location")});
     return out;
 }
 

@@ -22,7 +22,7 @@ void read_api(const Value& block, const std::string& path, const std::string& fa
 
 // What a host spec of an API kind may say.
 struct OrderRules {
-    std::string plan_key;            // "server_type", "product"; "" = none
+    std::string plan_key;  // "server_type", "product"; "" = none
     bool plan_required = true;
     bool image_required = true;
     bool location_required = false;

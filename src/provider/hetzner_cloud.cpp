@@ -155,7 +155,8 @@ public:
         }
         wait({v["action"]["id"].int_or(0)});
         // The rescue system boots on the next reset; a server that is off is switched on.
-        json::Value r = api("POST", "/servers/" + s.id + (s.status == "off" ? "/actions/poweron" : "/actions/reset"), "{}");
+        json::Value r = api(
+            "POST", "/servers/" + s.id + (s.status == "off" ? "/actions/poweron" : "/actions/reset"), "{}");
         wait({r["action"]["id"].int_or(0)});
         out.server = get(s.id);
         return out;  // Hetzner Cloud does not tell the rescue system's host key (no fingerprints)
@@ -219,10 +220,11 @@ private:
             std::string last;
             for (auto a : v["actions"].items()) {
                 std::string status = a["status"].str();
-                std::string what = "action " + std::to_string(a["id"].int_or(0)) + " (" + a["command"].str() + ")";
+                std::string what =
+                    "action " + std::to_string(a["id"].int_or(0)) + " (" + a["command"].str() + ")";
                 if (status == "error")
-                    throw Error("provider " + name() + ": " + what + " failed: " + a["error"]["code"].str() + ": " +
-                                a["error"]["message"].str());
+                    throw Error("provider " + name() + ": " + what + " failed: " + a["error"]["code"].str() +
+                                ": " + a["error"]["message"].str());
                 if (status == "running") {
                     running = true;
                     last = what + " is still running at " + std::to_string(a["progress"].int_or(0)) + "%";
@@ -230,8 +232,9 @@ private:
             }
             if (!running) return;
             if (waited >= deadline_ms)
-                throw Error("provider " + name() + ": " + last + " after " + std::to_string(t.action_timeout_s) +
-                            " s; giving up (the server may still finish: `decamp hosts list` shows its status)");
+                throw Error(
+                    "provider " + name() + ": " + last + " after " + std::to_string(t.action_timeout_s) +
+                    " s; giving up (the server may still finish: `decamp hosts list` shows its status)");
             sleep_ms(t.poll_ms);
         }
     }
@@ -254,7 +257,8 @@ private:
         }
         if (r.status >= 200 && r.status < 300) return v;
         std::string msg = v["error"]["code"].str();
-        if (!v["error"]["message"].str().empty()) msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
+        if (!v["error"]["message"].str().empty())
+            msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
         if (r.status == 401 || r.status == 403)
             msg += " (the token of provider " + name() + " was refused; not retried)";
         throw Error("provider " + name() + ": " + describe_failure(method, path, r, msg));
@@ -273,11 +277,13 @@ public:
     Capabilities capabilities() const override { return cloud_caps(); }
 
     Block validate(const Value& block, const std::string& path, schema::Checker& check) const override {
-        check_block_keys(block, path, "hetzner-cloud", {"kind", "token", "api", "ssh_key_name", "hosts"}, check);
+        check_block_keys(block, path, "hetzner-cloud", {"kind", "token", "api", "ssh_key_name", "hosts"},
+                         check);
         Block b;
         read_secret(block, "token", path, true, b.settings, check);
         read_api(block, path, kDefaultApi, b.settings, check);
-        if (auto n = check.str(block, "ssh_key_name", path)) b.settings.set("ssh_key_name", Value::string(*n));
+        if (auto n = check.str(block, "ssh_key_name", path))
+            b.settings.set("ssh_key_name", Value::string(*n));
         OrderRules rules;
         rules.plan_key = "server_type";
         rules.location_required = true;

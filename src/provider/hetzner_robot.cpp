@@ -35,7 +35,8 @@ ApiClient::Verdict robot_policy(const http::Response& r, int attempt) {
                 // The window is `interval` seconds for `max_requests` calls: one slot frees
                 // after interval / max_requests on average; wait that, at least a second.
                 int64_t interval = v["error"]["interval"].int_or(60);
-                int64_t max = std::max<int64_t>(1, v["error"]["max_requests"].int_or(v["error"]["max_request"].int_or(1)));
+                int64_t max = std::max<int64_t>(
+                    1, v["error"]["max_requests"].int_or(v["error"]["max_request"].int_or(1)));
                 return {true, static_cast<int>(std::max<int64_t>(1000, interval * 1000 / max))};
             }
         } catch (const json::ParseError&) {
@@ -66,7 +67,8 @@ class RobotProvider : public Provider {
 public:
     explicit RobotProvider(Config config)
         : config_(std::move(config)),
-          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Robot webservice", robot_policy) {}
+          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Robot webservice",
+                  robot_policy) {}
 
     const std::string& name() const override { return config_.name; }
     const std::string& kind() const override { return kind_; }
@@ -102,7 +104,8 @@ public:
     // The automated Linux install: its answer names the host keys the new system will have.
     Provisioned reinstall(const Server& s, const Install& in) override {
         std::string form = "dist=" + form_encode(in.image) + "&lang=en";
-        if (!in.authorized_key.empty()) form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
+        if (!in.authorized_key.empty())
+            form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
         json::Value v = activate("/boot/" + s.id + "/linux", form);
         Provisioned p;
         p.fingerprints = fingerprints_of(v["linux"]["host_key"]);
@@ -115,7 +118,8 @@ public:
 
     Rescue rescue(const Server& s, const std::string& authorized_key) override {
         std::string form = "os=linux";
-        if (!authorized_key.empty()) form += "&authorized_key[]=" + form_encode(key_fingerprint(authorized_key));
+        if (!authorized_key.empty())
+            form += "&authorized_key[]=" + form_encode(key_fingerprint(authorized_key));
         json::Value v = activate("/boot/" + s.id + "/rescue", form);
         if (!v["rescue"]["password"].str().empty()) redactor().add(v["rescue"]["password"].str());
         Rescue r;
@@ -150,16 +154,19 @@ private:
         if (r.status != 404) {  // 404 NOT_FOUND: the account has no key yet
             json::Value list = checked("GET", "/key", r);
             for (auto w : list.items())
-                if (key_of(w["key"]["data"].str()) == key_of(public_line)) return w["key"]["fingerprint"].str();
+                if (key_of(w["key"]["data"].str()) == key_of(public_line))
+                    return w["key"]["fingerprint"].str();
         }
         std::string key_name = string_setting(config_.settings, "ssh_key_name", "decamp");
-        json::Value v = api("POST", "/key", "name=" + form_encode(key_name) + "&data=" + form_encode(public_line));
+        json::Value v =
+            api("POST", "/key", "name=" + form_encode(key_name) + "&data=" + form_encode(public_line));
         return v["key"]["fingerprint"].str();
     }
 
     http::Response call(const std::string& method, const std::string& path, const std::string& form = "") {
         if (!authorized_) {
-            std::string user = secret_setting(config_, "user"), password = secret_setting(config_, "password");
+            std::string user = secret_setting(config_, "user"),
+                        password = secret_setting(config_, "password");
             std::string basic = shell::base64(user + ":" + password);
             redactor().add(basic);
             client_.set_headers({{"Authorization", "Basic " + basic}});
@@ -174,11 +181,13 @@ private:
             if (!r.body.empty()) v = json::parse(r.body);
         } catch (const json::ParseError&) {
             if (r.status >= 200 && r.status < 300)
-                throw Error("provider " + name() + ": " + describe_failure(method, path, r, "the answer is not JSON"));
+                throw Error("provider " + name() + ": " +
+                            describe_failure(method, path, r, "the answer is not JSON"));
         }
         if (r.status >= 200 && r.status < 300) return v;
         std::string msg = v["error"]["code"].str();
-        if (!v["error"]["message"].str().empty()) msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
+        if (!v["error"]["message"].str().empty())
+            msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
         if (r.status == 401)
             msg += " (the webservice user of provider " + name() +
                    " was refused; not retried: Robot blocks an address for 10 minutes after 3 failed logins)";
@@ -206,13 +215,14 @@ public:
     Capabilities capabilities() const override { return robot_caps(); }
 
     Block validate(const Value& block, const std::string& path, schema::Checker& check) const override {
-        check_block_keys(block, path, "hetzner-robot", {"kind", "api", "user", "password", "ssh_key_name", "hosts"},
-                         check);
+        check_block_keys(block, path, "hetzner-robot",
+                         {"kind", "api", "user", "password", "ssh_key_name", "hosts"}, check);
         Block b;
         read_secret(block, "user", path, true, b.settings, check);
         read_secret(block, "password", path, true, b.settings, check);
         read_api(block, path, kDefaultApi, b.settings, check);
-        if (auto n = check.str(block, "ssh_key_name", path)) b.settings.set("ssh_key_name", Value::string(*n));
+        if (auto n = check.str(block, "ssh_key_name", path))
+            b.settings.set("ssh_key_name", Value::string(*n));
         OrderRules rules;
         rules.extra = {{"server", true}};
         b.hosts = read_orders(block, path, "hetzner-robot", rules, b.settings, check);
@@ -222,7 +232,8 @@ public:
                 const Value* n = def.is_map() ? def.get("server") : nullptr;
                 if (!n || !n->is_string()) continue;
                 if (std::string why = check_server_number(n->as_string()); !why.empty())
-                    check.error(*n, path + "/hosts/" + host + "/server", "\"" + n->as_string() + "\": expected " + why);
+                    check.error(*n, path + "/hosts/" + host + "/server",
+                                "\"" + n->as_string() + "\": expected " + why);
             }
         }
         return b;

@@ -103,7 +103,8 @@ std::string key_of(const std::string& public_line) {
     return public_line.substr(0, end);
 }
 
-std::string cloud_config(const std::string& hostname, const std::string& authorized_key, const HostKeyPair& key) {
+std::string cloud_config(const std::string& hostname, const std::string& authorized_key,
+                         const HostKeyPair& key) {
     std::string type = key.type.substr(key.type.find('-') + 1);  // "ed25519"
     std::string out = "#cloud-config\n";
     out += "hostname: " + hostname + "\n";
@@ -124,10 +125,17 @@ std::string host_key_script(const HostKeyPair& key) {
            "set -e\n"
            "rm -f /etc/ssh/ssh_host_*\n"
            "umask 077\n"
-           "cat > " + file + " <<'DECAMP_HOST_KEY'\n" + key.private_pem + "DECAMP_HOST_KEY\n"
-           "printf '%s\\n' " + shell::quote(key_of(key.public_line)) + " > " + file + ".pub\n"
-           "chmod 600 " + file + "\n"
-           "chmod 644 " + file + ".pub\n";
+           "cat > " +
+           file + " <<'DECAMP_HOST_KEY'\n" + key.private_pem +
+           "DECAMP_HOST_KEY\n"
+           "printf '%s\\n' " +
+           shell::quote(key_of(key.public_line)) + " > " + file +
+           ".pub\n"
+           "chmod 600 " +
+           file +
+           "\n"
+           "chmod 644 " +
+           file + ".pub\n";
 }
 
 }  // namespace decamp::provider

@@ -21,7 +21,8 @@ std::string key_of(const std::string& public_line);
 
 // A cloud-config document for a server's first boot: our authorized key for root, and the
 // given host key pair replacing every key cloud-init would generate.
-std::string cloud_config(const std::string& hostname, const std::string& authorized_key, const HostKeyPair& key);
+std::string cloud_config(const std::string& hostname, const std::string& authorized_key,
+                         const HostKeyPair& key);
 
 // A post-installation shell script (OVH's postInstallationScript, installimage -x) that puts
 // the pair in place of the host keys the installer generated.

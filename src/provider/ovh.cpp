@@ -122,7 +122,8 @@ public:
 
     Rescue rescue(const Server& s, const std::string& authorized_key) override {
         json::Value boots = api("GET", "/dedicated/server/" + s.id + "/boot?bootType=rescue");
-        if (boots.size() == 0) throw Error("provider " + name() + ": server " + s.id + " offers no rescue boot");
+        if (boots.size() == 0)
+            throw Error("provider " + name() + ": server " + s.id + " offers no rescue boot");
         json::Value body;
         body.set("bootId", boots[size_t(0)].int_or(0));
         if (!authorized_key.empty()) body.set("rescueSshKey", authorized_key);
@@ -157,14 +158,16 @@ private:
                 last = v["status"].str();
                 if (last == "done") return;
                 if (last != "init" && last != "todo" && last != "doing")
-                    throw Error("provider " + name() + ": task " + std::to_string(id) + " (" + function + ") on " + sn +
-                                " ended " + last + (v["comment"].str().empty() ? "" : ": " + v["comment"].str()));
+                    throw Error("provider " + name() + ": task " + std::to_string(id) + " (" + function +
+                                ") on " + sn + " ended " + last +
+                                (v["comment"].str().empty() ? "" : ": " + v["comment"].str()));
             } else if (r.status != 404 && r.status != 500) {
                 fail("GET", path, r);
             }
             if (waited >= deadline_ms)
-                throw Error("provider " + name() + ": task " + std::to_string(id) + " (" + function + ") on " + sn +
-                            " is still " + last + " after " + std::to_string(t.action_timeout_s) + " s; giving up");
+                throw Error("provider " + name() + ": task " + std::to_string(id) + " (" + function +
+                            ") on " + sn + " is still " + last + " after " +
+                            std::to_string(t.action_timeout_s) + " s; giving up");
             sleep_ms(t.poll_ms);
         }
     }
@@ -181,13 +184,14 @@ private:
         if (server <= 0) throw Error("provider " + name() + ": GET /auth/time answered no time");
         delta_ = server - unix_now();
         client_.set_headers({{"X-Ovh-Application", app_key_}, {"X-Ovh-Consumer", consumer_key_}});
-        client_.set_signer([this](const std::string& method, const std::string& url, const std::string& body) {
-            std::string ts = std::to_string(unix_now() + delta_);
-            std::string sig = "$1$" + sha1_hex(app_secret_ + "+" + consumer_key_ + "+" + method + "+" + url + "+" +
-                                               body + "+" + ts);
-            return std::vector<std::pair<std::string, std::string>>{{"X-Ovh-Timestamp", ts},
-                                                                    {"X-Ovh-Signature", sig}};
-        });
+        client_.set_signer(
+            [this](const std::string& method, const std::string& url, const std::string& body) {
+                std::string ts = std::to_string(unix_now() + delta_);
+                std::string sig = "$1$" + sha1_hex(app_secret_ + "+" + consumer_key_ + "+" + method + "+" +
+                                                   url + "+" + body + "+" + ts);
+                return std::vector<std::pair<std::string, std::string>>{{"X-Ovh-Timestamp", ts},
+                                                                        {"X-Ovh-Signature", sig}};
+            });
         signing_ = true;
     }
 
@@ -195,7 +199,8 @@ private:
         try {
             return r.body.empty() ? json::Value() : json::parse(r.body);
         } catch (const json::ParseError&) {
-            throw Error("provider " + name() + ": " + describe_failure(method, path, r, "the answer is not JSON"));
+            throw Error("provider " + name() + ": " +
+                        describe_failure(method, path, r, "the answer is not JSON"));
         }
     }
 
@@ -236,7 +241,8 @@ public:
 
     Block validate(const Value& block, const std::string& path, schema::Checker& check) const override {
         check_block_keys(block, path, "ovh",
-                         {"kind", "api", "application_key", "application_secret", "consumer_key", "hosts"}, check);
+                         {"kind", "api", "application_key", "application_secret", "consumer_key", "hosts"},
+                         check);
         Block b;
         for (const char* k : {"application_key", "application_secret", "consumer_key"})
             read_secret(block, k, path, true, b.settings, check);

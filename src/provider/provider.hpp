@@ -60,7 +60,7 @@ struct Config {
     std::string name;               // "old", "new"
     Value settings = Value::map();  // as Block::settings; secrets are still references
     std::vector<HostSpec> hosts;    // as loaded (ssh defaults applied)
-    std::filesystem::path base_dir; // where ${file:…} secrets resolve from (the inventory's dir)
+    std::filesystem::path base_dir;  // where ${file:…} secrets resolve from (the inventory's dir)
 };
 
 // A server as a provider's API reports it.
@@ -89,7 +89,7 @@ enum class KeySource { None, Injected, Api };
 
 struct Install {
     std::string image;
-    std::string authorized_key;  // our SSH public key line ("ssh-ed25519 AAAA… me")
+    std::string authorized_key;           // our SSH public key line ("ssh-ed25519 AAAA… me")
     std::optional<HostKeyPair> host_key;  // set when the kind takes user data
 };
 
@@ -97,7 +97,7 @@ struct Install {
 struct Provisioned {
     Server server;
     KeySource key_source = KeySource::None;
-    std::string host_key;  // Injected: "type base64" the server will present
+    std::string host_key;                   // Injected: "type base64" the server will present
     std::vector<std::string> fingerprints;  // Api: what the API attests (it tells no whole key)
 };
 

@@ -39,17 +39,23 @@ std::string describe(const Capabilities& caps) {
 
 const char* power_name(PowerAction a) {
     switch (a) {
-        case PowerAction::On: return "on";
-        case PowerAction::Off: return "off";
-        case PowerAction::Shutdown: return "shutdown";
-        case PowerAction::Reboot: return "reboot";
-        case PowerAction::Reset: return "reset";
+        case PowerAction::On:
+            return "on";
+        case PowerAction::Off:
+            return "off";
+        case PowerAction::Shutdown:
+            return "shutdown";
+        case PowerAction::Reboot:
+            return "reboot";
+        case PowerAction::Reset:
+            return "reset";
     }
     return "?";
 }
 
 std::optional<PowerAction> parse_power(const std::string& word) {
-    for (auto a : {PowerAction::On, PowerAction::Off, PowerAction::Shutdown, PowerAction::Reboot, PowerAction::Reset})
+    for (auto a :
+         {PowerAction::On, PowerAction::Off, PowerAction::Shutdown, PowerAction::Reboot, PowerAction::Reset})
         if (word == power_name(a)) return a;
     return std::nullopt;
 }
@@ -58,12 +64,24 @@ void Provider::unsupported(const std::string& what) const {
     throw Error("provider " + name() + " (kind " + kind() + ") cannot " + what);
 }
 
-std::vector<Server> Provider::servers() { unsupported("list servers through an API"); }
-std::string Provider::monthly_price(const Order&) { return ""; }
-Provisioned Provider::create(const Order&, const Install&) { unsupported("order servers"); }
-Provisioned Provider::reinstall(const Server&, const Install&) { unsupported("reinstall servers"); }
-Rescue Provider::rescue(const Server&, const std::string&) { unsupported("boot servers into a rescue system"); }
-void Provider::power(const Server&, PowerAction) { unsupported("switch servers' power"); }
+std::vector<Server> Provider::servers() {
+    unsupported("list servers through an API");
+}
+std::string Provider::monthly_price(const Order&) {
+    return "";
+}
+Provisioned Provider::create(const Order&, const Install&) {
+    unsupported("order servers");
+}
+Provisioned Provider::reinstall(const Server&, const Install&) {
+    unsupported("reinstall servers");
+}
+Rescue Provider::rescue(const Server&, const std::string&) {
+    unsupported("boot servers into a rescue system");
+}
+void Provider::power(const Server&, PowerAction) {
+    unsupported("switch servers' power");
+}
 
 const Kind* find_kind(const std::string& name) {
     auto it = kinds().find(name);

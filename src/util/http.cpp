@@ -46,7 +46,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     } else if (auto colon = line.find(':'); colon != std::string::npos && sink->headers.size() < 200) {
         std::string value = line.substr(colon + 1);
         size_t start = value.find_first_not_of(" \t");
-        sink->headers.emplace_back(lower(line.substr(0, colon)), start == std::string::npos ? "" : value.substr(start));
+        sink->headers.emplace_back(lower(line.substr(0, colon)),
+                                   start == std::string::npos ? "" : value.substr(start));
     }
     return len;
 }

@@ -233,6 +233,7 @@ TEST_CASE("dns ask: Via::Tcp asks over TCP only; a TCP answer with another id is
     CHECK(srv.udp_queries() == 0);
     CHECK(srv.tcp_queries() == 1);
     wrong_id = true;
-    CHECK(error_of([&] { ask(srv.server(), "www.example.test.", kTypeA, Via::Tcp, 2000); }).find("does not match") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+              ask(srv.server(), "www.example.test.", kTypeA, Via::Tcp, 2000);
+          }).find("does not match") != std::string::npos);
 }

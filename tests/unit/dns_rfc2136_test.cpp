@@ -46,7 +46,9 @@ std::string error_of(const std::function<void()>& f) {
     return "(no Error)";
 }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 RRset rrset(const std::string& name, const std::string& type, int ttl, std::vector<std::string> records) {
     return RRset{name, type, ttl, std::move(records)};
@@ -57,7 +59,9 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
     return v;
 }
 
-std::string kind_name(ZoneServer::Kind k) { return k == ZoneServer::Bind ? "BIND" : "Knot"; }
+std::string kind_name(ZoneServer::Kind k) {
+    return k == ZoneServer::Bind ? "BIND" : "Knot";
+}
 
 // A TCP "server" on loopback that answers every message with `rcode`, unsigned, and counts
 // (or something in between that forges answers).
@@ -124,7 +128,8 @@ TEST_CASE("dns rfc2136: SERVFAIL is asked again (retries + 1 times), then a clea
     c.retries = 2;
     c.retry_delay_ms = 10;
     auto b = make_backend(c);
-    std::string e = error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
+    std::string e =
+        error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
     CHECK(has(e, "SERVFAIL"));
     CHECK(has(e, "gave up after 3 attempts"));
     CHECK(srv.messages() == 3);
@@ -139,7 +144,8 @@ TEST_CASE("dns rfc2136: an unsigned NOERROR is not trusted, and not retried") {
     c.zone = "example.test.";
     c.tsig = TsigKey{"decamp-key.", "hmac-sha256", test::random_tsig_secret()};
     auto b = make_backend(c);
-    std::string e = error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
+    std::string e =
+        error_of([&] { b->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), std::nullopt); });
     CHECK(has(e, "is not signed; not trusting it"));
     CHECK(srv.messages() == 1);
     CHECK(has(error_of([&] { b->get("www.example.test.", "A"); }), "not trusting it"));
@@ -205,7 +211,8 @@ TEST_CASE("dns rfc2136: a change between read and write fails the prerequisite a
         auto read = decamp->get("www.example.test.", "A");
         REQUIRE(read);
         someone_else->replace(rrset("www.example.test.", "A", 300, {"198.18.9.9"}));
-        std::string e = error_of([&] { decamp->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), read); });
+        std::string e =
+            error_of([&] { decamp->replace_if(rrset("www.example.test.", "A", 60, {"198.18.2.11"}), read); });
         CHECK(has(e, "changed since it was read"));
         CHECK(has(e, "NXRRSET"));
         CHECK(has(e, "nothing written"));
@@ -215,7 +222,8 @@ TEST_CASE("dns rfc2136: a change between read and write fails the prerequisite a
         auto absent = decamp->get("late.example.test.", "A");
         REQUIRE_FALSE(absent);
         someone_else->replace(rrset("late.example.test.", "A", 300, {"198.18.9.10"}));
-        e = error_of([&] { decamp->replace_if(rrset("late.example.test.", "A", 60, {"198.18.2.11"}), absent); });
+        e = error_of(
+            [&] { decamp->replace_if(rrset("late.example.test.", "A", 60, {"198.18.2.11"}), absent); });
         CHECK(has(e, "YXRRSET"));
         CHECK(query(srv.server(), "late.example.test.", "A") == std::vector<std::string>{"198.18.9.10"});
     }
@@ -229,7 +237,8 @@ TEST_CASE("dns rfc2136: a name only a wildcard covers is refused with the reason
         ZoneServer srv(kind, wild);
         if (srv.skipped()) continue;
         auto b = make_backend(config_for(srv));
-        std::string e = error_of([&] { b->replace(rrset("www.wild.example.test.", "A", 60, {"198.18.2.11"})); });
+        std::string e =
+            error_of([&] { b->replace(rrset("www.wild.example.test.", "A", 60, {"198.18.2.11"})); });
         CHECK(has(e, "a wildcard?"));
         CHECK(query(srv.server(), "www.wild.example.test.", "A") == std::vector<std::string>{"198.18.7.7"});
         CHECK(query(srv.server(), "other.wild.example.test.", "A") == std::vector<std::string>{"198.18.7.7"});
@@ -246,9 +255,13 @@ TEST_CASE("dns rfc2136: a wrong key is BADSIG or BADKEY, said clearly, never ret
         wrong_secret.tsig.secret = test::random_tsig_secret();
         wrong_secret.retry_delay_ms = 3000;  // a retry would show in the time taken
         auto t0 = Clock::now();
-        std::string e = error_of([&] { make_backend(wrong_secret)->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"})); });
+        std::string e = error_of([&] {
+            make_backend(wrong_secret)->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"}));
+        });
         CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() < 2500);
-        CHECK(has(e, "the TSIG key is wrong (BADSIG): the server knows key decamp-key. (hmac-sha256) with another secret"));
+        CHECK(has(e,
+                  "the TSIG key is wrong (BADSIG): the server knows key decamp-key. (hmac-sha256) with "
+                  "another secret"));
         CHECK_FALSE(has(e, wrong_secret.tsig.secret));
         CHECK_FALSE(has(e, srv.secret()));
 
@@ -294,7 +307,9 @@ TEST_CASE("dns rfc2136: clocks two hours apart are BADTIME (Knot with a shifted 
     skewed.faketime = "+2h";
     ZoneServer srv(ZoneServer::Knot, skewed);
     if (srv.skipped()) return;
-    std::string e = error_of([&] { make_backend(config_for(srv))->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"})); });
+    std::string e = error_of([&] {
+        make_backend(config_for(srv))->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"}));
+    });
     CHECK(has(e, "BADTIME"));
     CHECK(has(e, "clocks"));
     CHECK(query(srv.server(), "www.example.test.", "A") == std::vector<std::string>{"198.18.1.11"});
@@ -390,8 +405,8 @@ TEST_CASE("dns verify: a nameserver that keeps the old records is reported, with
     opts.deadline_ms = 600;
     opts.interval_ms = 100;
     auto t0 = Clock::now();
-    Verification v = verify_rrsets({a.server(), stale.server(), "127.0.0.1:" + std::to_string(test::free_dns_port())},
-                                   {want}, opts);
+    Verification v = verify_rrsets(
+        {a.server(), stale.server(), "127.0.0.1:" + std::to_string(test::free_dns_port())}, {want}, opts);
     CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count() < 3000);
     REQUIRE(v.servers.size() == 3);
     CHECK(v.servers[0].agreed);
@@ -415,14 +430,18 @@ TEST_CASE("dns rfc2136: an inventory's dns: block drives a real BIND, its secret
     test::TempDir dir;
     dir.write("tsig.secret", srv.secret() + "\n");
     dir.write("web.yml", "- hosts: web\n  tasks: []\n");
-    auto file = dir.write("inv.yml", "project: forum\n"
-                                     "providers:\n  old:\n    kind: static\n    hosts:\n"
-                                     "      old-web1: { address: 198.18.1.11, roles: [web] }\n"
-                                     "roles:\n  web: { playbooks: [web.yml] }\n"
-                                     "dns:\n  kind: rfc2136\n  server: " + srv.server() + "\n"
-                                     "  zone: example.test.\n"
-                                     "  tsig: { name: decamp-key., algorithm: hmac-sha256, secret: \"${file:tsig.secret}\" }\n"
-                                     "  records: [ { name: www.example.test., role: web, ttl: 300 } ]\n");
+    auto file = dir.write(
+        "inv.yml",
+        "project: forum\n"
+        "providers:\n  old:\n    kind: static\n    hosts:\n"
+        "      old-web1: { address: 198.18.1.11, roles: [web] }\n"
+        "roles:\n  web: { playbooks: [web.yml] }\n"
+        "dns:\n  kind: rfc2136\n  server: " +
+            srv.server() +
+            "\n"
+            "  zone: example.test.\n"
+            "  tsig: { name: decamp-key., algorithm: hmac-sha256, secret: \"${file:tsig.secret}\" }\n"
+            "  records: [ { name: www.example.test., role: web, ttl: 300 } ]\n");
     auto inv = inventory::load(file);
     auto b = migrate::make_dns_backend(inv);
     b->replace(rrset("www.example.test.", "A", 60, {"198.18.2.11"}));
@@ -450,5 +469,6 @@ TEST_CASE("dns rfc2136: an inventory's dns: block drives a real BIND, its secret
     CHECK(code == 0);
     CHECK(captured.str().rfind("$ORIGIN example.test.\n", 0) == 0);
     CHECK(has(captured.str(), "www.example.test.\t60\tIN\tA\t198.18.2.11\n"));
-    CHECK_THROWS_AS(dns_cmd->run(cli::parse_args(*dns_cmd, {"import", "-i", file.string()})), cli::UsageError);
+    CHECK_THROWS_AS(dns_cmd->run(cli::parse_args(*dns_cmd, {"import", "-i", file.string()})),
+                    cli::UsageError);
 }

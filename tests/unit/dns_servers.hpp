@@ -71,11 +71,11 @@ inline const std::string kTestZone =
     "alias IN CNAME www\n";
 
 struct ZoneServerOptions {
-    std::string secret;    // base64; random when empty
-    std::string faketime;  // e.g. "+2h": run the server with a shifted clock (libfaketime)
-    int notify_port = 0;   // BIND: also-notify 127.0.0.1 on this port (a secondary)
-    int primary_port = 0;  // Knot: a secondary of the primary on this port
-    int port = 0;          // where to listen; 0: a free port
+    std::string secret;      // base64; random when empty
+    std::string faketime;    // e.g. "+2h": run the server with a shifted clock (libfaketime)
+    int notify_port = 0;     // BIND: also-notify 127.0.0.1 on this port (a secondary)
+    int primary_port = 0;    // Knot: a secondary of the primary on this port
+    int port = 0;            // where to listen; 0: a free port
     std::string extra_zone;  // more lines for the zone file
 };
 
@@ -89,7 +89,8 @@ public:
         const char* bin = kind == Bind ? "named" : "knotd";
         binary_ = find_dns_binary(bin);
         if (binary_.empty()) {
-            skip_ = std::string(bin) + " is not installed (apt-get install " + (kind == Bind ? "bind9" : "knot") + ")";
+            skip_ = std::string(bin) + " is not installed (apt-get install " +
+                    (kind == Bind ? "bind9" : "knot") + ")";
             return;
         }
         if (!opts_.faketime.empty() && access(kFaketimeLib, R_OK) != 0) {
@@ -101,8 +102,10 @@ public:
         dir_ = tmp_.path().string();
         log_ = dir_ + "/server.log";
         if (opts_.primary_port == 0) tmp_.write("example.test.zone", kTestZone + opts_.extra_zone);
-        if (kind == Bind) write_named_conf();
-        else write_knot_conf();
+        if (kind == Bind)
+            write_named_conf();
+        else
+            write_knot_conf();
         start();
     }
     ~ZoneServer() { stop(); }
@@ -144,7 +147,7 @@ private:
           << "zone \"example.test.\" { type primary; file \"" << dir_ << "/example.test.zone\";\n"
           << "  update-policy { grant decamp-key. zonesub ANY; }; allow-transfer { key decamp-key.; };\n";
         if (opts_.notify_port)
-          c << "  also-notify { 127.0.0.1 port " << opts_.notify_port << " key decamp-key.; };\n";
+            c << "  also-notify { 127.0.0.1 port " << opts_.notify_port << " key decamp-key.; };\n";
         c << "};\n";
         tmp_.write("named.conf", c.str());
     }
@@ -169,8 +172,10 @@ private:
 
     void start() {
         std::vector<std::string> argv = {binary_};
-        if (kind_ == Bind) argv.insert(argv.end(), {"-g", "-n", "1", "-c", dir_ + "/named.conf"});
-        else argv.insert(argv.end(), {"-c", dir_ + "/knot.conf"});
+        if (kind_ == Bind)
+            argv.insert(argv.end(), {"-g", "-n", "1", "-c", dir_ + "/named.conf"});
+        else
+            argv.insert(argv.end(), {"-c", dir_ + "/knot.conf"});
         std::vector<std::string> env_strings;
         for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
         if (!opts_.faketime.empty()) {

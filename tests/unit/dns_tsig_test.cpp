@@ -21,9 +21,9 @@ TEST_CASE("dns tsig: secrets are padded base64 of a useful length, and never quo
     CHECK(check_tsig_secret("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").empty());
     CHECK_FALSE(check_tsig_secret("").empty());
     CHECK_FALSE(check_tsig_secret("q83vASNFZ4mrze8BI0VniQ=").empty());     // not a multiple of 4
-    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mrze8BI0Vn=Q==").empty());   // '=' inside
-    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mr ze8BI0VniQ=").empty());   // a space
-    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mrze8BI0VniQ==\n").empty()); // a newline
+    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mrze8BI0Vn=Q==").empty());    // '=' inside
+    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mr ze8BI0VniQ=").empty());    // a space
+    CHECK_FALSE(check_tsig_secret("q83vASNFZ4mrze8BI0VniQ==\n").empty());  // a newline
     CHECK(check_tsig_secret("c2VjcmV0").find("too short") != std::string::npos);
     std::string why = check_tsig_secret("hunter2hunter2!!");
     CHECK_FALSE(why.empty());

@@ -28,16 +28,16 @@ public:
         int polls_left;
         std::string error_code;  // "" = success
         int64_t server = 0;
-        std::string after;       // status the server takes on success
+        std::string after;  // status the server takes on success
     };
 
     // Knobs a test turns (under the lock; read by the handler).
     std::string token = "hcloud-token-0123456789";
-    int throttle_next = 0;       // answer that many requests with 429
-    int action_polls = 2;        // polls an action stays running
+    int throttle_next = 0;         // answer that many requests with 429
+    int action_polls = 2;          // polls an action stays running
     std::string fail_next_action;  // error code of the next action
     bool actions_never_finish = false;
-    int per_page_max = 2;        // small, so listing pages
+    int per_page_max = 2;         // small, so listing pages
     int remaining_zero_once = 0;  // answers that say RateLimit-Remaining: 0
     int unavailable_next = 0;     // answer that many requests with 503 maintenance
     int locked_next = 0;          // answer that many requests with 423 locked
@@ -76,11 +76,20 @@ private:
         return {status, json::dump(v), {}};
     }
 
-    Srv new_server(const std::string& name, const std::string& type, const std::string& image, const std::string& loc,
-                   const std::string& status) {
+    Srv new_server(const std::string& name, const std::string& type, const std::string& image,
+                   const std::string& loc, const std::string& status) {
         int64_t id = next_id_++;
-        return Srv{id, name, status, type, image, loc, "198.18.7." + std::to_string(id % 250 + 1),
-                   "2001:db8:7::" + std::to_string(id) + "/64", "", {}, false};
+        return Srv{id,
+                   name,
+                   status,
+                   type,
+                   image,
+                   loc,
+                   "198.18.7." + std::to_string(id % 250 + 1),
+                   "2001:db8:7::" + std::to_string(id) + "/64",
+                   "",
+                   {},
+                   false};
     }
 
     json::Value server_json(const Srv& s) {
@@ -176,10 +185,12 @@ private:
         const std::string& p = r.path;
         if (r.method == "GET" && p == "/v1/servers") {
             int page = r.param("page").empty() ? 1 : std::stoi(r.param("page"));
-            int per = std::min(per_page_max, r.param("per_page").empty() ? 25 : std::stoi(r.param("per_page")));
+            int per =
+                std::min(per_page_max, r.param("per_page").empty() ? 25 : std::stoi(r.param("per_page")));
             json::Value list = json::Value(json::Value::Array{});
             size_t from = size_t((page - 1) * per);
-            for (size_t i = from; i < servers_.size() && i < from + size_t(per); ++i) list.push(server_json(servers_[i]));
+            for (size_t i = from; i < servers_.size() && i < from + size_t(per); ++i)
+                list.push(server_json(servers_[i]));
             int last = std::max(1, int((servers_.size() + size_t(per) - 1) / size_t(per)));
             json::Value pag, meta, v;
             pag.set("page", page);
@@ -220,7 +231,8 @@ private:
             v.set("server", server_json(*s));
             return {200, json::dump(v), {}};
         }
-        if (r.method == "POST" && p.rfind("/v1/servers/", 0) == 0 && p.find("/actions/") != std::string::npos) {
+        if (r.method == "POST" && p.rfind("/v1/servers/", 0) == 0 &&
+            p.find("/actions/") != std::string::npos) {
             size_t a = p.find("/actions/");
             Srv* s = find(std::stoll(p.substr(12, a - 12)));
             if (!s) return error(404, "not_found", "server not found");
@@ -237,9 +249,11 @@ private:
                 v.set("action", start_action("enable_rescue", s->id, s->status));
                 v.set("root_password", "rescue-root-pw-123456");
             } else if (what == "poweron" || what == "reboot" || what == "reset") {
-                v.set("action", start_action(what == "poweron" ? "start_server" : what + "_server", s->id, "running"));
+                v.set("action",
+                      start_action(what == "poweron" ? "start_server" : what + "_server", s->id, "running"));
             } else if (what == "poweroff" || what == "shutdown") {
-                v.set("action", start_action(what == "poweroff" ? "stop_server" : "shutdown_server", s->id, "off"));
+                v.set("action",
+                      start_action(what == "poweroff" ? "stop_server" : "shutdown_server", s->id, "off"));
             } else {
                 return error(404, "not_found", "no such action");
             }
@@ -300,7 +314,8 @@ private:
                     hourly.set("net", "0.0060000000");
                     hourly.set("gross", "0.0071400000000000");
                     monthly.set("net", "3.7900000000");
-                    monthly.set("gross", std::string(loc) == "fsn1" ? "4.5101000000000000" : "4.6000000000000000");
+                    monthly.set("gross",
+                                std::string(loc) == "fsn1" ? "4.5101000000000000" : "4.6000000000000000");
                     pr.set("price_hourly", std::move(hourly));
                     pr.set("price_monthly", std::move(monthly));
                     prices.push(std::move(pr));

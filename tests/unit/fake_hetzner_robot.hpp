@@ -53,11 +53,13 @@ public:
     static std::string url_decode(const std::string& s) {
         std::string out;
         for (size_t i = 0; i < s.size(); ++i) {
-            if (s[i] == '+') out += ' ';
+            if (s[i] == '+')
+                out += ' ';
             else if (s[i] == '%' && i + 2 < s.size()) {
                 out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
                 i += 2;
-            } else out += s[i];
+            } else
+                out += s[i];
         }
         return out;
     }
@@ -100,7 +102,8 @@ private:
 
     HttpReply handle(const HttpRequest& r) {
         std::lock_guard lock(mu_);
-        if (failed_logins >= 3) return error(401, "UNAUTHORIZED", "blocked for 10 minutes after 3 failed logins");
+        if (failed_logins >= 3)
+            return error(401, "UNAUTHORIZED", "blocked for 10 minutes after 3 failed logins");
         if (r.header("authorization") != "Basic " + shell::base64(user + ":" + password)) {
             ++failed_logins;
             return error(401, "UNAUTHORIZED", "Unauthorized");

@@ -21,7 +21,8 @@ namespace decamp::test {
 
 class FakeOvh {
 public:
-    std::string app_key = "ovh-app-key-1234", app_secret = "ovh-app-secret-5678", consumer_key = "ovh-consumer-9012";
+    std::string app_key = "ovh-app-key-1234", app_secret = "ovh-app-secret-5678",
+                consumer_key = "ovh-consumer-9012";
     long long skew = 3600;  // the fake's clock minus ours
     // Answers to the task polls, in order; "done" once they run out.
     std::deque<std::string> task_script = {"404", "500", "doing", "done"};
@@ -29,9 +30,10 @@ public:
         std::string sn, ip, state, os;
         std::string ssh_key, post_install, boot = "harddisk";
     };
-    std::vector<Srv> servers = {{"ns1.ip-198-18-9-1.eu", "198.18.9.1", "ok", "debian11_64", "", "", "harddisk"},
-                                {"ns2.ip-198-18-9-2.eu", "198.18.9.2", "ok", "debian11_64", "", "", "harddisk"},
-                                {"ns9.ip-198-18-9-9.eu", "198.18.9.9", "ok", "debian11_64", "", "", "harddisk"}};
+    std::vector<Srv> servers = {
+        {"ns1.ip-198-18-9-1.eu", "198.18.9.1", "ok", "debian11_64", "", "", "harddisk"},
+        {"ns2.ip-198-18-9-2.eu", "198.18.9.2", "ok", "debian11_64", "", "", "harddisk"},
+        {"ns9.ip-198-18-9-9.eu", "198.18.9.9", "ok", "debian11_64", "", "", "harddisk"}};
 
     FakeOvh() : http_([this](const HttpRequest& r) { return handle(r); }) {}
     std::string url() const { return http_.url("/1.0"); }
@@ -82,15 +84,15 @@ private:
         std::lock_guard lock(mu_);
         long long now = provider::unix_now() + skew;
         if (r.method == "GET" && r.path == "/1.0/auth/time") return {200, std::to_string(now), {}};
-        if (r.header("x-ovh-application") != app_key) return error(403, "Client::Forbidden", "Invalid application key");
+        if (r.header("x-ovh-application") != app_key)
+            return error(403, "Client::Forbidden", "Invalid application key");
         if (r.header("x-ovh-consumer") != consumer_key)
             return error(403, "Client::Forbidden", "This credential does not exist");
         long long ts = std::atoll(r.header("x-ovh-timestamp").c_str());
-        if (ts < now - 5 || ts > now + 5)
-            return error(400, "Client::BadRequest", "Query out of time");
+        if (ts < now - 5 || ts > now + 5) return error(400, "Client::BadRequest", "Query out of time");
         std::string full = http_.url(r.target);
-        std::string want = "$1$" + sha1_hex(app_secret + "+" + consumer_key + "+" + r.method + "+" + full + "+" +
-                                            r.body + "+" + r.header("x-ovh-timestamp"));
+        std::string want = "$1$" + sha1_hex(app_secret + "+" + consumer_key + "+" + r.method + "+" + full +
+                                            "+" + r.body + "+" + r.header("x-ovh-timestamp"));
         if (r.header("x-ovh-signature") != want) return error(400, "Client::BadRequest", "Invalid signature");
 
         const std::string prefix = "/1.0/dedicated/server";
@@ -104,7 +106,9 @@ private:
         std::string sn = rest.substr(0, rest.find('/'));
         std::string sub = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
         Srv* s = find(sn);
-        if (!s) return error(404, "Client::NotFound", "The requested object (serviceName = " + sn + ") does not exist");
+        if (!s)
+            return error(404, "Client::NotFound",
+                         "The requested object (serviceName = " + sn + ") does not exist");
         if (r.method == "GET" && sub.empty()) {
             json::Value v;
             v.set("name", s->sn);
@@ -140,7 +144,8 @@ private:
         if (r.method == "GET" && sub.rfind("task/", 0) == 0) {
             std::string next = task_script.empty() ? "done" : task_script.front();
             if (!task_script.empty()) task_script.pop_front();
-            if (next == "404") return error(404, "Client::NotFound", "The requested object (taskId) does not exist");
+            if (next == "404")
+                return error(404, "Client::NotFound", "The requested object (taskId) does not exist");
             if (next == "500") return error(500, "Server::InternalServerError", "Internal server error");
             json::Value v;
             v.set("taskId", int64_t(std::atoll(sub.substr(5).c_str())));

@@ -93,7 +93,8 @@ TEST_CASE("inventory dns: rfc2136 mistakes are reported where they are") {
         CHECK(errs[0].mark.line == 13);
     }
     SUBCASE("a secret written inline is refused and never echoed") {
-        auto errs = errors_of(replaced(kRfc2136, "\"${file:tsig.secret}\"", "3q2+7wABAgMEBQYHCAkKCwwNDg8Q"), dir);
+        auto errs =
+            errors_of(replaced(kRfc2136, "\"${file:tsig.secret}\"", "3q2+7wABAgMEBQYHCAkKCwwNDg8Q"), dir);
         REQUIRE(errs.size() == 1);
         CHECK(errs[0].path == "dns/tsig/secret");
         CHECK(all(errs).find("3q2+7wAB") == std::string::npos);
@@ -109,7 +110,9 @@ TEST_CASE("inventory dns: rfc2136 mistakes are reported where they are") {
     }
     SUBCASE("no server, no tsig, and powerdns keys under rfc2136") {
         std::string text = replaced(kRfc2136, "  server: 127.0.0.1:5353\n", "  api: http://127.0.0.1:8081\n");
-        text = replaced(text, "  tsig: { name: decamp-key., algorithm: hmac-sha256, secret: \"${file:tsig.secret}\" }\n", "");
+        text = replaced(
+            text, "  tsig: { name: decamp-key., algorithm: hmac-sha256, secret: \"${file:tsig.secret}\" }\n",
+            "");
         auto errs = errors_of(text, dir);
         std::string text_all = all(errs);
         CAPTURE(text_all);
@@ -119,7 +122,8 @@ TEST_CASE("inventory dns: rfc2136 mistakes are reported where they are") {
         CHECK(text_all.find("dns/tsig: required key is missing") != std::string::npos);
     }
     SUBCASE("tsig under powerdns, a bad nameserver") {
-        std::string text = replaced(kRfc2136, "kind: rfc2136", "kind: powerdns\n  api: http://127.0.0.1:8081\n  api_key: \"${env:K}\"");
+        std::string text = replaced(kRfc2136, "kind: rfc2136",
+                                    "kind: powerdns\n  api: http://127.0.0.1:8081\n  api_key: \"${env:K}\"");
         text = replaced(text, "\"[::1]:5354\"", "\"ns 2\"");
         auto errs = errors_of(text, dir);
         std::string text_all = all(errs);

@@ -314,7 +314,8 @@ struct Rig {
             dns::Verification v;
             v.servers.push_back({"ns1.fake:53", true, 0.0, ""});
             for (const auto& s : sets)
-                if (w.dns[s.name].records != s.records) v.servers[0] = {"ns1.fake:53", false, -1, "old records"};
+                if (w.dns[s.name].records != s.records)
+                    v.servers[0] = {"ns1.fake:53", false, -1, "old records"};
             if (w.stale_nameserver) v.servers.push_back({"ns2.fake:53", false, -1, "UDP: www A 192.0.2.1"});
             return v;
         };
@@ -350,8 +351,10 @@ TEST_CASE("migration: phases over fakes of every plug-in; one connection per hos
     auto r = rig.run({});
     INFO(r.log);
     REQUIRE(r.code == kExitOk);
-    CHECK(r.log.find("DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s") != std::string::npos);
-    CHECK(r.out.find("- DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s\n") != std::string::npos);
+    CHECK(r.log.find("DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s") !=
+          std::string::npos);
+    CHECK(r.out.find("- DNS at the authoritative nameservers: ns1.fake:53 agreed after 0.0 s\n") !=
+          std::string::npos);
     CHECK(r.connects == 4);  // each host connected once for the whole run
     CHECK(rig.active() == "new");
     CHECK(rig.w.provisioned == std::vector<std::string>{"new"});

@@ -19,7 +19,8 @@ TEST_CASE("api client: api: URLs") {
     CHECK(provider::check_api_url("ftp://x").find("expected an http:// or https:// URL") == 0);
     CHECK(provider::check_api_url("api.hetzner.cloud").find("expected") == 0);
     CHECK(provider::check_api_url("https://") != "");
-    CHECK(provider::check_api_url("https://user:pw@host/v1") == "credentials do not belong in the URL; give them as secrets");
+    CHECK(provider::check_api_url("https://user:pw@host/v1") ==
+          "credentials do not belong in the URL; give them as secrets");
     CHECK(provider::check_api_url("https://host/v1/") == "no trailing slash");
     CHECK(provider::check_api_url("https://host/v1?x=1") != "");
 }
@@ -31,7 +32,8 @@ TEST_CASE("api client: form encoding and failure texts") {
     CHECK(provider::form_encode("ssh-ed25519 AA+/=") == "ssh-ed25519%20AA%2B%2F%3D");
     http::Response none;
     none.error = "GET http://127.0.0.1:1/x: Connection refused";
-    CHECK(provider::describe_failure("GET", "/x", none, "") == "GET /x: GET http://127.0.0.1:1/x: Connection refused");
+    CHECK(provider::describe_failure("GET", "/x", none, "") ==
+          "GET /x: GET http://127.0.0.1:1/x: Connection refused");
     http::Response r;
     r.status = 422;
     redactor().add("a-secret-token-xyz");
@@ -51,13 +53,17 @@ struct Recorded {
     ~Recorded() { provider::api_timing() = saved; }
 };
 
-std::unique_ptr<provider::Provider> open_cloud(test::FakeHetznerCloud& fake, test::TempDir& dir, inventory::Inventory& inv) {
+std::unique_ptr<provider::Provider> open_cloud(test::FakeHetznerCloud& fake, test::TempDir& dir,
+                                               inventory::Inventory& inv) {
     setenv("DECAMP_TEST_HCLOUD", fake.token.c_str(), 1);
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
-    inv = inventory::load(dir.write("inv.yml", "project: p\nproviders:\n  cloud:\n    kind: hetzner-cloud\n"
-                                               "    token: ${env:DECAMP_TEST_HCLOUD}\n    api: " + fake.url() +
-                                               "\n    hosts:\n      web1: { server_type: cx22, image: debian-12, "
-                                               "location: fsn1, roles: [web] }\nroles: { web: { playbooks: [a.yml] } }\n"));
+    inv = inventory::load(
+        dir.write("inv.yml",
+                  "project: p\nproviders:\n  cloud:\n    kind: hetzner-cloud\n"
+                  "    token: ${env:DECAMP_TEST_HCLOUD}\n    api: " +
+                      fake.url() +
+                      "\n    hosts:\n      web1: { server_type: cx22, image: debian-12, "
+                      "location: fsn1, roles: [web] }\nroles: { web: { playbooks: [a.yml] } }\n"));
     return inventory::open_provider(inv, "cloud");
 }
 
@@ -81,7 +87,8 @@ TEST_CASE("api client: 503 and locked are retried with growing waits, then given
         std::lock_guard lock(fake.mu());
         fake.unavailable_next = 100;
     }
-    CHECK_THROWS_WITH_AS(p->servers(), doctest::Contains("HTTP 503: maintenance: cannot perform operation due to maintenance"),
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        p->servers(), doctest::Contains("HTTP 503: maintenance: cannot perform operation due to maintenance"),
+        Error);
     CHECK(rec.waits.size() == size_t(provider::api_timing().retries));
 }

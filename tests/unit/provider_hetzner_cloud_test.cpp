@@ -16,7 +16,9 @@ using namespace decamp;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 std::vector<Diagnostic> errors_of(const std::string& text, const test::TempDir& dir) {
     auto file = dir.write("inv.yml", text);
@@ -51,27 +53,35 @@ struct Opened {
     std::unique_ptr<provider::Provider> p;
 };
 
-std::unique_ptr<Opened> open_against(test::FakeHetznerCloud& fake, const std::string& token_env = "DECAMP_TEST_HCLOUD") {
+std::unique_ptr<Opened> open_against(test::FakeHetznerCloud& fake,
+                                     const std::string& token_env = "DECAMP_TEST_HCLOUD") {
     auto o = std::make_unique<Opened>();
     o->dir.write("a.yml", "- hosts: all\n  tasks: []\n");
-    auto file = o->dir.write("inv.yml", inventory_with("    token: ${env:" + token_env + "}\n    api: " + fake.url() +
-                                                       "\n    hosts:\n"
-                                                       "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"
-                                                       "      web2: { server_type: cx22, image: debian-12, location: hel1, roles: [web] }\n"));
+    auto file = o->dir.write(
+        "inv.yml",
+        inventory_with(
+            "    token: ${env:" + token_env + "}\n    api: " + fake.url() +
+            "\n    hosts:\n"
+            "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"
+            "      web2: { server_type: cx22, image: debian-12, location: hel1, roles: [web] }\n"));
     o->inv = inventory::load(file);
     o->p = inventory::open_provider(o->inv, "cloud");
     return o;
 }
 
-const std::string kOurKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
+const std::string kOurKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
 
 }  // namespace
 
 TEST_CASE("hetzner-cloud: a valid block gives hosts without addresses, orders and capabilities") {
     test::TempDir dir;
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
-    auto file = dir.write("inv.yml", inventory_with("    token: ${env:HCLOUD_TOKEN}\n    hosts:\n"
-                                                    "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"));
+    auto file =
+        dir.write("inv.yml",
+                  inventory_with(
+                      "    token: ${env:HCLOUD_TOKEN}\n    hosts:\n"
+                      "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"));
     auto inv = inventory::load(file);
     REQUIRE(inv.hosts.size() == 1);
     CHECK(inv.hosts[0].address == "");
@@ -95,7 +105,8 @@ TEST_CASE("hetzner-cloud: a valid block gives hosts without addresses, orders an
 TEST_CASE("hetzner-cloud: bad blocks are errors at file:line:column, a token is never echoed") {
     test::TempDir dir;
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
-    const std::string host = "    hosts:\n      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n";
+    const std::string host =
+        "    hosts:\n      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n";
     SUBCASE("an inline token") {
         auto errs = errors_of(inventory_with("    token: hc-SECRETVALUE-123\n" + host), dir);
         REQUIRE(errs.size() == 1);
@@ -111,23 +122,28 @@ TEST_CASE("hetzner-cloud: bad blocks are errors at file:line:column, a token is 
         CHECK(has(errs[0].message, "required key is missing"));
     }
     SUBCASE("an address, a missing server_type, a misspelt key, a bad api URL") {
-        auto errs = errors_of(inventory_with("    token: ${env:T}\n    api: ftp://x\n    hosts:\n"
-                                             "      web1: { address: 10.0.0.1, image: debian-12, location: fsn1, roles: [web] }\n"
-                                             "      web2: { server_typ: cx22, server_type: cx22, image: debian-12, location: fsn1 }\n"),
-                              dir);
+        auto errs = errors_of(
+            inventory_with(
+                "    token: ${env:T}\n    api: ftp://x\n    hosts:\n"
+                "      web1: { address: 10.0.0.1, image: debian-12, location: fsn1, roles: [web] }\n"
+                "      web2: { server_typ: cx22, server_type: cx22, image: debian-12, location: fsn1 }\n"),
+            dir);
         std::string all;
         for (const auto& e : errs) all += e.str() + "\n";
         CAPTURE(all);
-        CHECK(has(all, "inv.yml:6:10: providers/cloud/api: \"ftp://x\": expected an http:// or https:// URL"));
-        CHECK(has(all, "providers/cloud/hosts/web1/address: a hetzner-cloud provider assigns addresses itself"));
+        CHECK(
+            has(all, "inv.yml:6:10: providers/cloud/api: \"ftp://x\": expected an http:// or https:// URL"));
+        CHECK(has(all,
+                  "providers/cloud/hosts/web1/address: a hetzner-cloud provider assigns addresses itself"));
         CHECK(has(all, "providers/cloud/hosts/web1/server_type: required key is missing"));
         CHECK(has(all, "providers/cloud/hosts/web2/server_typ: unknown key \"server_typ\""));
     }
     SUBCASE("a misspelt block key") {
         auto errs = errors_of(inventory_with("    token: ${env:T}\n    ssh_key_nam: x\n" + host), dir);
         REQUIRE(errs.size() == 1);
-        CHECK(has(errs[0].str(), "inv.yml:6:5: providers/cloud/ssh_key_nam: unknown key \"ssh_key_nam\" for a "
-                                 "hetzner-cloud provider; did you mean \"ssh_key_name\"?"));
+        CHECK(has(errs[0].str(),
+                  "inv.yml:6:5: providers/cloud/ssh_key_nam: unknown key \"ssh_key_nam\" for a "
+                  "hetzner-cloud provider; did you mean \"ssh_key_name\"?"));
     }
 }
 
@@ -201,11 +217,13 @@ TEST_CASE("hetzner-cloud: our key already in the project under another name is u
 
     // A different key under our name is an error, not a silent swap.
     test::FakeHetznerCloud other;
-    other.add_key("decamp", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOtherKey12 x");
+    other.add_key("decamp",
+                  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOtherKey12 x");
     setenv("DECAMP_TEST_HCLOUD", other.token.c_str(), 1);
     auto o2 = open_against(other);
     CHECK_THROWS_WITH_AS(o2->p->create(o2->p->orders()[0], in),
-                         doctest::Contains("the project's SSH key \"decamp\" is a different key than ours"), Error);
+                         doctest::Contains("the project's SSH key \"decamp\" is a different key than ours"),
+                         Error);
     CHECK(other.servers().empty());
 }
 
@@ -282,7 +300,8 @@ TEST_CASE("hetzner-cloud: an action that fails or never finishes is an error wit
     SUBCASE("a name already used") {
         fake.add_server("web1");
         CHECK_THROWS_WITH_AS(o->p->create(o->p->orders()[0], in),
-                             doctest::Contains("HTTP 409: uniqueness_error: server name is already used"), Error);
+                             doctest::Contains("HTTP 409: uniqueness_error: server name is already used"),
+                             Error);
     }
 }
 
@@ -330,7 +349,8 @@ TEST_CASE("host keys: a generated pair is one OpenSSH key; the private half is m
     CHECK(other.public_line != pair.public_line);
     if (std::system("command -v ssh-keygen >/dev/null 2>&1") != 0) return;
     auto file = dir.write("key", pair.private_pem);
-    std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(file,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     auto out = dir.path() / "pub";
     std::string cmd = "ssh-keygen -y -f '" + file.string() + "' > '" + out.string() + "' 2>&1";
     REQUIRE(std::system(cmd.c_str()) == 0);

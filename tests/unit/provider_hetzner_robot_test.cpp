@@ -15,7 +15,9 @@ using namespace decamp;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 struct FastTiming {
     provider::ApiTiming saved = provider::api_timing();
@@ -34,7 +36,9 @@ std::string block(const std::string& api, const std::string& db2_server = "322")
            (api.empty() ? "" : "    api: " + api + "\n") +
            "    hosts:\n"
            "      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
-           "      db2: { server: " + db2_server + ", image: Debian 12 base, roles: [db] }\n"
+           "      db2: { server: " +
+           db2_server +
+           ", image: Debian 12 base, roles: [db] }\n"
            "roles: { db: { playbooks: [a.yml] } }\n";
 }
 
@@ -54,7 +58,8 @@ std::unique_ptr<Opened> open_against(test::FakeHetznerRobot& fake, const std::st
     return o;
 }
 
-const std::string kOurKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
+const std::string kOurKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
 
 }  // namespace
 
@@ -72,7 +77,9 @@ TEST_CASE("hetzner-robot: the block and its capabilities; a bad server number at
         FAIL("loaded");
     } catch (const ConfigError& e) {
         REQUIRE(e.diagnostics().size() == 1);
-        CHECK(has(e.diagnostics()[0].str(), "bad.yml:9:22: providers/metal/hosts/db2/server: \"srv-two\": expected a Robot server number"));
+        CHECK(has(
+            e.diagnostics()[0].str(),
+            "bad.yml:9:22: providers/metal/hosts/db2/server: \"srv-two\": expected a Robot server number"));
     }
 }
 

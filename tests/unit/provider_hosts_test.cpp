@@ -26,9 +26,12 @@ using namespace decamp;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
-const std::string kOurKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
+const std::string kOurKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
 
 struct Bench {
     provider::ApiTiming saved = provider::api_timing();
@@ -44,20 +47,22 @@ struct Bench {
         dir.write("a.yml", "- hosts: all\n  tasks: []\n");
         dir.write("id_test.pub", kOurKey + "\n");
         dir.write("id_test", "not read\n");
-        inv = dir.write("inv.yml",
-                        "project: p\n"
-                        "ssh: { key: id_test, known_hosts: known_hosts }\n"
-                        "providers:\n"
-                        "  old: { kind: static, hosts: { o1: { address: 10.9.0.1, roles: [web] } } }\n"
-                        "  cloud:\n"
-                        "    kind: hetzner-cloud\n"
-                        "    token: ${env:DECAMP_TEST_HCLOUD}\n"
-                        "    api: " + fake.url() + "\n" + provider_extra +
-                        "    hosts:\n"
-                        "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"
-                        "      web2: { server_type: cx22, image: debian-12, location: hel1, roles: [web] }\n"
-                        "active: old\n"
-                        "roles: { web: { playbooks: [a.yml] } }\n")
+        inv = dir.write(
+                     "inv.yml",
+                     "project: p\n"
+                     "ssh: { key: id_test, known_hosts: known_hosts }\n"
+                     "providers:\n"
+                     "  old: { kind: static, hosts: { o1: { address: 10.9.0.1, roles: [web] } } }\n"
+                     "  cloud:\n"
+                     "    kind: hetzner-cloud\n"
+                     "    token: ${env:DECAMP_TEST_HCLOUD}\n"
+                     "    api: " +
+                         fake.url() + "\n" + provider_extra +
+                         "    hosts:\n"
+                         "      web1: { server_type: cx22, image: debian-12, location: fsn1, roles: [web] }\n"
+                         "      web2: { server_type: cx22, image: debian-12, location: hel1, roles: [web] }\n"
+                         "active: old\n"
+                         "roles: { web: { playbooks: [a.yml] } }\n")
                   .string();
         state = (dir.path() / "state.db").string();
         known = (dir.path() / "known_hosts").string();
@@ -122,7 +127,8 @@ TEST_CASE("hosts create: the plan with prices, consent required, then ordered, p
     auto file = transport::known_hosts::read_file(b.known);
     REQUIRE(file.entries.size() == 2);
     auto probe = transport::known_hosts::parse("x " + web1->host_key, "k");
-    auto c = transport::known_hosts::check(file, web1->ipv4, 22, probe.entries[0].key_type, probe.entries[0].key);
+    auto c =
+        transport::known_hosts::check(file, web1->ipv4, 22, probe.entries[0].key_type, probe.entries[0].key);
     CHECK(c.verdict == transport::known_hosts::Verdict::Match);
 
     SUBCASE("a second create orders nothing and says so") {
@@ -141,7 +147,8 @@ TEST_CASE("hosts create: the plan with prices, consent required, then ordered, p
         CHECK(has(l.out, "\"not_in_inventory\":[]"));
         b.fake.add_server("stray");
         auto text = b.run({"list", "--provider", "cloud"});
-        CHECK(has(text.out, "provider cloud (hetzner-cloud; can: order hosts, reinstall, rescue, user data):\n"));
+        CHECK(has(text.out,
+                  "provider cloud (hetzner-cloud; can: order hosts, reinstall, rescue, user data):\n"));
         CHECK(has(text.out, "  web1: id " + web1->id + ", " + web1->ipv4 + ", running; host key injected\n"));
         CHECK(has(text.out, "  (stray: id "));
     }
@@ -156,8 +163,8 @@ TEST_CASE("hosts create: the plan with prices, consent required, then ordered, p
         auto f2 = transport::known_hosts::read_file(b.known);
         CHECK(f2.entries.size() == 2);
         auto p2 = transport::known_hosts::parse("x " + after->host_key, "k");
-        CHECK(transport::known_hosts::check(f2, after->ipv4, 22, p2.entries[0].key_type, p2.entries[0].key).verdict ==
-              transport::known_hosts::Verdict::Match);
+        CHECK(transport::known_hosts::check(f2, after->ipv4, 22, p2.entries[0].key_type, p2.entries[0].key)
+                  .verdict == transport::known_hosts::Verdict::Match);
     }
     SUBCASE("power off, then rescue") {
         auto pw = b.run({"power", "off", "--provider", "cloud", "--limit", "web2", "--yes"});
@@ -191,8 +198,8 @@ TEST_CASE("hosts create: an order interrupted after the provider took it is adop
     CHECK(rec->key_source == "injected");
     auto file = transport::known_hosts::read_file(b.known);
     auto probe = transport::known_hosts::parse("x " + pending, "k");
-    CHECK(transport::known_hosts::check(file, rec->ipv4, 22, probe.entries[0].key_type, probe.entries[0].key).verdict ==
-          transport::known_hosts::Verdict::Match);
+    CHECK(transport::known_hosts::check(file, rec->ipv4, 22, probe.entries[0].key_type, probe.entries[0].key)
+              .verdict == transport::known_hosts::Verdict::Match);
     migrate::Journal j(b.state);
     CHECK(hosts::Store(j).op("cloud", "web1")->state == "done");
 }
@@ -259,7 +266,8 @@ TEST_CASE("hosts: the addresses in the state reach an inventory that has none fo
     CHECK(inv.find_host("o1")->address == "10.9.0.1");
 }
 
-TEST_CASE("hosts on a Robot provider: create refused by capability, reinstall keeps the attested fingerprints") {
+TEST_CASE(
+    "hosts on a Robot provider: create refused by capability, reinstall keeps the attested fingerprints") {
     provider::ApiTiming saved = provider::api_timing();
     provider::api_timing().sleep = [](int) {};
     test::FakeHetznerRobot fake;
@@ -268,13 +276,16 @@ TEST_CASE("hosts on a Robot provider: create refused by capability, reinstall ke
     setenv("DECAMP_TEST_ROBOT_PW", fake.password.c_str(), 1);
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
     dir.write("id_test.pub", kOurKey + "\n");
-    std::string inv = dir.write("inv.yml",
-                                "project: p\nssh: { key: id_test, known_hosts: known_hosts }\nproviders:\n"
-                                "  metal:\n    kind: hetzner-robot\n    user: ${env:DECAMP_TEST_ROBOT_USER}\n"
-                                "    password: ${env:DECAMP_TEST_ROBOT_PW}\n    api: " + fake.url() + "\n"
-                                "    hosts:\n      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
-                                "roles: { db: { playbooks: [a.yml] } }\n")
-                          .string();
+    std::string inv =
+        dir.write("inv.yml",
+                  "project: p\nssh: { key: id_test, known_hosts: known_hosts }\nproviders:\n"
+                  "  metal:\n    kind: hetzner-robot\n    user: ${env:DECAMP_TEST_ROBOT_USER}\n"
+                  "    password: ${env:DECAMP_TEST_ROBOT_PW}\n    api: " +
+                      fake.url() +
+                      "\n"
+                      "    hosts:\n      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
+                      "roles: { db: { playbooks: [a.yml] } }\n")
+            .string();
     std::string state = (dir.path() / "state.db").string();
     const cli::Command* cmd = nullptr;
     for (const auto& c : cli::commands())
@@ -283,17 +294,22 @@ TEST_CASE("hosts on a Robot provider: create refused by capability, reinstall ke
         argv.insert(argv.end(), {"-i", inv, "--state", state, "--yes"});
         std::istringstream in;
         std::ostringstream out, err;
-        int code = cli::run_guarded([&] { return cli::run_hosts(cli::parse_args(*cmd, argv), in, out, err, false); }, err);
+        int code = cli::run_guarded(
+            [&] { return cli::run_hosts(cli::parse_args(*cmd, argv), in, out, err, false); }, err);
         return std::make_pair(code, err.str());
     };
     auto create = run({"create", "--provider", "metal"});
     CHECK(create.first == kExitRuntime);
-    CHECK(has(create.second, "provider metal (kind hetzner-robot) cannot order hosts; it can: reinstall, rescue, host keys from the API"));
+    CHECK(has(create.second,
+              "provider metal (kind hetzner-robot) cannot order hosts; it can: reinstall, rescue, host keys "
+              "from the API"));
 
     auto re = run({"reinstall", "--provider", "metal"});
     CAPTURE(re.second);
     CHECK(re.first == kExitOk);
-    CHECK(has(re.second, "db1: reinstalled: id 321, 198.18.8.21, ready; host key fingerprints from the API: ED25519 SHA256:fake"));
+    CHECK(has(re.second,
+              "db1: reinstalled: id 321, 198.18.8.21, ready; host key fingerprints from the API: ED25519 "
+              "SHA256:fake"));
     migrate::Journal j(state);
     auto rec = hosts::Store(j).get("metal", "db1");
     REQUIRE(rec);
@@ -326,10 +342,12 @@ TEST_CASE("hostkeys list: each host's key with its provenance") {
     CHECK(has(out.str(), "o1 (old, 10.9.0.1): none: unknown"));
     std::ostringstream js;
     cli::cmd_hostkeys_list(cli::parse_args(*cmd, {"list", "-i", b.inv, "--state", b.state, "--json"}), js);
-    CHECK(has(js.str(), "\"host\":\"web1\",\"provider\":\"cloud\",\"address\":\"" + rec->ipv4 + "\",\"server_id\":\"" + rec->id + "\""));
+    CHECK(has(js.str(), "\"host\":\"web1\",\"provider\":\"cloud\",\"address\":\"" + rec->ipv4 +
+                            "\",\"server_id\":\"" + rec->id + "\""));
     CHECK(has(js.str(), "\"source\":\"injected\""));
     std::ostringstream one;
-    cli::cmd_hostkeys_list(cli::parse_args(*cmd, {"list", "-i", b.inv, "--state", b.state, "--limit", "o1"}), one);
+    cli::cmd_hostkeys_list(cli::parse_args(*cmd, {"list", "-i", b.inv, "--state", b.state, "--limit", "o1"}),
+                           one);
     CHECK_FALSE(has(one.str(), "web1"));
     CHECK(has(one.str(), "o1 (old"));
 }

@@ -17,7 +17,9 @@ using namespace decamp;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 struct FastTiming {
     provider::ApiTiming saved = provider::api_timing();
@@ -58,7 +60,8 @@ std::unique_ptr<Opened> open_against(test::FakeOvh& fake) {
     return o;
 }
 
-const std::string kOurKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
+const std::string kOurKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
 
 }  // namespace
 
@@ -140,8 +143,10 @@ TEST_CASE("ovh: reinstall installs our host key by post-install script; task pol
     CHECK(srv->os == "debian12_64");
     CHECK(srv->ssh_key == kOurKey);
     CHECK(srv->post_install == shell::base64(provider::host_key_script(*in.host_key)));
-    CHECK(has(provider::host_key_script(*in.host_key), "printf '%s\\n' '" + done.host_key + "' > /etc/ssh/ssh_host_ed25519_key.pub"));
-    CHECK(fake.count("GET", "/1.0/dedicated/server/ns1.ip-198-18-9-1.eu/task/") == 4);  // 404, 500, doing, done
+    CHECK(has(provider::host_key_script(*in.host_key),
+              "printf '%s\\n' '" + done.host_key + "' > /etc/ssh/ssh_host_ed25519_key.pub"));
+    CHECK(fake.count("GET", "/1.0/dedicated/server/ns1.ip-198-18-9-1.eu/task/") ==
+          4);  // 404, 500, doing, done
 }
 
 TEST_CASE("ovh: a task that fails or never ends is an error with its status") {
@@ -153,7 +158,10 @@ TEST_CASE("ovh: a task that fails or never ends is an error with its status") {
     in.image = "debian12_64";
     SUBCASE("failed") {
         fake.task_script = {"doing", "ovhError"};
-        CHECK_THROWS_WITH_AS(o->p->reinstall(s, in), doctest::Contains("(reinstallServer) on ns1.ip-198-18-9-1.eu ended ovhError: disk failure"), Error);
+        CHECK_THROWS_WITH_AS(
+            o->p->reinstall(s, in),
+            doctest::Contains("(reinstallServer) on ns1.ip-198-18-9-1.eu ended ovhError: disk failure"),
+            Error);
     }
     SUBCASE("never ends") {
         fake.task_script = std::deque<std::string>(5000, "doing");
@@ -177,6 +185,8 @@ TEST_CASE("ovh: rescue sets the rescue boot with our key and reboots; power is r
     CHECK(fake.count("POST", "/1.0/dedicated/server/" + s.id + "/reboot") == 1);
     o->p->power(s, provider::PowerAction::Reboot);
     CHECK(fake.count("POST", "/1.0/dedicated/server/" + s.id + "/reboot") == 2);
-    CHECK_THROWS_WITH_AS(o->p->power(s, provider::PowerAction::Off), doctest::Contains("(kind ovh) cannot power off"), Error);
-    CHECK_THROWS_WITH_AS(o->p->create(o->p->orders()[0], {}), doctest::Contains("(kind ovh) cannot order servers"), Error);
+    CHECK_THROWS_WITH_AS(o->p->power(s, provider::PowerAction::Off),
+                         doctest::Contains("(kind ovh) cannot power off"), Error);
+    CHECK_THROWS_WITH_AS(o->p->create(o->p->orders()[0], {}),
+                         doctest::Contains("(kind ovh) cannot order servers"), Error);
 }

@@ -96,14 +96,18 @@ TEST_CASE("registry: the built-in kinds") {
 
 TEST_CASE("registry: an unknown kind names the known ones, with did you mean") {
     CHECK(provider::unknown_kind("statik") ==
-          "unknown provider kind \"statik\"; did you mean \"static\"? (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
-    CHECK(provider::unknown_kind("scaleway") ==
-          "unknown provider kind \"scaleway\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
-    CHECK(provider::unknown_kind("hetzner") ==
-          "unknown provider kind \"hetzner\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
-    CHECK_THROWS_WITH_AS(
-        provider::kind("lokal"),
-        "unknown provider kind \"lokal\"; did you mean \"local\"? (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)", Error);
+          "unknown provider kind \"statik\"; did you mean \"static\"? (known kinds: hetzner-cloud, "
+          "hetzner-robot, local, ovh, static)");
+    CHECK(
+        provider::unknown_kind("scaleway") ==
+        "unknown provider kind \"scaleway\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
+    CHECK(
+        provider::unknown_kind("hetzner") ==
+        "unknown provider kind \"hetzner\" (known kinds: hetzner-cloud, hetzner-robot, local, ovh, static)");
+    CHECK_THROWS_WITH_AS(provider::kind("lokal"),
+                         "unknown provider kind \"lokal\"; did you mean \"local\"? (known kinds: "
+                         "hetzner-cloud, hetzner-robot, local, ovh, static)",
+                         Error);
 
     test::TempDir dir;
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
@@ -129,8 +133,8 @@ TEST_CASE("registry: a new kind is one class, registered; the loader hands it it
     CHECK_THROWS_AS(inventory::load(file), ConfigError);  // not registered: unknown kind
     {
         provider::Registration reg(std::make_unique<FakeCloudKind>());
-        CHECK(provider::kind_names() == std::vector<std::string>{"fake-cloud", "hetzner-cloud", "hetzner-robot", "local",
-                                                                 "ovh", "static"});
+        CHECK(provider::kind_names() == std::vector<std::string>{"fake-cloud", "hetzner-cloud",
+                                                                 "hetzner-robot", "local", "ovh", "static"});
         CHECK_THROWS_WITH_AS(provider::Registration(std::make_unique<FakeCloudKind>()),
                              "provider kind \"fake-cloud\" is already registered", Error);
 

@@ -268,8 +268,9 @@ TEST_CASE("http: an error answer that quotes a secret back is masked") {
 }
 
 TEST_CASE("http: response headers are kept, names lower-cased") {
-    TinyServer srv("HTTP/1.1 429 Too Many Requests\r\nRateLimit-Remaining: 0\r\nRateLimit-Reset:  1700000000\r\n"
-                   "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+    TinyServer srv(
+        "HTTP/1.1 429 Too Many Requests\r\nRateLimit-Remaining: 0\r\nRateLimit-Reset:  1700000000\r\n"
+        "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
     http::Request req;
     req.url = srv.url();
     http::Response r = http::perform(req);
