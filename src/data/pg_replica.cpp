@@ -350,6 +350,37 @@ std::string basebackup_cmd(const ReplicaPlan& p) {
     return s;
 }
 
+std::string stop_basebackup_cmd(const ReplicaPlan& p) {
+    check_plan(p);
+    // basebackup_cmd may outlive the decamp that started it (sshd does not stop a command
+    // without a tty), holding the host's lock: stop it and its pg_basebackup. The brackets
+    // keep each pattern from matching this command's own command line.
+    const std::string id = "decamp-" + p.migration_id;
+    return "pkill -f -- " + quote("decamp-pgpas[s].*" + id) + "; pkill -f -- " + quote("pg_basebacku[p] .*" + id) +
+           "; sleep 1; true";
+}
+
+std::string restore_target_cmd(const ReplicaPlan& p) {
+    check_plan(p);
+    const Cluster& c = p.target;
+    const std::string data = quote(c.data_dir);
+    const std::string pre = quote(c.data_dir + ".pre-decamp");
+    const std::string partial = quote(c.data_dir + ".decamp-partial");
+    // Only a data dir this migration made is replaced: the partial marker is written after
+    // the old data was moved aside, and pg_basebackup -R leaves standby.signal. Anything
+    // else is the target's own data (the kill came before the move) and stays.
+    std::string s = "cd / || exit 1\n";
+    s += "if [ -f " + partial + " ] || [ -f " + quote(c.data_dir + "/standby.signal") + " ]; then\n";
+    s += "  if [ -d " + pre + " ] && [ ! -L " + pre + " ]; then\n";
+    s += "    " + stop_cmd(c) + " || exit 1\n";
+    s += "    rm -rf -- " + data + " && mv -T -- " + pre + " " + data + " || exit 1\n";
+    s += "  fi\n";
+    s += "  rm -f -- " + partial + "\n";
+    s += "fi\n";
+    s += start_cmd(c) + "\n";
+    return s;
+}
+
 std::string is_replica_cmd(const Cluster& c) {
     return preamble(c) + "[ \"$(" + psql_c(streaming_sql(nullptr)) + ")\" = t ]";
 }
@@ -484,6 +515,11 @@ void grant(transport::Transport& source, const ReplicaPlan& p) {
 
 void revoke(transport::Transport& source, const ReplicaPlan& p) {
     run_checked(source, "revoking replication", revoke_replication_cmd(p), &p);
+}
+
+void restore_target(transport::Transport& target, const ReplicaPlan& p) {
+    (void)target.run(stop_basebackup_cmd(p));  // not under the lock: the orphan holds it
+    run_checked(target, "putting the target's own PostgreSQL data back", restore_target_cmd(p), &p);
 }
 
 bool is_replica(transport::Transport& target, const ReplicaPlan& p) {

@@ -55,6 +55,8 @@ std::string data_size_cmd(const Cluster& c, const std::string& db);  // prints b
 std::string grant_replication_cmd(const ReplicaPlan& p);   // source: role + marked pg_hba line + reload (idempotent)
 std::string revoke_replication_cmd(const ReplicaPlan& p);  // source: drop role, remove exactly our line, reload (idempotent)
 std::string basebackup_cmd(const ReplicaPlan& p);          // target: stop, keep old data aside, pg_basebackup -R over TLS, start
+std::string stop_basebackup_cmd(const ReplicaPlan& p);    // target: stop an orphaned basebackup_cmd of this migration
+std::string restore_target_cmd(const ReplicaPlan& p);     // target: undo basebackup_cmd (abort; idempotent)
 std::string is_replica_cmd(const Cluster& c);              // exit 0 when in recovery and streaming
 std::string lag_cmd(const Cluster& c);                     // source: prints replay lag in bytes for our user
 std::string fence_cmd(const ReplicaPlan& p);               // source: no client can commit anymore (idempotent)
@@ -87,6 +89,10 @@ constexpr int kReplicaStartTimeoutS = 120;
 void grant(transport::Transport& source, const ReplicaPlan& p);
 void revoke(transport::Transport& source, const ReplicaPlan& p);
 void build_replica(transport::Transport& target, const ReplicaPlan& p);
+// Abort: stops a pg_basebackup of this migration still running on the target, and when the
+// data dir is this migration's (partial marker, or a standby from pg_basebackup -R) puts the
+// data kept aside back; the cluster is left running.
+void restore_target(transport::Transport& target, const ReplicaPlan& p);
 bool is_replica(transport::Transport& target, const ReplicaPlan& p);
 int64_t lag_bytes(transport::Transport& source, const ReplicaPlan& p);
 void fence(transport::Transport& source, const ReplicaPlan& p);

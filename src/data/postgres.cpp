@@ -140,9 +140,18 @@ public:
     std::string abort(MoveContext& ctx) override {
         if (!ctx.step_begun("pg-grant/" + ds_.name)) return "";  // nothing was added
         ctx.log() << "  removing the replication user and pg_hba line from the source …" << std::flush;
-        pg::revoke(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
+        auto p = replica_plan(ctx);
+        pg::revoke(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
         ctx.log() << " done\n";
-        return "replication user and pg_hba line removed from " + ds_.name + "'s source";
+        std::string done = "replication user and pg_hba line removed from " + ds_.name + "'s source";
+        if (ctx.step_begun("pg-replica/" + ds_.name)) {
+            // The target's own data was moved aside for the replica: put it back.
+            ctx.log() << "  putting the target's own PostgreSQL data back …" << std::flush;
+            pg::restore_target(ctx.conn(ctx.first(ctx.target(), ds_.role)), p);
+            ctx.log() << " done\n";
+            done += "; the target's own data back in place";
+        }
+        return done;
     }
 
     std::string describe_move(const inventory::Inventory& inv, const std::string& source,

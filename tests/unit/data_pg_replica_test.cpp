@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "test_util.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
+#include "util/shell.hpp"
 
 using namespace decamp;
 using namespace decamp::data;
@@ -426,4 +428,35 @@ TEST_CASE("pg: real replica between two local clusters") {
     MESSAGE("real replica test took "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
             << " s");
+}
+
+TEST_CASE("pg abort: the orphan-stopping patterns match the basebackup, never their own command line") {
+    auto p = pg::ReplicaPlan(sample_plan());
+    const std::string stop = pg::stop_basebackup_cmd(p);
+    // pkill -f matches an extended regex against each process's whole command line (newlines
+    // included: grep -z reads the text as one record).
+    auto matches = [](const std::string& pattern, const std::string& text) {
+        std::string cmd = "printf '%s' " + shell::quote(text) + " | grep -Ezq -- " + shell::quote(pattern);
+        return std::system(cmd.c_str()) == 0;
+    };
+    std::vector<std::string> patterns;
+    for (size_t at = stop.find("pkill -f -- "); at != std::string::npos; at = stop.find("pkill -f -- ", at + 1)) {
+        size_t q = stop.find('\'', at);
+        patterns.push_back(stop.substr(q + 1, stop.find('\'', q + 1) - q - 1));
+    }
+    REQUIRE(patterns.size() == 2);
+    const std::string orphan = "flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + shell::quote(pg::basebackup_cmd(p));
+    const std::string own = "sh -c " + shell::quote(stop);
+    CHECK(matches(patterns[0], orphan));  // the script (and the flock holding the lock)
+    CHECK(!matches(patterns[0], own));
+    CHECK(!matches(patterns[1], own));
+    auto q = p;
+    q.migration_id = "m-43";  // another migration's basebackup is left alone
+    CHECK(!matches(patterns[0], "sh -c " + shell::quote(pg::basebackup_cmd(q))));
+    // The restore replaces only a data dir this migration made, and starts the cluster.
+    const std::string r = pg::restore_target_cmd(p);
+    CHECK(r.find("if [ -f /var/lib/postgresql/15/main.decamp-partial ] || [ -f /var/lib/postgresql/15/main/standby.signal ]") !=
+          std::string::npos);
+    CHECK(r.find("mv -T -- /var/lib/postgresql/15/main.pre-decamp /var/lib/postgresql/15/main") != std::string::npos);
+    CHECK(r.find("systemctl start -- postgresql@15-main") != std::string::npos);
 }
