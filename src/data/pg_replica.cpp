@@ -356,8 +356,8 @@ std::string stop_basebackup_cmd(const ReplicaPlan& p) {
     // without a tty), holding the host's lock: stop it and its pg_basebackup. The brackets
     // keep each pattern from matching this command's own command line.
     const std::string id = "decamp-" + p.migration_id;
-    return "pkill -f -- " + quote("decamp-pgpas[s].*" + id) + "; pkill -f -- " + quote("pg_basebacku[p] .*" + id) +
-           "; sleep 1; true";
+    return "pkill -f -- " + quote("decamp-pgpas[s].*" + id) + "; pkill -f -- " +
+           quote("pg_basebacku[p] .*" + id) + "; sleep 1; true";
 }
 
 std::string restore_target_cmd(const ReplicaPlan& p) {

@@ -55,8 +55,9 @@ std::string data_size_cmd(const Cluster& c, const std::string& db);  // prints b
 std::string grant_replication_cmd(const ReplicaPlan& p);   // source: role + marked pg_hba line + reload (idempotent)
 std::string revoke_replication_cmd(const ReplicaPlan& p);  // source: drop role, remove exactly our line, reload (idempotent)
 std::string basebackup_cmd(const ReplicaPlan& p);          // target: stop, keep old data aside, pg_basebackup -R over TLS, start
-std::string stop_basebackup_cmd(const ReplicaPlan& p);    // target: stop an orphaned basebackup_cmd of this migration
-std::string restore_target_cmd(const ReplicaPlan& p);     // target: undo basebackup_cmd (abort; idempotent)
+std::string stop_basebackup_cmd(
+    const ReplicaPlan& p);  // target: stop an orphaned basebackup_cmd of this migration
+std::string restore_target_cmd(const ReplicaPlan& p);      // target: undo basebackup_cmd (abort; idempotent)
 std::string is_replica_cmd(const Cluster& c);              // exit 0 when in recovery and streaming
 std::string lag_cmd(const Cluster& c);                     // source: prints replay lag in bytes for our user
 std::string fence_cmd(const ReplicaPlan& p);               // source: no client can commit anymore (idempotent)

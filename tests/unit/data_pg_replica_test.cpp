@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -440,12 +440,14 @@ TEST_CASE("pg abort: the orphan-stopping patterns match the basebackup, never th
         return std::system(cmd.c_str()) == 0;
     };
     std::vector<std::string> patterns;
-    for (size_t at = stop.find("pkill -f -- "); at != std::string::npos; at = stop.find("pkill -f -- ", at + 1)) {
+    for (size_t at = stop.find("pkill -f -- "); at != std::string::npos;
+         at = stop.find("pkill -f -- ", at + 1)) {
         size_t q = stop.find('\'', at);
         patterns.push_back(stop.substr(q + 1, stop.find('\'', q + 1) - q - 1));
     }
     REQUIRE(patterns.size() == 2);
-    const std::string orphan = "flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + shell::quote(pg::basebackup_cmd(p));
+    const std::string orphan =
+        "flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + shell::quote(pg::basebackup_cmd(p));
     const std::string own = "sh -c " + shell::quote(stop);
     CHECK(matches(patterns[0], orphan));  // the script (and the flock holding the lock)
     CHECK(!matches(patterns[0], own));
@@ -455,8 +457,9 @@ TEST_CASE("pg abort: the orphan-stopping patterns match the basebackup, never th
     CHECK(!matches(patterns[0], "sh -c " + shell::quote(pg::basebackup_cmd(q))));
     // The restore replaces only a data dir this migration made, and starts the cluster.
     const std::string r = pg::restore_target_cmd(p);
-    CHECK(r.find("if [ -f /var/lib/postgresql/15/main.decamp-partial ] || [ -f /var/lib/postgresql/15/main/standby.signal ]") !=
+    CHECK(r.find("if [ -f /var/lib/postgresql/15/main.decamp-partial ] || [ -f "
+                 "/var/lib/postgresql/15/main/standby.signal ]") != std::string::npos);
+    CHECK(r.find("mv -T -- /var/lib/postgresql/15/main.pre-decamp /var/lib/postgresql/15/main") !=
           std::string::npos);
-    CHECK(r.find("mv -T -- /var/lib/postgresql/15/main.pre-decamp /var/lib/postgresql/15/main") != std::string::npos);
     CHECK(r.find("systemctl start -- postgresql@15-main") != std::string::npos);
 }
