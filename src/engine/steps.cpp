@@ -77,7 +77,7 @@ void Engine::local_step(const playbook::Task& task, const plan::Step& st, HostCt
         if (var && var->is_unsafe()) {  // a name that came from a host is not evaluated
             sr.message = var->to_text();
         } else if (var) {
-            auto scope = c.vars->scope(&task.vars);
+            auto scope = c.vars->scope(&task.vars, nullptr, &task.defaults);
             try {
                 sr.message = var->to_text() + " = " + tmpl::evaluate(var->to_text(), scope, topts).to_text();
             } catch (const std::exception& e) {
@@ -156,7 +156,7 @@ void Engine::remote_step(const playbook::Task& task, const plan::Step& st, HostC
         std::string name = task.register_as.empty() ? "result" : task.register_as;
         Value layer = Value::map();
         layer.set(name, result);
-        auto scope = c.vars->scope(&task.vars, &layer);
+        auto scope = c.vars->scope(&task.vars, &layer, &task.defaults);
         try {
             const tmpl::Options topts = template_options();
             if (!task.changed_when.empty()) changed = tmpl::evaluate_condition(task.changed_when, scope, topts);

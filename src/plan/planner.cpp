@@ -162,8 +162,9 @@ const Value* HostVars::load_facts(const std::string& name) const {
     return facts_.get(name);
 }
 
-tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
+tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item, const Value* defaults) const {
     tmpl::Scope s;
+    if (defaults) s.push(defaults);
     s.push(&globals_);
     s.push(&host_vars_);
     s.push(&play_);
@@ -177,7 +178,7 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
 }
 
 std::string read_task_file(const playbook::Task& task, const std::string& src) {
-    const std::filesystem::path p = playbook::resolve_task_file(task.dir, task.module, src);
+    const std::filesystem::path p = playbook::resolve_task_file(task, src);
     try {
         return playbook::read_task_file(p);
     } catch (const std::runtime_error& e) {
@@ -189,7 +190,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
     std::vector<Value> items;
     bool looped = task.loop.has_value();
     if (looped) {
-        auto s = vars.scope(&task.vars);
+        auto s = vars.scope(&task.vars, nullptr, &task.defaults);
         Value l;
         try {
             l = tmpl::render_value(*task.loop, s, opts);
@@ -209,10 +210,21 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
     for (const auto& it : items) {
         Value item_layer = Value::map();
         if (looped) item_layer.set("item", it);
-        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr);
+        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr, &task.defaults);
         Step st;
         st.task = &task;
         if (looped) st.item = it;
+        // A block's rescue runs only after a failure in the block: offline a conditional step,
+        // on a host not run (decamp stops a host at its first failure).
+        if (task.rescue) {
+            st.name = task.display_name();
+            st.conditional = opts.keep_undefined;
+            st.skipped = !opts.keep_undefined;
+            if (st.skipped) {
+                steps.push_back(std::move(st));
+                continue;
+            }
+        }
         try {
             st.name = task.name.empty() ? task.display_name() : tmpl::render(task.name, scope, opts);
             if (!task.when.empty()) {
@@ -253,8 +265,10 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
             }
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
-                if (!mod) throw task_error(task, "unsupported module " + task.module);
-                st.action = mod->plan(st.args);
+                // An Ansible module decamp does not implement: an error only where it runs.
+                if (!mod && st.conditional) st.action.summary = "module " + task.module + " is not implemented by decamp";
+                else if (!mod) throw task_error(task, "module " + task.module + " is not implemented by decamp (it is an Ansible module; this task would run here)");
+                else st.action = mod->plan(st.args);
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

@@ -222,6 +222,15 @@ def main():
     c = Corpus(corpus_dir)
     results = {}
     with tempfile.TemporaryDirectory(prefix="decamp-compat-") as tmp:
+        # The corpus's roles, "installed" under their Galaxy names (as ansible-galaxy would,
+        # from the playbooks' requirements.yml): geerlingguy.nginx → ansible-role-nginx.
+        roles_path = os.path.join(tmp, "roles")
+        os.mkdir(roles_path)
+        for r in c.roles:
+            base = os.path.basename(r)
+            if base.startswith("ansible-role-"):
+                os.symlink(r, os.path.join(roles_path, "geerlingguy." + base[len("ansible-role-"):]))
+        os.environ["ANSIBLE_ROLES_PATH"] = roles_path
         for i, p in enumerate(c.playbooks):
             results[p] = check_entry(a.decamp, tmp, "pb%d" % i, p, c.terms.get(p, set()))
         for i, r in enumerate(c.roles):
