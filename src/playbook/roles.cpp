@@ -169,8 +169,11 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
     }
     // Once per play with the same parameters (Ansible's default, allow_duplicates: false).
     const std::string key = dir.string() + "\n" + tasks_from + "\n" + params.to_json() + "\n" + rc.vars.to_json();
-    if (std::find(roles_done_.begin(), roles_done_.end(), key) != roles_done_.end()) return;
-    if (!enter(dir, entry.mark(), path, ctx.depth + 1)) return;
+    if (!enter(dir, entry.mark(), path, ctx.depth + 1)) return;  // a cycle is an error, not a repeat
+    if (std::find(roles_done_.begin(), roles_done_.end(), key) != roles_done_.end()) {
+        leave();
+        return;
+    }
     roles_done_.push_back(key);
     rc.depth = ctx.depth + 1;
     rc.role_dir = dir;
