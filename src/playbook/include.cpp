@@ -70,7 +70,7 @@ bool Loader::wrap(const Value& t, const std::string& path, const Play& play, con
     inner = outer;
     size_t before = diags_.size();
     std::vector<std::string> names = keys_of(play.vars);
-    for (const Value* v : {&outer.vars, &outer.defaults})
+    for (const Value* v : {&outer.vars, &outer.defaults, &outer.group_vars})
         for (auto& k : keys_of(*v)) names.push_back(std::move(k));
     if (const Value* v = t.get("vars")) {
         if (!v->is_map()) c_.error(*v, path + "/vars", "expected a map of variable name to value");
@@ -390,7 +390,7 @@ void Loader::include_vars(const Value& t, const std::string& key, const std::str
             task.role_dir = ctx.role_dir;
             task.file_dir = ctx.file_dir;
             task.role = ctx.role;
-            task.defaults = inner.defaults;
+            task.defaults = merged(inner.defaults, inner.group_vars);
             task.vars = inner.vars;
             task.tags = inner.tags;
             task.rescue = inner.rescue;

@@ -100,6 +100,10 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     Ctx ctx;
     ctx.file_dir = pdir;
     ctx.depth = depth;
+    // group_vars/all beside the playbook: every host is in `all`. (Other groups' files are per
+    // host: not read yet.)
+    ctx.group_vars = role_vars_file(pdir, "group_vars", "all", p, path);
+    for (const auto& [k, v] : ctx.group_vars.entries()) book_->defines.push_back(k);
     if (auto t = c_.str_list(p, "tags", path)) play.tags = *t;
     ctx.tags = play.tags;
     if (auto u = c_.str(p, "remote_user", path)) play.remote_user = *u;

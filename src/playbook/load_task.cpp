@@ -15,13 +15,13 @@ namespace {
 
 const std::vector<std::string> kTaskKeys = {
     "name", "when", "notify", "loop", "with_items", "register", "changed_when", "failed_when",
-    "ignore_errors", "become", "become_user", "vars", "listen", "no_log", "args", "tags"};
+    "ignore_errors", "become", "become_user", "vars", "listen", "no_log", "args", "tags", "check_mode"};
 
 // Keywords Ansible has that decamp does not run yet: an error naming them, never a skip.
 const std::vector<std::string> kUnsupported = {
     "delegate_to", "until", "retries", "delay", "async", "poll", "environment", "run_once",
     "loop_control", "with_dict", "with_together", "with_fileglob", "with_first_found", "with_nested",
-    "with_subelements", "with_sequence", "with_list", "with_indexed_items", "local_action", "check_mode",
+    "with_subelements", "with_sequence", "with_list", "with_indexed_items", "local_action",
     "diff", "throttle", "connection", "remote_user", "any_errors_fatal", "debugger", "collections",
     "module_defaults", "delegate_facts", "become_method", "become_flags"};
 
@@ -30,6 +30,13 @@ const std::vector<std::string> kBuiltins = {"debug", "set_fact"};
 
 bool is_builtin(const std::string& m) {
     return std::find(kBuiltins.begin(), kBuiltins.end(), m) != kBuiltins.end();
+}
+
+std::string compact(const std::string& s) {
+    std::string out;
+    for (char c : s)
+        if (c != ' ') out += c;
+    return out;
 }
 
 bool contains_template(const Value& v) {
@@ -42,6 +49,53 @@ bool contains_template(const Value& v) {
                                [](const auto& e) { return contains_template(e.second); });
         default: return false;
     }
+}
+
+// Ansible reads options of command/shell written inside the free-form text ("creates=/x
+// cmd ..."): they are moved to `args`, the rest stays the command. Words are split as a shell
+// would (quotes) and never inside {{ }}.
+std::string take_inline_options(const std::string& text, Value& args, const Mark& mark) {
+    static const char* const kOptions[] = {"creates", "removes", "chdir", "executable", "warn", "stdin"};
+    std::string rest;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t start = i;
+        char q = 0;
+        int braces = 0;
+        for (; i < text.size(); ++i) {
+            char c = text[i];
+            if (q) {
+                if (c == q) q = 0;
+            } else if (text.compare(i, 2, "{{") == 0) {
+                ++braces;
+                ++i;
+            } else if (braces && text.compare(i, 2, "}}") == 0) {
+                --braces;
+                ++i;
+            } else if (!braces && (c == '\'' || c == '"')) {
+                q = c;
+            } else if (!braces && (c == ' ' || c == '\t' || c == '\n')) {
+                break;
+            }
+        }
+        std::string word = text.substr(start, i - start);
+        bool option = false;
+        for (const char* k : kOptions) {
+            const std::string prefix = std::string(k) + "=";
+            if (word.rfind(prefix, 0) != 0) continue;
+            std::string v = word.substr(prefix.size());
+            if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+            args.set(k, Value::string(v).at(mark));
+            option = true;
+        }
+        if (!option) rest += text.substr(start, i - start);
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) {
+            if (!option) rest += text[i];
+            ++i;
+        }
+    }
+    rest.erase(rest.find_last_not_of(" \t\n") + 1);
+    return rest;
 }
 
 }  // namespace
@@ -114,7 +168,7 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     task.role_dir = ctx.role_dir;
     task.file_dir = ctx.file_dir;
     task.role = ctx.role;
-    task.defaults = ctx.defaults;
+    task.defaults = merged(ctx.defaults, ctx.group_vars);
     task.rescue = ctx.rescue;
     std::vector<std::string> module_keys;
     for (const auto& [k, v] : t.entries()) {
@@ -182,7 +236,7 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
         if (foreign) {
             if (!parse_kv(text, args)) args.set("_raw_params", Value::string(text).at(raw.mark()));
         } else if (mod && mod->free_form()) {
-            args.set("cmd", Value::string(text).at(raw.mark()));
+            args.set("cmd", Value::string(take_inline_options(text, args, raw.mark())).at(raw.mark()));
         } else if (task.module == "debug") {
             args.set("msg", Value::string(text).at(raw.mark()));
         } else if (!parse_kv(text, args)) {
@@ -227,7 +281,14 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     if (auto u = c_.str(t, "become_user", path)) task.become_user = *u;
     else task.become_user = ctx.become_user;
     task.ignore_errors = ctx.ignore_errors;
-    if (auto ie = c_.boolean(t, "ignore_errors", path)) task.ignore_errors = *ie;
+    // "{{ ansible_check_mode }}" is false in a real run, and decamp's check mode runs no task.
+    const Value* ie_raw = t.get("ignore_errors");
+    if (ie_raw && ie_raw->is_string() && compact(ie_raw->as_string()) == "{{ansible_check_mode}}") task.ignore_errors = false;
+    else if (auto ie = c_.boolean(t, "ignore_errors", path)) task.ignore_errors = *ie;
+    // check_mode: false (run even in check mode) is safe to honour by not running it in check
+    // mode; check_mode: true (never change) cannot be honoured yet, so it is an error.
+    if (auto cm = c_.boolean(t, "check_mode", path); cm && *cm)
+        c_.error(*t.get("check_mode"), path + "/check_mode", "check_mode: true is not supported by decamp");
     if (auto nl = c_.boolean(t, "no_log", path)) task.no_log = *nl;
     if (const Value* v = t.get("vars")) {
         if (v->is_map()) task.vars = *v;

@@ -25,6 +25,7 @@ struct Ctx {
     std::string when;              // and-ed conditions of the enclosing blocks/includes/roles
     Value vars = Value::map();     // enclosing vars (role vars and params, block, include)
     Value defaults = Value::map(); // the role's defaults (and its dependencies')
+    Value group_vars = Value::map(); // group_vars/all beside the playbook: over role defaults
     std::vector<std::string> tags;
     std::optional<bool> become;
     std::string become_user;
