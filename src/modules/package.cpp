@@ -69,11 +69,39 @@ std::string quoted_words(const std::vector<std::string>& words) { return shell::
 const char* kInstalledTest =
     "case \"$(dpkg-query -W -f='${Status} ${Version}' -- \"$p\" 2>/dev/null)\" in";
 
+// apt with update_cache and no package: refresh the lists. With cache_valid_time, only when
+// they are older than that (so a converged host reports no change); without it, every run.
+Action plan_cache_update(const std::string& module, Args& a) {
+    auto valid_time = a.integer("cache_valid_time", 0, int64_t(1) << 40);
+    (void)a.choice("state", {"present", "installed", "absent", "removed", "latest"}, "present");
+    (void)a.opt_flag("install_recommends");
+    if (a.flag("autoremove", false) || a.flag("purge", false))
+        throw ArgError("autoremove", "autoremove and purge need package names here");
+    const std::string guard = "command -v apt-get >/dev/null 2>&1 || { echo '" + module +
+                              ": apt-get not found (apt needs a Debian host)' >&2; exit 2; }";
+    const std::string fresh =
+        valid_time ? "[ -n \"$(find /var/lib/apt/periodic/update-success-stamp /var/cache/apt/pkgcache.bin "
+                     "-maxdepth 0 -newermt \"@$(( $(date +%s) - " + std::to_string(*valid_time) +
+                         " ))\" 2>/dev/null)\" ] && exit 0"
+                   : "";
+    Action act;
+    std::vector<std::string> probe{guard};
+    if (!fresh.empty()) probe.push_back(fresh);
+    probe.insert(probe.end(), {"echo '+ apt cache update'", "exit 1"});
+    act.probe = subshell(probe);
+    act.change = subshell({"apt-get update -q -o DPkg::Lock::Timeout=300"});
+    act.change_text = "+ apt cache update\n";
+    act.summary = "apt cache updated" + std::string(valid_time ? " when older than " + std::to_string(*valid_time) + " s" : "");
+    act.ok_reason = "the apt cache is younger than " + std::to_string(valid_time.value_or(0)) + " s";
+    return act;
+}
+
 }  // namespace
 
 Action plan_package(const std::string& module, const Value& args) {
     Args a(args);
     const std::string key = a.has("name") ? "name" : "pkg";
+    if (!a.has(key) && a.flag("update_cache", false)) return plan_cache_update(module, a);
     if (!a.has(key)) throw ArgError("name", "is required (a package name or a list of them)");
     if (a.has("name") && a.has("pkg")) throw ArgError("pkg", "give either name or pkg, not both");
     auto pkgs = parse_names(a, key);

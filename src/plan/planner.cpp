@@ -132,6 +132,19 @@ HostVars::HostVars(const Inventory& inv, const Host& host) {
         if (!groups.get(role.name)) groups.set(role.name, Value::list());
     }
     groups.set("all", all);
+    // hostvars: each host of this provider by name, with its variables (inventory's, then
+    // its own) and the names decamp gives it. Facts of other hosts are not known here.
+    Value hostvars = Value::map();
+    for (const auto& other : inv.hosts) {
+        if (other.provider != host.provider) continue;
+        Value hv = globals_;
+        if (other.vars.is_map())
+            for (const auto& [k, v] : other.vars.entries()) hv.set(k, v);
+        hv.set("inventory_hostname", Value::string(other.name));
+        hv.set("ansible_host", Value::string(other.address));
+        hostvars.set(other.name, hv);
+    }
+    magic_.set("hostvars", hostvars);
     magic_.set("role_hosts", role_hosts);
     magic_.set("groups", groups);
     magic_.set("secrets", inv.secrets);

@@ -134,10 +134,21 @@ bool parse_kv(const std::string& text, Value& out) {
     std::string cur;
     char q = 0;
     bool any = false;
-    for (char c : text) {
+    int braces = 0;  // inside {{ }}: a space does not end the word
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (!q && text.compare(i, 2, "{{") == 0) ++braces;
+        if (!q && braces && text.compare(i, 2, "}}") == 0) {
+            --braces;
+            cur += "}}";
+            ++i;
+            continue;
+        }
         if (q) {
             if (c == q) q = 0;
             else cur += c;
+        } else if (braces) {
+            cur += c;
         } else if (c == '\'' || c == '"') {
             q = c;
             any = true;
