@@ -235,3 +235,60 @@ TEST_CASE("playbook: include_vars with first_found takes the first candidate tha
         CHECK(plan::plan_task(tasks[1], vars, opts).at(0).skipped == debian);
     }
 }
+
+TEST_CASE("playbook: key=value arguments keep {{ }} with spaces; command takes inline creates=/chdir=") {
+    auto book = playbook::load_text(R"(- hosts: all
+  vars: { dir: /srv/app }
+  tasks:
+    - file: "path={{ dir }} state=directory mode=0755"
+    - command: creates=/etc/done chdir=/tmp  /bin/echo "a b" {{ dir }}
+    - shell: echo hi > /tmp/x removes=/tmp/y
+)",
+                                    "pb.yml");
+    const auto& tasks = book.plays.at(0).tasks;
+    REQUIRE(tasks.size() == 3);
+    CHECK(tasks[0].args.get("path")->as_string() == "{{ dir }}");
+    CHECK(tasks[0].args.get("state")->as_string() == "directory");
+    CHECK(tasks[1].args.get("cmd")->as_string() == "/bin/echo \"a b\" {{ dir }}");
+    CHECK(tasks[1].args.get("creates")->as_string() == "/etc/done");
+    CHECK(tasks[1].args.get("chdir")->as_string() == "/tmp");
+    CHECK(tasks[2].args.get("cmd")->as_string() == "echo hi > /tmp/x");
+    CHECK(tasks[2].args.get("removes")->as_string() == "/tmp/y");
+}
+
+TEST_CASE("playbook: include and block keys are checked; check_mode: true and loops on includes are errors") {
+    TempDir t;
+    t.write("inc.yml", "- command: /bin/true\n");
+    auto pb = t.write("pb.yml", "- hosts: all\n  tasks:\n    - include_tasks: inc.yml\n      loop: [1, 2]\n"
+                                "    - command: /bin/true\n      check_mode: true\n"
+                                "    - command: /bin/true\n      check_mode: false\n"
+                                "    - include_tasks: \"{{ x }}\"\n");
+    auto d = errors_in(pb);
+    CHECK(any_message(d, "unknown key \"loop\""));
+    CHECK(any_message(d, "check_mode: true is not supported"));
+    CHECK(any_message(d, "no task file matches"));
+    CHECK(d.size() == 3);
+}
+
+TEST_CASE("playbook: hostvars holds the provider's hosts with their vars") {
+    inventory::Inventory inv;
+    inv.vars = Value::map();
+    inv.vars.set("site", Value::string("x"));
+    inventory::Host a;
+    a.name = "a";
+    a.address = "192.0.2.1";
+    a.provider = "p";
+    a.vars = Value::map();
+    a.vars.set("port", Value::integer(81));
+    inventory::Host b = a;
+    b.name = "b";
+    b.address = "192.0.2.2";
+    inv.hosts = {a, b};
+    auto book = playbook::load_text("- hosts: all\n  tasks:\n    - debug: { msg: \"{{ hostvars['b'].ansible_host }} "
+                                    "{{ hostvars.a.port }} {{ hostvars.b.site }}\" }\n",
+                                    "pb.yml");
+    plan::HostVars vars(inv, inv.hosts[0]);
+    tmpl::Options opts;
+    auto steps = plan::plan_task(book.plays[0].tasks.at(0), vars, opts);
+    CHECK(steps.at(0).args.get("msg")->as_string() == "192.0.2.2 81 x");
+}
