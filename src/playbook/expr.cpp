@@ -28,7 +28,7 @@ constexpr Known kFilters[] = {
     {"upper", 0, false},  {"quote", 0, false},    {"b64encode", 0, false}, {"length", 0, false},
     {"count", 0, false},  {"trim", 0, false},     {"int", 0, false},    {"string", 0, false},
     {"bool", 0, false},   {"first", 0, false},    {"last", 0, false},   {"replace", 2, false},
-    {"list", 0, false},
+    {"list", 0, false},   {"basename", 0, false}, {"dirname", 0, false}, {"regex_search", 1, false},
 };
 
 constexpr Known kTests[] = {
@@ -444,6 +444,20 @@ private:
             }
             return Res{derived(Value::string(s), {&v, &arg(0), &arg(1)})};
         }
+        {
+            std::vector<Value> plain;
+            for (const auto& a : args) {
+                if (a.undefined) fail("\"" + a.missing + "\" is undefined");
+                plain.push_back(a.v);
+            }
+            std::optional<Value> out;
+            try {
+                out = text_filter(name, v, plain);
+            } catch (const Error& e) {  // a bad regular expression
+                fail(e.what());
+            }
+            if (out) return Res{derived(std::move(*out), {&v})};
+        }
         fail("filter \"" + name + "\" is listed in kFilters but not implemented");
     }
 
@@ -519,8 +533,13 @@ private:
             while (pos_ < s_.size() && s_[pos_] != c) {
                 if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
                     ++pos_;
+                    // Python's rules: an unknown escape keeps its backslash ('\d' in a regex).
                     char e = s_[pos_];
-                    out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+                    if (e == 'n') out += '\n';
+                    else if (e == 't') out += '\t';
+                    else if (e == 'r') out += '\r';
+                    else if (e == '\\' || e == '\'' || e == '"') out += e;
+                    else out += std::string("\\") + e;
                 } else {
                     out += s_[pos_];
                 }

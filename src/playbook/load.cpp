@@ -86,6 +86,8 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     if (!c_.map(p, path, kPlayKeys)) return;
     Play play;
     play.mark = p.mark();
+    role_missing_ = false;
+    roles_done_.clear();  // a role runs once per play, again in the next one
     const fs::path pdir = fs::absolute(file).parent_path();
     if (auto n = c_.str(p, "name", path)) play.name = *n;
     if (auto h = c_.str_list(p, "hosts", path, true)) {
@@ -178,7 +180,9 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     load_section(p, "tasks", path, play, ctx, play.tasks, false);
     load_section(p, "post_tasks", path, play, ctx, play.tasks, false);
     load_section(p, "handlers", path, play, ctx, play.handlers, true);
-    check_notify(play, path);
+    // A role that was not found may define the handlers its play notifies: not a second error.
+    if (!role_missing_) check_notify(play, path);
+    role_missing_ = false;
     book_->plays.push_back(std::move(play));
 }
 

@@ -117,6 +117,7 @@ private:
     std::vector<fs::path> stack_;  // files being read, outermost first (cycles)
     std::deque<std::pair<fs::path, Value>> cache_;  // deque: pointers into it stay valid
     std::vector<std::string> roles_done_;  // role dir + params, for "runs once per play"
+    bool role_missing_ = false;  // this play names a role not found: its handlers are unknown
 };
 
 }  // namespace decamp::playbook::detail

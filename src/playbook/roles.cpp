@@ -118,6 +118,7 @@ std::optional<fs::path> Loader::find_role(const std::string& name, const Ctx& ct
     if (name.find('.') != std::string::npos && name.find('/') == std::string::npos)
         msg += "; a collection's role must be installed in the roles path by its short name";
     c_.error(where, path, msg);
+    role_missing_ = true;
     return std::nullopt;
 }
 

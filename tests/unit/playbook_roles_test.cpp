@@ -129,3 +129,20 @@ TEST_CASE("playbook: a name Ansible does not know is still a load-time error") {
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("nosuchmodule") != std::string::npos);
 }
+
+TEST_CASE("playbook: a role used by two plays runs in each; a missing role does not add notify errors") {
+    TempDir t;
+    write_web_role(t, "roles/web");
+    auto pb = t.write("site.yml", "- hosts: a\n  roles: [web]\n- hosts: b\n  roles: [web]\n");
+    auto book = playbook::load(pb);
+    REQUIRE(book.plays.size() == 2);
+    CHECK(book.plays[0].tasks.size() == 2);
+    CHECK(book.plays[1].tasks.size() == 2);
+    CHECK(book.plays[1].handlers.size() == 1);
+
+    auto missing = t.write("m.yml", "- hosts: all\n  roles: [gone]\n  tasks:\n    - command: /bin/true\n"
+                                    "      notify: restart gone\n");
+    auto d = errors_in(missing);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message.find("role \"gone\" not found") != std::string::npos);
+}
