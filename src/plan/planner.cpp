@@ -203,7 +203,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
     std::vector<Value> items;
     bool looped = task.loop.has_value();
     if (looped) {
-        auto s = vars.scope(&task.vars, nullptr, &task.defaults);
+        auto s = vars.scope(&task.vars, nullptr, task.defaults.get());
         Value l;
         try {
             l = tmpl::render_value(*task.loop, s, opts);
@@ -223,7 +223,7 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
     for (const auto& it : items) {
         Value item_layer = Value::map();
         if (looped) item_layer.set("item", it);
-        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr, &task.defaults);
+        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr, task.defaults.get());
         Step st;
         st.task = &task;
         if (looped) st.item = it;

@@ -181,7 +181,7 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
     }
     if (glob.size() <= sub.size() || glob.find('/', sub.size()) != std::string::npos) return {};
     const std::string base_glob = glob.substr(sub.size());
-    if (base_glob.find_first_not_of("*") == std::string::npos) return {};  // names nothing in particular
+    if (base_glob.find_first_not_of('*') == std::string::npos) return {};  // names nothing in particular
     std::map<std::string, fs::path> found;  // relative name → file (first directory wins)
     for (const auto& d : dirs) {
         std::error_code ec;
@@ -194,6 +194,7 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
         }
     }
     std::vector<std::pair<fs::path, std::string>> out;
+    out.reserve(found.size());
     for (const auto& [rel, file] : found) out.emplace_back(file, "(" + expr + ") == " + quoted(rel));
     return out;
 }
@@ -390,7 +391,7 @@ void Loader::include_vars(const Value& t, const std::string& key, const std::str
             task.role_dir = ctx.role_dir;
             task.file_dir = ctx.file_dir;
             task.role = ctx.role;
-            task.defaults = merged(inner.defaults, inner.group_vars);
+            task.defaults = inner.task_defaults;
             task.vars = inner.vars;
             task.tags = inner.tags;
             task.rescue = inner.rescue;

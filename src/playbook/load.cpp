@@ -106,6 +106,7 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     // host: not read yet.)
     ctx.group_vars = role_vars_file(pdir, "group_vars", "all", p, path);
     for (const auto& [k, v] : ctx.group_vars.entries()) book_->defines.push_back(k);
+    if (!ctx.group_vars.entries().empty()) ctx.task_defaults = std::make_shared<const Value>(ctx.group_vars);
     if (auto t = c_.str_list(p, "tags", path)) play.tags = *t;
     ctx.tags = play.tags;
     if (auto u = c_.str(p, "remote_user", path)) play.remote_user = *u;

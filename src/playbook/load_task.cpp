@@ -147,12 +147,10 @@ bool parse_kv(const std::string& text, Value& out) {
         if (q) {
             if (c == q) q = 0;
             else cur += c;
-        } else if (braces) {
-            cur += c;
-        } else if (c == '\'' || c == '"') {
+        } else if (!braces && (c == '\'' || c == '"')) {
             q = c;
             any = true;
-        } else if (c == ' ' || c == '\t') {
+        } else if (!braces && (c == ' ' || c == '\t')) {
             if (!cur.empty() || any) words.push_back(cur);
             cur.clear();
             any = false;
@@ -179,7 +177,7 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     task.role_dir = ctx.role_dir;
     task.file_dir = ctx.file_dir;
     task.role = ctx.role;
-    task.defaults = merged(ctx.defaults, ctx.group_vars);
+    task.defaults = ctx.task_defaults;
     task.rescue = ctx.rescue;
     std::vector<std::string> module_keys;
     for (const auto& [k, v] : t.entries()) {

@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct Ctx {
     Value vars = Value::map();     // enclosing vars (role vars and params, block, include)
     Value defaults = Value::map(); // the role's defaults (and its dependencies')
     Value group_vars = Value::map(); // group_vars/all beside the playbook: over role defaults
+    std::shared_ptr<const Value> task_defaults;  // defaults over group_vars, as the tasks hold it
     std::vector<std::string> tags;
     std::optional<bool> become;
     std::string become_user;

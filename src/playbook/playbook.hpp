@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,9 @@ struct Task {
     bool ignore_errors = false;
     bool no_log = false;
     Value vars = Value::map();     // the task's vars over its blocks', includes' and role's vars
-    Value defaults = Value::map(); // its role's defaults: below every other layer (Ansible's order)
+    // Its role's defaults (and group_vars/all beside the playbook): below every other layer, as
+    // Ansible orders them. Shared by the tasks of a role, never copied per task.
+    std::shared_ptr<const Value> defaults;
     std::vector<std::string> tags; // its own and every enclosing play's, role's, block's, include's
     bool rescue = false;           // in a block's rescue: runs only when a task of the block failed
     std::string role;              // the role it comes from ("" outside roles)

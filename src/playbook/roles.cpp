@@ -205,6 +205,7 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
         }
     }
     rc.defaults = merged(rc.defaults, defaults);
+    rc.task_defaults = std::make_shared<const Value>(merged(rc.defaults, rc.group_vars));
     rc.vars = merged(merged(rc.vars, vars), params);
     for (const auto& [k, x] : params.entries()) book_->defines.push_back(k);
 

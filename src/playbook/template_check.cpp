@@ -92,7 +92,7 @@ void check_task_templates(const Value& raw, const Task& task, const Play& play, 
     TaskChecker tc(book, c, task.mark);
     add_keys(tc.locals, play.vars);
     add_keys(tc.locals, task.vars);
-    add_keys(tc.locals, task.defaults);
+    if (task.defaults) add_keys(tc.locals, *task.defaults);
     add_keys(tc.locals, outer_vars);
     if (task.loop) tc.locals.push_back("item");
     auto mark_of = [&](const char* key) {

@@ -54,7 +54,7 @@ TEST_CASE("playbook: roles: load tasks, handlers, defaults and vars; files come 
     const auto& conf = play.tasks[1];
     CHECK(conf.role == "web");
     CHECK(conf.display_name() == "web : conf");
-    CHECK(conf.defaults.get("web_port")->as_int() == 80);
+    CHECK(conf.defaults->get("web_port")->as_int() == 80);
     CHECK(conf.vars.get("web_conf")->as_string() == "/etc/web.conf");
     CHECK(play.tasks[3].vars.get("web_port")->as_int() == 81);
     CHECK(play.tasks[3].tags == std::vector<std::string>{"again"});
