@@ -75,6 +75,7 @@ Action plan_cache_update(const std::string& module, Args& a) {
     auto valid_time = a.integer("cache_valid_time", 0, int64_t(1) << 40);
     (void)a.choice("state", {"present", "installed", "absent", "removed", "latest"}, "present");
     (void)a.opt_flag("install_recommends");
+    (void)a.str("default_release", "");
     if (a.flag("autoremove", false) || a.flag("purge", false))
         throw ArgError("autoremove", "autoremove and purge need package names here");
     const std::string guard = "command -v apt-get >/dev/null 2>&1 || { echo '" + module +
@@ -112,6 +113,10 @@ Action plan_package(const std::string& module, const Value& args) {
     const bool update_cache = a.flag("update_cache", false);
     auto valid_time = a.integer("cache_valid_time", 0, int64_t(1) << 40);
     auto recommends = a.opt_flag("install_recommends");
+    // apt's default_release: install from that release (apt-get -t), e.g. bookworm-backports.
+    const std::string release = a.str("default_release", "");
+    if (release.find_first_of(" \t\n'\"\\$`;|&<>") != std::string::npos)
+        throw ArgError("default_release", "expected a release name such as bookworm-backports");
     const bool purge = a.flag("purge", false);
     const bool autoremove = a.flag("autoremove", false);
     if (state == "latest")
@@ -195,6 +200,7 @@ Action plan_package(const std::string& module, const Value& args) {
         }
         std::string cmd = "DEBIAN_FRONTEND=noninteractive apt-get install " + apt_opts;
         if (recommends) cmd += *recommends ? " --install-recommends" : " --no-install-recommends";
+        if (!release.empty()) cmd += " -t " + shell::quote(release);
         if (state == "latest") {
             // After a fresh update every named package is brought to its candidate;
             // apt-get leaves the ones already there alone.

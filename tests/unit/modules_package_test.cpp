@@ -72,3 +72,10 @@ TEST_CASE("apt: update_cache alone refreshes the lists; with cache_valid_time on
     CHECK(timed.summary == "apt cache updated when older than 3600 s");
     CHECK_THROWS(plan("apt", args({{"cache_valid_time", S("3600")}})));  // neither name nor update_cache
 }
+
+TEST_CASE("apt: default_release installs from that release") {
+    auto act = plan("apt", args({{"name", S("nginx")}, {"default_release", S("bookworm-backports")}}));
+    CHECK(act.change.find("apt-get install -y -q") != std::string::npos);
+    CHECK(act.change.find(" -t bookworm-backports") != std::string::npos);
+    CHECK_THROWS(plan("apt", args({{"name", S("nginx")}, {"default_release", S("x; rm -rf /")}})));
+}
