@@ -241,9 +241,14 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
         try {
             st.name = task.name.empty() ? task.display_name() : tmpl::render(task.name, scope, opts);
             if (!task.when.empty()) {
-                auto decided = tmpl::try_condition(task.when, scope, opts);
+                std::optional<bool> decided;
+                try {
+                    decided = tmpl::try_condition(task.when, scope, opts);
+                } catch (const tmpl::TemplateError&) {
+                    if (task.unsupported.empty()) throw;  // else: the keyword is the reason (an item it would give)
+                }
                 if (!decided) {
-                    if (!opts.keep_undefined)
+                    if (!opts.keep_undefined && task.unsupported.empty())
                         (void)tmpl::evaluate_condition(task.when, scope, opts);  // throws, naming it
                     st.conditional = true;
                 } else if (!*decided) {
@@ -251,6 +256,15 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
                     steps.push_back(std::move(st));
                     continue;
                 }
+            }
+            // An Ansible keyword decamp does not run: an error only where the task runs.
+            if (!task.unsupported.empty()) {
+                if (!st.conditional || !opts.keep_undefined)
+                    throw task_error(task, "keyword " + task.unsupported +
+                                               " is not supported by decamp yet (this task would run here)");
+                st.action.summary = "keyword " + task.unsupported + " is not supported by decamp yet";
+                steps.push_back(std::move(st));
+                continue;
             }
             st.args = tmpl::render_value(task.args, scope, opts);
             modules::require_no_nul(st.args);  // a rendered value may bring one

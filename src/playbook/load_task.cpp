@@ -183,7 +183,10 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     for (const auto& [k, v] : t.entries()) {
         if (std::find(kTaskKeys.begin(), kTaskKeys.end(), k) != kTaskKeys.end()) continue;
         if (std::find(kUnsupported.begin(), kUnsupported.end(), k) != kUnsupported.end()) {
-            c_.error(t.key_mark(k), path + "/" + k, "keyword \"" + k + "\" is not supported by decamp");
+            if (task.unsupported.empty()) task.unsupported = k;
+            // A loop form decamp does not run still names its variable for the checks.
+            if (k == "loop_control" && v.is_map() && v.get("loop_var") && v.get("loop_var")->is_string())
+                book_->defines.push_back(v.get("loop_var")->as_string());
             continue;
         }
         module_keys.push_back(k);

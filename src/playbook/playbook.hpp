@@ -35,6 +35,9 @@ struct Task {
     std::vector<std::string> tags; // its own and every enclosing play's, role's, block's, include's
     bool rescue = false;           // in a block's rescue: runs only when a task of the block failed
     std::string role;              // the role it comes from ("" outside roles)
+    // An Ansible task keyword decamp does not run yet (until, delegate_to, environment, …):
+    // like a module decamp lacks, an error only on a host where the task would run.
+    std::string unsupported;
     Mark mark;                 // the task's position
     std::filesystem::path dir; // the playbook's directory (for copy/template src)
     std::filesystem::path role_dir;  // the role's directory (its files/ and templates/ come first)

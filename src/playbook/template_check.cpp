@@ -94,7 +94,8 @@ void check_task_templates(const Value& raw, const Task& task, const Play& play, 
     add_keys(tc.locals, task.vars);
     if (task.defaults) add_keys(tc.locals, *task.defaults);
     add_keys(tc.locals, outer_vars);
-    if (task.loop) tc.locals.push_back("item");
+    if (task.loop || task.unsupported.rfind("with_", 0) == 0 || task.unsupported == "loop_control")
+        tc.locals.push_back("item");
     auto mark_of = [&](const char* key) {
         const Value* v = raw.get(key);
         return v && v->mark().line > 0 ? v->mark() : raw.key_mark(key);

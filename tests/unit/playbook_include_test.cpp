@@ -292,3 +292,44 @@ TEST_CASE("playbook: hostvars holds the provider's hosts with their vars") {
     auto steps = plan::plan_task(book.plays[0].tasks.at(0), vars, opts);
     CHECK(steps.at(0).args.get("msg")->as_string() == "192.0.2.2 81 x");
 }
+
+TEST_CASE("playbook: an Ansible keyword decamp does not run yet fails only where its task runs") {
+    auto book = playbook::load_text(R"(- hosts: all
+  tasks:
+    - name: BSD only
+      command: pkg install nginx
+      environment: { ASSUME_ALWAYS_YES: "yes" }
+      when: os == 'FreeBSD'
+    - name: retried
+      command: /bin/true
+      until: r is succeeded
+      register: r
+    - name: dict loop
+      debug: { msg: "{{ item.key }}" }
+      with_dict: { a: 1 }
+)",
+                                    "pb.yml");
+    const auto& tasks = book.plays.at(0).tasks;
+    REQUIRE(tasks.size() == 3);
+    CHECK(tasks[0].unsupported == "environment");
+    inventory::Inventory inv;
+    inventory::Host h;
+    h.name = "h1";
+    h.vars = Value::map();
+    h.vars.set("os", Value::string("Debian"));
+    plan::HostVars vars(inv, h);
+    tmpl::Options live;
+    CHECK(plan::plan_task(tasks[0], vars, live).at(0).skipped);  // never runs here: no error
+    CHECK_THROWS_WITH_AS(plan::plan_task(tasks[1], vars, live), doctest::Contains("keyword until is not supported"),
+                         Error);
+    CHECK_THROWS_WITH_AS(plan::plan_task(tasks[2], vars, live), doctest::Contains("keyword with_dict"), Error);
+    // Offline, where the condition cannot be decided: a conditional step that says why.
+    inventory::Host unknown;
+    unknown.name = "h2";
+    plan::HostVars uvars(inv, unknown);
+    tmpl::Options offline;
+    offline.keep_undefined = true;
+    auto steps = plan::plan_task(tasks[0], uvars, offline);
+    CHECK(steps.at(0).conditional);
+    CHECK(steps.at(0).action.summary.find("environment") != std::string::npos);
+}
