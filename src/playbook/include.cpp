@@ -16,6 +16,8 @@ namespace decamp::playbook::detail {
 
 namespace {
 
+constexpr size_t kMaxCandidates = 64;
+
 bool is_key(const std::string& k, std::initializer_list<const char*> names) {
     const std::string c = canonical_module(k);
     return std::any_of(names.begin(), names.end(), [&](const char* n) { return c == n; });
@@ -191,6 +193,9 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
             const std::string fname = e.path().filename().string();
             if (!e.is_regular_file(ec) || fnmatch(base_glob.c_str(), fname.c_str(), FNM_PATHNAME) != 0) continue;
             found.emplace(sub + fname, e.path().lexically_normal());
+            // A pattern that names a whole directory of unrelated files is not a choice of
+            // task or vars files: stop before reading them all.
+            if (found.size() > kMaxCandidates) return {};
         }
     }
     std::vector<std::pair<fs::path, std::string>> out;
