@@ -32,6 +32,17 @@ std::string limit_scope(const std::string& provider) {
     return provider.empty() ? "the inventory" : "provider " + provider;
 }
 
+// Whether a rendered value still holds {{ }} (offline: a value unknown without the host).
+bool unresolved(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::String: return tmpl::has_template(v.as_string());
+        case Value::Kind::List: return std::any_of(v.items().begin(), v.items().end(), unresolved);
+        case Value::Kind::Map:
+            return std::any_of(v.entries().begin(), v.entries().end(), [](const auto& e) { return unresolved(e.second); });
+        default: return false;
+    }
+}
+
 Error task_error(const playbook::Task& task, const std::string& what) {
     return Error(task.mark.str() + ": task \"" + task.display_name() + "\": " + what);
 }
@@ -295,7 +306,15 @@ std::vector<Step> plan_task(const playbook::Task& task, const HostVars& vars, co
                 // An Ansible module decamp does not implement: an error only where it runs.
                 if (!mod && st.conditional) st.action.summary = "module " + task.module + " is not implemented by decamp";
                 else if (!mod) throw task_error(task, "module " + task.module + " is not implemented by decamp (it is an Ansible module; this task would run here)");
-                else st.action = mod->plan(st.args);
+                else if (opts.keep_undefined && unresolved(st.args)) {
+                    // Offline, an argument still holds what only a host can tell (a fact, a
+                    // registered result, a set_fact of one): the module cannot judge it yet.
+                    try {
+                        st.action = mod->plan(st.args);
+                    } catch (const modules::ArgError&) {
+                        st.action.summary = task.module + " with arguments known only on the host";
+                    }
+                } else st.action = mod->plan(st.args);
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

@@ -146,3 +146,20 @@ TEST_CASE("playbook: a role used by two plays runs in each; a missing role does 
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("role \"gone\" not found") != std::string::npos);
 }
+
+TEST_CASE("plan offline: an argument only a host can tell does not fail the module's checks") {
+    auto book = playbook::load_text("- hosts: all\n  tasks:\n    - set_fact: { pkg: \"{{ ansible_facts.x }}\" }\n"
+                                    "    - package: { name: \"{{ pkg }}\" }\n",
+                                    "pb.yml");
+    inventory::Inventory inv;
+    inventory::Host h;
+    h.name = "h1";
+    plan::HostVars vars(inv, h);
+    tmpl::Options offline;
+    offline.keep_undefined = true;
+    auto steps = plan::plan_task(book.plays[0].tasks.at(1), vars, offline);
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].action.summary == "package with arguments known only on the host");
+    tmpl::Options live;  // on a host, an unknown value is an error naming it
+    CHECK_THROWS(plan::plan_task(book.plays[0].tasks.at(1), vars, live));
+}
