@@ -212,6 +212,7 @@ def main():
     ap.add_argument("--min-entry", type=float, default=0.0)
     ap.add_argument("--min-tasks", type=float, default=0.0)
     a = ap.parse_args()
+    a.decamp = os.path.abspath(a.decamp)  # decamp runs in a temp dir
     corpus_dir = os.path.realpath(a.corpus)
     if not os.path.isdir(corpus_dir):
         print("compat: skipped: no corpus at %s (../shared/ansible-corpus)" % a.corpus)
