@@ -6,6 +6,7 @@
 #include "engine/pool.hpp"
 #include "engine/script.hpp"
 #include "hosts/hosts.hpp"
+#include "plan/tags.hpp"
 #include "plan/undefined.hpp"
 
 namespace decamp::cli {
@@ -85,6 +86,11 @@ Session load_all(const Args& args, const std::vector<std::string>& playbook_args
     }
     if (!diags.empty()) throw ConfigError(std::move(diags));
     out.state_path = state_path_of(args, out.inv);
+    // --tags / --skip-tags (plan, apply): after every check, so a filtered-out task is still
+    // validated.
+    const plan::TagFilter tags = plan::parse_tag_filter(args.get("tags"), args.get("skip-tags"));
+    for (auto* set : {&out.role_books, &out.given_books})
+        for (auto& b : *set) plan::filter_tags(b, tags);
     return out;
 }
 
@@ -123,6 +129,8 @@ std::vector<const inventory::Host*> select_in_target(const inventory::Inventory&
 }
 
 Flag flag_inventory() { return {"inventory", 'i', true, "inventory file (default: $DECAMP_INVENTORY)"}; }
+Flag flag_tags() { return {"tags", 't', true, "only tasks with one of these tags (a,b; always/never/tagged/untagged)"}; }
+Flag flag_skip_tags() { return {"skip-tags", 0, true, "leave out tasks with one of these tags (a,b)"}; }
 Flag flag_json() { return {"json", 0, false, "machine-readable JSON on stdout"}; }
 Flag flag_limit() { return {"limit", 'l', true, "host pattern: names, roles, providers, globs, a,b, !x, &y"}; }
 Flag flag_forks() { return {"forks", 'f', true, "hosts worked on at once (default 50)"}; }

@@ -79,5 +79,7 @@ Flag flag_provider();
 Flag flag_forks();
 Flag flag_state();
 Flag flag_yes();
+Flag flag_tags();
+Flag flag_skip_tags();
 
 }  // namespace decamp::cli

@@ -69,11 +69,40 @@ std::string quoted_words(const std::vector<std::string>& words) { return shell::
 const char* kInstalledTest =
     "case \"$(dpkg-query -W -f='${Status} ${Version}' -- \"$p\" 2>/dev/null)\" in";
 
+// apt with update_cache and no package: refresh the lists. With cache_valid_time, only when
+// they are older than that (so a converged host reports no change); without it, every run.
+Action plan_cache_update(const std::string& module, Args& a) {
+    auto valid_time = a.integer("cache_valid_time", 0, int64_t(1) << 40);
+    (void)a.choice("state", {"present", "installed", "absent", "removed", "latest"}, "present");
+    (void)a.opt_flag("install_recommends");
+    (void)a.str("default_release", "");
+    if (a.flag("autoremove", false) || a.flag("purge", false))
+        throw ArgError("autoremove", "autoremove and purge need package names here");
+    const std::string guard = "command -v apt-get >/dev/null 2>&1 || { echo '" + module +
+                              ": apt-get not found (apt needs a Debian host)' >&2; exit 2; }";
+    const std::string fresh =
+        valid_time ? "[ -n \"$(find /var/lib/apt/periodic/update-success-stamp /var/cache/apt/pkgcache.bin "
+                     "-maxdepth 0 -newermt \"@$(( $(date +%s) - " + std::to_string(*valid_time) +
+                         " ))\" 2>/dev/null)\" ] && exit 0"
+                   : "";
+    Action act;
+    std::vector<std::string> probe{guard};
+    if (!fresh.empty()) probe.push_back(fresh);
+    probe.insert(probe.end(), {"echo '+ apt cache update'", "exit 1"});
+    act.probe = subshell(probe);
+    act.change = subshell({"apt-get update -q -o DPkg::Lock::Timeout=300"});
+    act.change_text = "+ apt cache update\n";
+    act.summary = "apt cache updated" + std::string(valid_time ? " when older than " + std::to_string(*valid_time) + " s" : "");
+    act.ok_reason = "the apt cache is younger than " + std::to_string(valid_time.value_or(0)) + " s";
+    return act;
+}
+
 }  // namespace
 
 Action plan_package(const std::string& module, const Value& args) {
     Args a(args);
     const std::string key = a.has("name") ? "name" : "pkg";
+    if (!a.has(key) && a.flag("update_cache", false)) return plan_cache_update(module, a);
     if (!a.has(key)) throw ArgError("name", "is required (a package name or a list of them)");
     if (a.has("name") && a.has("pkg")) throw ArgError("pkg", "give either name or pkg, not both");
     auto pkgs = parse_names(a, key);
@@ -84,6 +113,10 @@ Action plan_package(const std::string& module, const Value& args) {
     const bool update_cache = a.flag("update_cache", false);
     auto valid_time = a.integer("cache_valid_time", 0, int64_t(1) << 40);
     auto recommends = a.opt_flag("install_recommends");
+    // apt's default_release: install from that release (apt-get -t), e.g. bookworm-backports.
+    const std::string release = a.str("default_release", "");
+    if (release.find_first_of(" \t\n'\"\\$`;|&<>") != std::string::npos)
+        throw ArgError("default_release", "expected a release name such as bookworm-backports");
     const bool purge = a.flag("purge", false);
     const bool autoremove = a.flag("autoremove", false);
     if (state == "latest")
@@ -167,6 +200,7 @@ Action plan_package(const std::string& module, const Value& args) {
         }
         std::string cmd = "DEBIAN_FRONTEND=noninteractive apt-get install " + apt_opts;
         if (recommends) cmd += *recommends ? " --install-recommends" : " --no-install-recommends";
+        if (!release.empty()) cmd += " -t " + shell::quote(release);
         if (state == "latest") {
             // After a fresh update every named package is brought to its candidate;
             // apt-get leaves the ones already there alone.

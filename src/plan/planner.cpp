@@ -32,6 +32,17 @@ std::string limit_scope(const std::string& provider) {
     return provider.empty() ? "the inventory" : "provider " + provider;
 }
 
+// Whether a rendered value still holds {{ }} (offline: a value unknown without the host).
+bool unresolved(const Value& v) {
+    switch (v.kind()) {
+        case Value::Kind::String: return tmpl::has_template(v.as_string());
+        case Value::Kind::List: return std::any_of(v.items().begin(), v.items().end(), unresolved);
+        case Value::Kind::Map:
+            return std::any_of(v.entries().begin(), v.entries().end(), [](const auto& e) { return unresolved(e.second); });
+        default: return false;
+    }
+}
+
 Error task_error(const playbook::Task& task, const std::string& what) {
     return Error(task.mark.str() + ": task \"" + task.display_name() + "\": " + what);
 }
@@ -132,6 +143,19 @@ HostVars::HostVars(const Inventory& inv, const Host& host) {
         if (!groups.get(role.name)) groups.set(role.name, Value::list());
     }
     groups.set("all", all);
+    // hostvars: each host of this provider by name, with its variables (inventory's, then
+    // its own) and the names decamp gives it. Facts of other hosts are not known here.
+    Value hostvars = Value::map();
+    for (const auto& other : inv.hosts) {
+        if (other.provider != host.provider) continue;
+        Value hv = globals_;
+        if (other.vars.is_map())
+            for (const auto& [k, v] : other.vars.entries()) hv.set(k, v);
+        hv.set("inventory_hostname", Value::string(other.name));
+        hv.set("ansible_host", Value::string(other.address));
+        hostvars.set(other.name, hv);
+    }
+    magic_.set("hostvars", hostvars);
     magic_.set("role_hosts", role_hosts);
     magic_.set("groups", groups);
     magic_.set("secrets", inv.secrets);
@@ -151,8 +175,9 @@ std::vector<std::string> HostVars::names() const {
     return out;
 }
 
-tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
+tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item, const Value* defaults) const {
     tmpl::Scope s;
+    if (defaults) s.push(defaults);
     s.push(&globals_);
     s.push(&host_vars_);
     s.push(&play_);
@@ -171,7 +196,7 @@ tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item) const {
 }
 
 std::string read_task_file(const playbook::Task& task, const std::string& src) {
-    const std::filesystem::path p = playbook::resolve_task_file(task.dir, task.module, src);
+    const std::filesystem::path p = playbook::resolve_task_file(task, src);
     try {
         return playbook::read_task_file(p);
     } catch (const std::runtime_error& e) {
@@ -185,7 +210,7 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
     std::vector<Value> items;
     bool looped = task.loop.has_value();
     if (looped) {
-        auto s = vars.scope(&task.vars);
+        auto s = vars.scope(&task.vars, nullptr, task.defaults.get());
         Value l;
         try {
             l = tmpl::render_value(*task.loop, s, opts);
@@ -203,16 +228,32 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
     for (const auto& it : items) {
         Value item_layer = Value::map();
         if (looped) item_layer.set("item", it);
-        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr);
+        auto scope = vars.scope(&task.vars, looped ? &item_layer : nullptr, task.defaults.get());
         Step st;
         st.task = &task;
         if (looped) st.item = it;
+        // A block's rescue runs only after a failure in the block: offline a conditional step,
+        // on a host not run (decamp stops a host at its first failure).
+        if (task.rescue) {
+            st.name = task.display_name();
+            st.conditional = opts.keep_undefined;
+            st.skipped = !opts.keep_undefined;
+            if (st.skipped) {
+                steps.push_back(std::move(st));
+                continue;
+            }
+        }
         try {
             st.name = task.name.empty() ? task.display_name() : tmpl::render(task.name, scope, opts);
             if (!task.when.empty()) {
-                auto decided = tmpl::try_condition(task.when, scope, opts);
+                std::optional<bool> decided;
+                try {
+                    decided = tmpl::try_condition(task.when, scope, opts);
+                } catch (const tmpl::TemplateError&) {
+                    if (task.unsupported.empty()) throw;  // else: the keyword is the reason (an item it would give)
+                }
                 if (!decided) {
-                    if (!opts.keep_undefined)
+                    if (!opts.keep_undefined && task.unsupported.empty())
                         (void)tmpl::evaluate_condition(task.when, scope, opts);  // throws, naming it
                     st.conditional = true;
                 } else if (!*decided) {
@@ -220,6 +261,15 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
                     steps.push_back(std::move(st));
                     continue;
                 }
+            }
+            // An Ansible keyword decamp does not run: an error only where the task runs.
+            if (!task.unsupported.empty()) {
+                if (!st.conditional || !opts.keep_undefined)
+                    throw task_error(task, "keyword " + task.unsupported +
+                                               " is not supported by decamp yet (this task would run here)");
+                st.action.summary = "keyword " + task.unsupported + " is not supported by decamp yet";
+                steps.push_back(std::move(st));
+                continue;
             }
             st.args = tmpl::render_value(task.args, scope, opts);
             modules::require_no_nul(st.args);  // a rendered value may bring one
@@ -247,8 +297,18 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
             }
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
-                if (!mod) throw task_error(task, "unsupported module " + task.module);
-                st.action = mod->plan(st.args);
+                // An Ansible module decamp does not implement: an error only where it runs.
+                if (!mod && st.conditional) st.action.summary = "module " + task.module + " is not implemented by decamp";
+                else if (!mod) throw task_error(task, "module " + task.module + " is not implemented by decamp (it is an Ansible module; this task would run here)");
+                else if (opts.keep_undefined && unresolved(st.args)) {
+                    // Offline, an argument still holds what only a host can tell (a fact, a
+                    // registered result, a set_fact of one): the module cannot judge it yet.
+                    try {
+                        st.action = mod->plan(st.args);
+                    } catch (const modules::ArgError&) {
+                        st.action.summary = task.module + " with arguments known only on the host";
+                    }
+                } else st.action = mod->plan(st.args);
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

@@ -58,8 +58,10 @@ public:
     void set_registered(const std::string& name, Value result) { registered_.set(name, std::move(result)); }
     const Value& facts() const { return facts_; }
     const Value& registered() const { return registered_; }
-    // Scope with an optional task-vars layer and loop item on top.
-    tmpl::Scope scope(const Value* task_vars = nullptr, const Value* item = nullptr) const;
+    // Scope with an optional task-vars layer and loop item on top, and the task's role
+    // defaults (Task::defaults) below everything else.
+    tmpl::Scope scope(const Value* task_vars = nullptr, const Value* item = nullptr,
+                      const Value* defaults = nullptr) const;
     // Every root name this host's scope has before any task runs: inventory and host vars,
     // what decamp provides (host, role_hosts, secrets, …), facts and ansible_facts (gathered
     // on first use). Play vars and registered results come later; they are not included.

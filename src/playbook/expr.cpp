@@ -28,13 +28,14 @@ constexpr Known kFilters[] = {
     {"upper", 0, false},  {"quote", 0, false},    {"b64encode", 0, false}, {"length", 0, false},
     {"count", 0, false},  {"trim", 0, false},     {"int", 0, false},    {"string", 0, false},
     {"bool", 0, false},   {"first", 0, false},    {"last", 0, false},   {"replace", 2, false},
+    {"list", 0, false},   {"basename", 0, false}, {"dirname", 0, false}, {"regex_search", 1, false},
 };
 
 constexpr Known kTests[] = {
     {"defined", 0, true},    {"undefined", 0, true}, {"none", 0, false},     {"string", 0, false},
     {"number", 0, false},    {"mapping", 0, false},  {"iterable", 0, false}, {"sequence", 0, false},
     {"changed", 0, false},   {"failed", 0, false},   {"skipped", 0, false},  {"succeeded", 0, false},
-    {"success", 0, false},
+    {"success", 0, false},   {"true", 0, false},     {"false", 0, false},
 };
 
 template <size_t N>
@@ -281,6 +282,9 @@ private:
         if (test == "failed") return field("failed");
         if (test == "skipped") return field("skipped");
         if (test == "succeeded" || test == "success") return !field("failed");
+        // Ansible's `is true` / `is false`: the boolean itself, not a truthy value.
+        if (test == "true") return v.kind() == Value::Kind::Bool && v.as_bool();
+        if (test == "false") return v.kind() == Value::Kind::Bool && !v.as_bool();
         fail("test \"" + test + "\" is listed in kTests but not implemented");
     }
 
@@ -420,6 +424,15 @@ private:
             if (!v.is_list() || v.items().empty()) return Res::undef(name + " of an empty list");
             return Res{name == "first" ? v.items().front() : v.items().back()};
         }
+        if (name == "list") {
+            if (v.is_list()) return in;
+            Value out = Value::list();
+            if (v.is_map())
+                for (const auto& [k, x] : v.entries()) out.push(derived(Value::string(k), {&v}));
+            else
+                for (char c : v.to_text()) out.push(derived(Value::string(std::string(1, c)), {&v}));
+            return Res{out};
+        }
         if (name == "replace") {
             std::string s = v.to_text(), from = arg(0).to_text(), to = arg(1).to_text();
             if (from.empty()) return Res{derived(Value::string(s), {&v})};
@@ -430,6 +443,20 @@ private:
                 budget_.produced(to.size());
             }
             return Res{derived(Value::string(s), {&v, &arg(0), &arg(1)})};
+        }
+        {
+            std::vector<Value> plain;
+            for (const auto& a : args) {
+                if (a.undefined) fail("\"" + a.missing + "\" is undefined");
+                plain.push_back(a.v);
+            }
+            std::optional<Value> out;
+            try {
+                out = text_filter(name, v, plain);
+            } catch (const Error& e) {  // a bad regular expression
+                fail(e.what());
+            }
+            if (out) return Res{derived(std::move(*out), {&v})};
         }
         fail("filter \"" + name + "\" is listed in kFilters but not implemented");
     }
@@ -506,8 +533,13 @@ private:
             while (pos_ < s_.size() && s_[pos_] != c) {
                 if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
                     ++pos_;
+                    // Python's rules: an unknown escape keeps its backslash ('\d' in a regex).
                     char e = s_[pos_];
-                    out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+                    if (e == 'n') out += '\n';
+                    else if (e == 't') out += '\t';
+                    else if (e == 'r') out += '\r';
+                    else if (e == '\\' || e == '\'' || e == '"') out += e;
+                    else out += std::string("\\") + e;
                 } else {
                     out += s_[pos_];
                 }

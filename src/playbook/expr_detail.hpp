@@ -74,6 +74,10 @@ private:
 // to the redactor, so every output path masks it.
 void note_sensitive(const Value& v);
 
+// Text filters kept out of the parser (expr_support.cpp): basename, dirname, regex_search.
+// The result is untainted; the caller adds its input's provenance. nullopt: not one of them.
+std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args);
+
 // How a value shows in an error message: *** when derived from a secret.
 std::string shown(const Value& v);
 

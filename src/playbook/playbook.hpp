@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,9 +28,20 @@ struct Task {
     std::string become_user;
     bool ignore_errors = false;
     bool no_log = false;
-    Value vars = Value::map();
+    Value vars = Value::map();     // the task's vars over its blocks', includes' and role's vars
+    // Its role's defaults (and group_vars/all beside the playbook): below every other layer, as
+    // Ansible orders them. Shared by the tasks of a role, never copied per task.
+    std::shared_ptr<const Value> defaults;
+    std::vector<std::string> tags; // its own and every enclosing play's, role's, block's, include's
+    bool rescue = false;           // in a block's rescue: runs only when a task of the block failed
+    std::string role;              // the role it comes from ("" outside roles)
+    // An Ansible task keyword decamp does not run yet (until, delegate_to, environment, …):
+    // like a module decamp lacks, an error only on a host where the task would run.
+    std::string unsupported;
     Mark mark;                 // the task's position
     std::filesystem::path dir; // the playbook's directory (for copy/template src)
+    std::filesystem::path role_dir;  // the role's directory (its files/ and templates/ come first)
+    std::filesystem::path file_dir;  // the directory of the task file it was written in
 
     std::string display_name() const;  // name, or "module: first arg"
 };
@@ -46,6 +58,9 @@ struct Play {
     std::string serial;        // "", "2", "30%"
     int max_fail_percentage = -1;
     bool any_errors_fatal = false;
+    std::vector<std::string> tags;  // the play's tags (each task holds them too)
+    std::string remote_user;        // as written (the inventory's ssh user wins today)
+    std::string connection;         // "" or as written (local, ssh)
     Mark mark;
 };
 
@@ -76,6 +91,12 @@ Playbook load_text(const std::string& text, const std::filesystem::path& path);
 std::optional<Playbook> load(const std::filesystem::path& path, std::vector<Diagnostic>& diags);
 std::optional<Playbook> load_text(const std::string& text, const std::filesystem::path& path,
                                   std::vector<Diagnostic>& diags);
+
+// Limits on what one playbook may pull in: nested includes, imports and role dependencies,
+// and the tasks they yield in all. Past them the load fails with an error (no input may
+// exhaust memory through includes that multiply).
+inline constexpr int kMaxIncludeDepth = 32;
+inline constexpr size_t kMaxTasks = 20000;
 
 // Task keywords (not modules), for messages and tests.
 const std::vector<std::string>& task_keywords();

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace decamp::playbook {
 
@@ -57,6 +58,31 @@ std::filesystem::path resolve_task_file(const std::filesystem::path& playbook_di
     std::filesystem::path a = playbook_dir / sub / p;
     std::error_code ec;
     return std::filesystem::exists(std::filesystem::symlink_status(a, ec)) ? a : playbook_dir / p;
+}
+
+std::filesystem::path resolve_task_file(const Task& task, const std::string& src) {
+    namespace fs = std::filesystem;
+    fs::path p(src);
+    if (!p.is_relative()) return p;
+    const char* sub = task.module == "template" ? "templates" : "files";
+    std::vector<fs::path> candidates;
+    if (!task.role_dir.empty()) {
+        candidates.push_back(task.role_dir / sub / p);
+        candidates.push_back(task.role_dir / p);
+        candidates.push_back(task.role_dir / "tasks" / p);
+    }
+    if (!task.file_dir.empty() && task.file_dir != task.dir) {
+        candidates.push_back(task.file_dir / sub / p);
+        candidates.push_back(task.file_dir / p);
+        candidates.push_back(task.file_dir.parent_path() / sub / p);
+    }
+    candidates.push_back(task.dir / sub / p);
+    candidates.push_back(task.dir / p);
+    std::error_code ec;
+    for (const auto& c : candidates)
+        if (fs::exists(fs::symlink_status(c, ec))) return c;
+    // Nothing exists: the place Ansible looks first, for the message.
+    return task.role_dir.empty() ? resolve_task_file(task.dir, task.module, src) : candidates.front();
 }
 
 std::string task_file_problem(const std::filesystem::path& p) {

@@ -87,11 +87,15 @@ void check_play_templates(const Play& play, const std::string& path, Playbook& b
 }
 
 void check_task_templates(const Value& raw, const Task& task, const Play& play, const std::string& path,
-                          const std::string& module_key, Playbook& book, schema::Checker& c) {
+                          const std::string& module_key, Playbook& book, schema::Checker& c,
+                          const Value& outer_vars) {
     TaskChecker tc(book, c, task.mark);
     add_keys(tc.locals, play.vars);
     add_keys(tc.locals, task.vars);
-    if (task.loop) tc.locals.push_back("item");
+    if (task.defaults) add_keys(tc.locals, *task.defaults);
+    add_keys(tc.locals, outer_vars);
+    if (task.loop || task.unsupported.rfind("with_", 0) == 0 || task.unsupported == "loop_control")
+        tc.locals.push_back("item");
     auto mark_of = [&](const char* key) {
         const Value* v = raw.get(key);
         return v && v->mark().line > 0 ? v->mark() : raw.key_mark(key);
@@ -123,7 +127,7 @@ void check_task_templates(const Value& raw, const Task& task, const Play& play, 
     if (task.module == "template")
         if (const Value* src = task.args.get("src");
             src && src->is_string() && !tmpl::has_template(src->as_string())) {
-            const auto p = resolve_task_file(task.dir, task.module, src->as_string());
+            const auto p = resolve_task_file(task, src->as_string());
             if (task_file_problem(p).empty()) {
                 try {
                     const std::string text = read_task_file(p);
@@ -134,6 +138,19 @@ void check_task_templates(const Value& raw, const Task& task, const Play& play, 
                 }
             }
         }
+}
+
+void check_condition_at(const std::string& expr, const Mark& mark, const std::string& path,
+                        const std::vector<std::string>& names, Playbook& book, schema::Checker& c) {
+    TaskChecker tc(book, c, mark);
+    tc.locals = names;
+    tc.take(tmpl::check_condition(expr), mark, path, false);
+}
+
+void check_vars_at(const Value& vars, const std::string& path, const Mark& fallback, Playbook& book,
+                   schema::Checker& c) {
+    TaskChecker tc(book, c, fallback);
+    tc.value(vars, path, true);
 }
 
 }  // namespace decamp::playbook

@@ -59,3 +59,23 @@ TEST_CASE("apt: names are validated and quoted") {
     CHECK(purge.change.find("apt-get purge") != std::string::npos);
     CHECK(purge.change_text == "- nginx\n");
 }
+
+TEST_CASE("apt: update_cache alone refreshes the lists; with cache_valid_time only when they are old") {
+    auto always = plan("apt", args({{"update_cache", S("yes")}}));
+    CHECK(always.change.find("apt-get update") != std::string::npos);
+    CHECK(always.change.find("apt-get install") == std::string::npos);
+    CHECK(always.probe.find("exit 1") != std::string::npos);
+    CHECK(always.probe.find("-newermt") == std::string::npos);
+    auto timed = plan("ansible.builtin.apt", args({{"update_cache", S("true")}, {"cache_valid_time", S("3600")}}));
+    CHECK(timed.probe.find("-newermt") != std::string::npos);
+    CHECK(timed.probe.find("3600") != std::string::npos);
+    CHECK(timed.summary == "apt cache updated when older than 3600 s");
+    CHECK_THROWS(plan("apt", args({{"cache_valid_time", S("3600")}})));  // neither name nor update_cache
+}
+
+TEST_CASE("apt: default_release installs from that release") {
+    auto act = plan("apt", args({{"name", S("nginx")}, {"default_release", S("bookworm-backports")}}));
+    CHECK(act.change.find("apt-get install -y -q") != std::string::npos);
+    CHECK(act.change.find(" -t bookworm-backports") != std::string::npos);
+    CHECK_THROWS(plan("apt", args({{"name", S("nginx")}, {"default_release", S("x; rm -rf /")}})));
+}

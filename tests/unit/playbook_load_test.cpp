@@ -92,10 +92,12 @@ TEST_CASE("load-time errors: unknown module, keyword, argument, value, handler")
     std::string all;
     for (const auto& e : errs) all += e.str() + "\n";
     CAPTURE(all);
-    CHECK(errs.size() == 7);
+    // delegate_to, an Ansible keyword decamp does not run yet, fails where the task runs
+    // (playbook_include_test.cpp), not at load.
+    CHECK(errs.size() == 6);
     CHECK(all.find("pb.yml:4:7: 0/tasks/0/aptt: unsupported module \"aptt\"; did you mean \"apt\"?") != std::string::npos);
     CHECK(all.find("did you mean \"notify\"") != std::string::npos);
-    CHECK(all.find("\"delegate_to\" is not supported") != std::string::npos);
+    CHECK(all.find("delegate_to") == std::string::npos);
     CHECK(all.find("unknown key \"nmae\"; did you mean \"name\"") != std::string::npos);
     CHECK(all.find("state") != std::string::npos);
     CHECK(all.find("restart nginxx") != std::string::npos);

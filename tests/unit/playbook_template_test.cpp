@@ -223,3 +223,21 @@ TEST_CASE("an unknown filter fails even on an undefined value, and undefined val
     CHECK(r("{{ pkgs[missing].x }}", offline) == "{{ pkgs[missing].x }}");
     CHECK_THROWS_WITH_AS(r("{{ missing or n or 1 }}"), doctest::Contains("\"missing\" is undefined"), tmpl::TemplateError);
 }
+
+TEST_CASE("template: basename, dirname, regex_search, list; is true / is false") {
+    Value vars = Value::map();
+    vars.set("p", Value::string("/etc/ntp/ntp.conf"));
+    vars.set("v", Value::string("docker-compose version 2.24.1, build x"));
+    vars.set("yes_", Value::boolean(true));
+    vars.set("one", Value::integer(1));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    CHECK(tmpl::render("{{ p | basename }} {{ p | dirname }} {{ 'x' | dirname }}", s, o) == "ntp.conf /etc/ntp ");
+    CHECK(tmpl::render("{{ v | regex_search('(\\d+(\\.\\d+)+)') }}", s, o) == "2.24.1");
+    CHECK(tmpl::render("{{ 'ab' | list | length }}", s, o) == "2");
+    CHECK(tmpl::evaluate_condition("yes_ is true", s, o));
+    CHECK(!tmpl::evaluate_condition("one is true", s, o));  // truthy is not true
+    CHECK(tmpl::evaluate_condition("one is not false", s, o));
+    CHECK_THROWS_AS(tmpl::render("{{ v | regex_search('(') }}", s, o), tmpl::TemplateError);
+}
