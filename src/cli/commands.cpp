@@ -40,18 +40,29 @@ const std::vector<Command>& commands() {
          "file:line:column: key/path: message. Touches no host.",
          {flag_inventory(), flag_json(), flag_state()},
          cmd_validate},
-        {"plan", "show what would run on each host (--offline: without contacting hosts)",
-         "decamp plan [-i FILE] [--offline] [--provider P] [--limit PATTERN] [--tags T] [--skip-tags T] [--json]\n"
+        {"plan",
+         "show what would run on each host (--offline: without contacting hosts)",
+         "decamp plan [-i FILE] [--offline] [--provider P] [--limit PATTERN] [--tags T] [--skip-tags T] "
+         "[--json]\n"
          "            [PLAYBOOK...]",
          "With --offline, lists per host the ordered steps (module, name, resolved arguments,\n"
          "secrets masked) from the inventory and playbooks alone. Without playbook files, each\n"
          "role's playbooks are planned for the hosts of the provider the stack runs on.",
-         {flag_inventory(), {"offline", 0, false, "do not contact any host"}, flag_provider(), flag_limit(),
-          flag_json(), flag_forks(), {"quiet", 'q', false, "no progress output"}, flag_state(), flag_tags(),
+         {flag_inventory(),
+          {"offline", 0, false, "do not contact any host"},
+          flag_provider(),
+          flag_limit(),
+          flag_json(),
+          flag_forks(),
+          {"quiet", 'q', false, "no progress output"},
+          flag_state(),
+          flag_tags(),
           flag_skip_tags()},
          cmd_plan},
-        {"apply", "converge hosts: run each role's playbooks (or the given ones)",
-         "decamp apply [-i FILE] [--provider P] [--limit PATTERN] [--tags T] [--skip-tags T] [--forks N] [--json]\n"
+        {"apply",
+         "converge hosts: run each role's playbooks (or the given ones)",
+         "decamp apply [-i FILE] [--provider P] [--limit PATTERN] [--tags T] [--skip-tags T] [--forks N] "
+         "[--json]\n"
          "             [PLAYBOOK...]",
          "Without playbook files, applies each role's playbooks to the hosts of the provider the\n"
          "stack runs on (or --provider P). With files, runs their plays on the hosts each play\n"
@@ -64,9 +75,16 @@ const std::vector<Command>& commands() {
          "by migrate), else the inventory's active:; every command says which. Hosts of a provider\n"
          "the stack left are touched only with --provider, and with a warning. The same holds for\n"
          "plan, validate, run and facts.",
-         {flag_inventory(), flag_provider(), flag_limit(), flag_forks(), flag_json(),
-          {"diff", 'D', false, "show content diffs of changed files"}, {"quiet", 'q', false, "no progress output"},
-          flag_state(), flag_tags(), flag_skip_tags()},
+         {flag_inventory(),
+          flag_provider(),
+          flag_limit(),
+          flag_forks(),
+          flag_json(),
+          {"diff", 'D', false, "show content diffs of changed files"},
+          {"quiet", 'q', false, "no progress output"},
+          flag_state(),
+          flag_tags(),
+          flag_skip_tags()},
          cmd_apply},
         {"run",
          "run an ad-hoc command on the hosts a pattern selects",

@@ -129,8 +129,12 @@ std::vector<const inventory::Host*> select_in_target(const inventory::Inventory&
 }
 
 Flag flag_inventory() { return {"inventory", 'i', true, "inventory file (default: $DECAMP_INVENTORY)"}; }
-Flag flag_tags() { return {"tags", 't', true, "only tasks with one of these tags (a,b; always/never/tagged/untagged)"}; }
-Flag flag_skip_tags() { return {"skip-tags", 0, true, "leave out tasks with one of these tags (a,b)"}; }
+Flag flag_tags() {
+    return {"tags", 't', true, "only tasks with one of these tags (a,b; always/never/tagged/untagged)"};
+}
+Flag flag_skip_tags() {
+    return {"skip-tags", 0, true, "leave out tasks with one of these tags (a,b)"};
+}
 Flag flag_json() { return {"json", 0, false, "machine-readable JSON on stdout"}; }
 Flag flag_limit() { return {"limit", 'l', true, "host pattern: names, roles, providers, globs, a,b, !x, &y"}; }
 Flag flag_forks() { return {"forks", 'f', true, "hosts worked on at once (default 50)"}; }

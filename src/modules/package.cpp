@@ -82,8 +82,8 @@ Action plan_cache_update(const std::string& module, Args& a) {
                               ": apt-get not found (apt needs a Debian host)' >&2; exit 2; }";
     const std::string fresh =
         valid_time ? "[ -n \"$(find /var/lib/apt/periodic/update-success-stamp /var/cache/apt/pkgcache.bin "
-                     "-maxdepth 0 -newermt \"@$(( $(date +%s) - " + std::to_string(*valid_time) +
-                         " ))\" 2>/dev/null)\" ] && exit 0"
+                     "-maxdepth 0 -newermt \"@$(( $(date +%s) - " +
+                         std::to_string(*valid_time) + " ))\" 2>/dev/null)\" ] && exit 0"
                    : "";
     Action act;
     std::vector<std::string> probe{guard};
@@ -92,7 +92,8 @@ Action plan_cache_update(const std::string& module, Args& a) {
     act.probe = subshell(probe);
     act.change = subshell({"apt-get update -q -o DPkg::Lock::Timeout=300"});
     act.change_text = "+ apt cache update\n";
-    act.summary = "apt cache updated" + std::string(valid_time ? " when older than " + std::to_string(*valid_time) + " s" : "");
+    act.summary = "apt cache updated" +
+                  std::string(valid_time ? " when older than " + std::to_string(*valid_time) + " s" : "");
     act.ok_reason = "the apt cache is younger than " + std::to_string(valid_time.value_or(0)) + " s";
     return act;
 }

@@ -52,7 +52,7 @@ Traits reads(Traits::Src src) {
 }
 
 const std::vector<std::string> kPackageArgs = {
-    "name", "pkg", "state", "update_cache", "cache_valid_time", "install_recommends",
+    "name",  "pkg",        "state",          "update_cache", "cache_valid_time", "install_recommends",
     "purge", "autoremove", "default_release"};
 const std::vector<std::string> kFileArgs = {
     "path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",

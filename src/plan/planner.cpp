@@ -35,11 +35,15 @@ std::string limit_scope(const std::string& provider) {
 // Whether a rendered value still holds {{ }} (offline: a value unknown without the host).
 bool unresolved(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::String: return tmpl::has_template(v.as_string());
-        case Value::Kind::List: return std::any_of(v.items().begin(), v.items().end(), unresolved);
+        case Value::Kind::String:
+            return tmpl::has_template(v.as_string());
+        case Value::Kind::List:
+            return std::any_of(v.items().begin(), v.items().end(), unresolved);
         case Value::Kind::Map:
-            return std::any_of(v.entries().begin(), v.entries().end(), [](const auto& e) { return unresolved(e.second); });
-        default: return false;
+            return std::any_of(v.entries().begin(), v.entries().end(),
+                               [](const auto& e) { return unresolved(e.second); });
+        default:
+            return false;
     }
 }
 
@@ -250,7 +254,8 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
                 try {
                     decided = tmpl::try_condition(task.when, scope, opts);
                 } catch (const tmpl::TemplateError&) {
-                    if (task.unsupported.empty()) throw;  // else: the keyword is the reason (an item it would give)
+                    if (task.unsupported.empty())
+                        throw;  // else: the keyword is the reason (an item it would give)
                 }
                 if (!decided) {
                     if (!opts.keep_undefined && task.unsupported.empty())
@@ -298,8 +303,12 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
                 // An Ansible module decamp does not implement: an error only where it runs.
-                if (!mod && st.conditional) st.action.summary = "module " + task.module + " is not implemented by decamp";
-                else if (!mod) throw task_error(task, "module " + task.module + " is not implemented by decamp (it is an Ansible module; this task would run here)");
+                if (!mod && st.conditional)
+                    st.action.summary = "module " + task.module + " is not implemented by decamp";
+                else if (!mod)
+                    throw task_error(task, "module " + task.module +
+                                               " is not implemented by decamp (it is an Ansible module; this "
+                                               "task would run here)");
                 else if (opts.keep_undefined && unresolved(st.args)) {
                     // Offline, an argument still holds what only a host can tell (a fact, a
                     // registered result, a set_fact of one): the module cannot judge it yet.
@@ -308,7 +317,8 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
                     } catch (const modules::ArgError&) {
                         st.action.summary = task.module + " with arguments known only on the host";
                     }
-                } else st.action = mod->plan(st.args);
+                } else
+                    st.action = mod->plan(st.args);
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

@@ -45,23 +45,27 @@ void Loader::load_list(const Value& list, const std::string& path, Play& play, c
                        std::vector<Task>& out, bool handlers) {
     if (list.is_null()) return;
     if (!list.is_list()) {
-        c_.error(list, path, std::string("expected a list of tasks, found ") + schema::kind_name(list.kind()));
+        c_.error(list, path,
+                 std::string("expected a list of tasks, found ") + schema::kind_name(list.kind()));
         return;
     }
     size_t i = 0;
-    for (const auto& t : list.items()) load_entry(t, path + "/" + std::to_string(i++), play, ctx, out, handlers);
+    for (const auto& t : list.items())
+        load_entry(t, path + "/" + std::to_string(i++), play, ctx, out, handlers);
 }
 
-void Loader::load_entry(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                        bool handlers) {
+void Loader::load_entry(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                        std::vector<Task>& out, bool handlers) {
     if (!t.is_map()) {
         c_.error(t, path,
-                 std::string("expected a task (a map with name and one module), found ") + schema::kind_name(t.kind()));
+                 std::string("expected a task (a map with name and one module), found ") +
+                     schema::kind_name(t.kind()));
         return;
     }
     if (t.get("block")) return load_block(t, path, play, ctx, out, handlers);
     for (const auto& [k, v] : t.entries()) {
-        if (is_key(k, {"import_tasks", "include_tasks", "include"})) return include_tasks(t, k, path, play, ctx, out, handlers);
+        if (is_key(k, {"import_tasks", "include_tasks", "include"}))
+            return include_tasks(t, k, path, play, ctx, out, handlers);
         if (is_key(k, {"include_role", "import_role"})) return include_role(t, k, path, play, ctx, out);
         if (is_key(k, {"include_vars"})) return include_vars(t, k, path, play, ctx, out);
     }
@@ -75,7 +79,8 @@ bool Loader::wrap(const Value& t, const std::string& path, const Play& play, con
     for (const Value* v : {&outer.vars, &outer.defaults, &outer.group_vars})
         for (auto& k : keys_of(*v)) names.push_back(std::move(k));
     if (const Value* v = t.get("vars")) {
-        if (!v->is_map()) c_.error(*v, path + "/vars", "expected a map of variable name to value");
+        if (!v->is_map())
+            c_.error(*v, path + "/vars", "expected a map of variable name to value");
         else {
             check_vars_at(*v, path + "/vars", t.mark(), *book_, c_);
             inner.vars = merged(outer.vars, *v);
@@ -85,8 +90,8 @@ bool Loader::wrap(const Value& t, const std::string& path, const Play& play, con
     std::string own = conditions(t, "when", path);
     if (!own.empty()) {
         const Value* w = t.get("when");
-        check_condition_at(own, w && w->mark().line > 0 ? w->mark() : t.key_mark("when"), path + "/when", names,
-                           *book_, c_);
+        check_condition_at(own, w && w->mark().line > 0 ? w->mark() : t.key_mark("when"), path + "/when",
+                           names, *book_, c_);
     }
     inner.when = and_conditions(outer.when, own);
     if (auto tg = c_.str_list(t, "tags", path)) add_tags(inner.tags, *tg);
@@ -97,10 +102,11 @@ bool Loader::wrap(const Value& t, const std::string& path, const Play& play, con
     return diags_.size() == before;
 }
 
-void Loader::load_block(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                        bool handlers) {
-    if (!c_.map(t, path, {"block", "rescue", "always", "name", "when", "vars", "tags", "become", "become_user",
-                          "ignore_errors", "no_log"}))
+void Loader::load_block(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                        std::vector<Task>& out, bool handlers) {
+    if (!c_.map(t, path,
+                {"block", "rescue", "always", "name", "when", "vars", "tags", "become", "become_user",
+                 "ignore_errors", "no_log"}))
         return;
     Ctx inner;
     wrap(t, path, play, ctx, inner);
@@ -119,7 +125,9 @@ const Value* Loader::read_yaml(const fs::path& file, const Mark& where, const st
         if (p == file) return &v;
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) {
-        c_.error(where, path, "cannot read " + file.string() + ": " + (fs::exists(file, ec) ? "not a regular file" : "does not exist"));
+        c_.error(where, path,
+                 "cannot read " + file.string() + ": " +
+                     (fs::exists(file, ec) ? "not a regular file" : "does not exist"));
         return nullptr;
     }
     size_t before = diags_.size();
@@ -131,8 +139,9 @@ const Value* Loader::read_yaml(const fs::path& file, const Mark& where, const st
 
 bool Loader::enter(const fs::path& file, const Mark& where, const std::string& path, int depth) {
     if (depth > kMaxIncludeDepth) {
-        c_.error(where, path, "includes, imports and role dependencies nested more than " +
-                                  std::to_string(kMaxIncludeDepth) + " deep");
+        c_.error(where, path,
+                 "includes, imports and role dependencies nested more than " +
+                     std::to_string(kMaxIncludeDepth) + " deep");
         return false;
     }
     auto it = std::find(stack_.begin(), stack_.end(), file);
@@ -174,7 +183,8 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
     for (size_t k = 0; k < parts.size(); ++k) {
         const auto& [is_expr, text] = parts[k];
         expr += (expr.empty() ? "" : " ~ ") + (is_expr ? "(" + text + ")" : quoted(text));
-        if (is_expr) glob += '*';
+        if (is_expr)
+            glob += '*';
         else
             for (char ch : text) {
                 if (ch == '*' || ch == '?' || ch == '[' || ch == '\\') glob += '\\';
@@ -191,7 +201,8 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
         if (ec) continue;
         for (const auto& e : it) {
             const std::string fname = e.path().filename().string();
-            if (!e.is_regular_file(ec) || fnmatch(base_glob.c_str(), fname.c_str(), FNM_PATHNAME) != 0) continue;
+            if (!e.is_regular_file(ec) || fnmatch(base_glob.c_str(), fname.c_str(), FNM_PATHNAME) != 0)
+                continue;
             found.emplace(sub + fname, e.path().lexically_normal());
             // A pattern that names a whole directory of unrelated files is not a choice of
             // task or vars files: stop before reading them all.
@@ -207,15 +218,20 @@ std::vector<std::pair<fs::path, std::string>> Loader::expand_name(const std::str
 void Loader::include_tasks(const Value& t, const std::string& key, const std::string& path, Play& play,
                            const Ctx& ctx, std::vector<Task>& out, bool handlers) {
     const std::string kpath = path + "/" + key;
-    if (!c_.map(t, path, {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors", "args"})) return;
+    if (!c_.map(t, path,
+                {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors", "args"}))
+        return;
     const Value& arg = *t.get(key);
     std::string name;
-    if (arg.is_string()) name = arg.as_string();
+    if (arg.is_string())
+        name = arg.as_string();
     else if (arg.is_map()) {
         if (c_.map(arg, kpath, {"file", "apply"}))
             if (auto f = c_.str(arg, "file", kpath, true)) name = *f;
-        if (arg.get("apply")) c_.error(arg.key_mark("apply"), kpath + "/apply", "apply is not supported by decamp yet");
-    } else if (const Value* a = t.get("args"); a && a->is_map() && a->get("file") && a->get("file")->is_string()) {
+        if (arg.get("apply"))
+            c_.error(arg.key_mark("apply"), kpath + "/apply", "apply is not supported by decamp yet");
+    } else if (const Value* a = t.get("args");
+               a && a->is_map() && a->get("file") && a->get("file")->is_string()) {
         name = a->get("file")->as_string();
     }
     name = name.substr(0, name.find_last_not_of(" \t") + 1);
@@ -245,8 +261,10 @@ void Loader::include_tasks(const Value& t, const std::string& key, const std::st
                                [](const Value& x) { return x.is_map() && x.get("hosts"); });
         });
         if (files.empty()) {
-            c_.error(arg, kpath, "no task file matches \"" + name + "\" (a name built from variables is looked up "
-                                 "among the files it could name, in the role's tasks/ or beside this file)");
+            c_.error(arg, kpath,
+                     "no task file matches \"" + name +
+                         "\" (a name built from variables is looked up "
+                         "among the files it could name, in the role's tasks/ or beside this file)");
             return;
         }
     } else {
@@ -257,9 +275,10 @@ void Loader::include_tasks(const Value& t, const std::string& key, const std::st
                 break;
             }
         if (found.empty()) {
-            c_.error(arg, kpath, "task file " + name + " not found (looked in " +
-                                     (ctx.role_dir.empty() ? "" : (ctx.role_dir / "tasks").string() + ", ") +
-                                     ctx.file_dir.string() + (ctx.file_dir == dir_ ? "" : ", " + dir_.string()) + ")");
+            c_.error(arg, kpath,
+                     "task file " + name + " not found (looked in " +
+                         (ctx.role_dir.empty() ? "" : (ctx.role_dir / "tasks").string() + ", ") +
+                         ctx.file_dir.string() + (ctx.file_dir == dir_ ? "" : ", " + dir_.string()) + ")");
             return;
         }
         files.emplace_back(found, "");
@@ -273,7 +292,8 @@ void Loader::include_tasks(const Value& t, const std::string& key, const std::st
             if (!root->is_null() && !root->is_list())
                 c_.error(*root, file.filename().string(),
                          std::string("expected a list of tasks, found ") + schema::kind_name(root->kind()));
-            else load_list(*root, file.filename().string(), play, fc, out, handlers);
+            else
+                load_list(*root, file.filename().string(), play, fc, out, handlers);
         }
         leave();
     }
@@ -285,14 +305,17 @@ std::optional<std::vector<std::string>> Loader::vars_names(const Value& t, const
     const Value& arg = *t.get(key);
     std::vector<std::string> names;
     std::string one;
-    if (arg.is_string()) one = arg.as_string();
+    if (arg.is_string())
+        one = arg.as_string();
     else if (arg.is_map()) {
         if (!c_.map(arg, kpath, {"file", "files", "name"})) return std::nullopt;
         if (const Value* n = arg.get("name")) into = *n;
         if (const Value* fl = arg.get("files"); fl && fl->is_list())
             for (const auto& f : fl->items()) names.push_back(f.to_text());
-        else if (auto f = c_.str(arg, "file", kpath, true)) one = *f;
-        else return std::nullopt;
+        else if (auto f = c_.str(arg, "file", kpath, true))
+            one = *f;
+        else
+            return std::nullopt;
     } else {
         c_.error(arg, kpath, "expected a file name or a map with file");
         return std::nullopt;
@@ -313,7 +336,8 @@ std::optional<std::vector<std::string>> Loader::vars_names(const Value& t, const
         const Value* files = ff.is_map() ? ff.get("files") : &ff;
         if (files && files->is_list())
             for (const auto& f : files->items()) names.push_back(f.to_text());
-        else if (files && files->is_string()) names.push_back(files->as_string());
+        else if (files && files->is_string())
+            names.push_back(files->as_string());
     } else if (compact.rfind("{{lookup('first_found',", 0) == 0 && compact.size() > 26) {
         std::string var = compact.substr(24, compact.find(')') - 24);
         const Value* vars = t.get("vars");
@@ -335,8 +359,9 @@ std::optional<std::vector<std::string>> Loader::vars_names(const Value& t, const
 // that it is the file read (the first found, when several are candidates).
 void Loader::include_vars(const Value& t, const std::string& key, const std::string& path, Play& play,
                           const Ctx& ctx, std::vector<Task>& out) {
-    if (!c_.map(t, path, {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors",
-                          "with_first_found", "no_log"}))
+    if (!c_.map(t, path,
+                {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors",
+                 "with_first_found", "no_log"}))
         return;
     Value under;
     auto names = vars_names(t, key, path, under);
@@ -359,8 +384,9 @@ void Loader::include_vars(const Value& t, const std::string& key, const std::str
         std::vector<std::pair<fs::path, std::string>> files;
         if (tmpl::has_template(n)) {
             // Only where vars files are meant to be, and only files that hold vars.
-            files = expand_name(n, ctx.role_dir.empty() ? std::vector<fs::path>{ctx.file_dir / "vars", ctx.file_dir}
-                                                        : std::vector<fs::path>{ctx.role_dir / "vars"});
+            files = expand_name(n, ctx.role_dir.empty()
+                                       ? std::vector<fs::path>{ctx.file_dir / "vars", ctx.file_dir}
+                                       : std::vector<fs::path>{ctx.role_dir / "vars"});
             std::erase_if(files, [&](const auto& f) {
                 const Value* v = read_yaml(f.first, t.get(key)->mark(), kpath);
                 return !v || !v->is_map();
@@ -409,9 +435,10 @@ void Loader::include_vars(const Value& t, const std::string& key, const std::str
         if (!any_of.empty()) none_before = and_conditions(none_before, "not (" + any_of + ")");
     }
     if (!any)
-        c_.error(*t.get(key), kpath, "no vars file found for " + names->front() +
-                                         (names->size() > 1 ? " (nor the other candidates)" : "") +
-                                         " (looked in the role's vars/, beside this file and the playbook)");
+        c_.error(*t.get(key), kpath,
+                 "no vars file found for " + names->front() +
+                     (names->size() > 1 ? " (nor the other candidates)" : "") +
+                     " (looked in the role's vars/, beside this file and the playbook)");
 }
 
 }  // namespace decamp::playbook::detail

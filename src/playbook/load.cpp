@@ -18,10 +18,24 @@ namespace detail {
 
 namespace {
 
-const std::vector<std::string> kPlayKeys = {
-    "name",        "hosts",      "vars",          "tasks",  "handlers",        "pre_tasks",
-    "post_tasks",  "become",     "become_user",   "gather_facts", "serial", "max_fail_percentage",
-    "any_errors_fatal", "roles", "vars_files",    "tags",   "remote_user",     "connection"};
+const std::vector<std::string> kPlayKeys = {"name",
+                                            "hosts",
+                                            "vars",
+                                            "tasks",
+                                            "handlers",
+                                            "pre_tasks",
+                                            "post_tasks",
+                                            "become",
+                                            "become_user",
+                                            "gather_facts",
+                                            "serial",
+                                            "max_fail_percentage",
+                                            "any_errors_fatal",
+                                            "roles",
+                                            "vars_files",
+                                            "tags",
+                                            "remote_user",
+                                            "connection"};
 
 bool is_import_playbook(const std::string& k) {
     return k == "import_playbook" || k == "ansible.builtin.import_playbook" || k == "include";
@@ -44,11 +58,13 @@ void Loader::load_plays(const Value& root, const fs::path& file, const std::stri
         return;
     }
     if (!root.is_list()) {
-        c_.error(root, path, std::string("expected a list of plays, found ") + schema::kind_name(root.kind()));
+        c_.error(root, path,
+                 std::string("expected a list of plays, found ") + schema::kind_name(root.kind()));
         return;
     }
     size_t i = 0;
-    for (const auto& p : root.items()) load_play(p, file, schema::Checker::join(path, std::to_string(i++)), depth);
+    for (const auto& p : root.items())
+        load_play(p, file, schema::Checker::join(path, std::to_string(i++)), depth);
 }
 
 void Loader::import_playbook(const Value& p, const fs::path& file, const std::string& path, int depth) {
@@ -63,11 +79,15 @@ void Loader::import_playbook(const Value& p, const fs::path& file, const std::st
         return;
     }
     if (tmpl::has_template(name.as_string())) {
-        c_.error(name, kpath, "import_playbook needs a static file name (it is read before any variable exists)");
+        c_.error(name, kpath,
+                 "import_playbook needs a static file name (it is read before any variable exists)");
         return;
     }
     if (p.get("vars") || p.get("when") || p.get("tags")) {
-        c_.error(p.key_mark(p.get("vars") ? "vars" : p.get("when") ? "when" : "tags"), path,
+        c_.error(p.key_mark(p.get("vars")   ? "vars"
+                            : p.get("when") ? "when"
+                                            : "tags"),
+                 path,
                  "vars, when and tags on import_playbook are not supported; put them on the imported plays");
         return;
     }
@@ -75,7 +95,8 @@ void Loader::import_playbook(const Value& p, const fs::path& file, const std::st
     if (target.is_relative()) target = fs::absolute(file).parent_path() / target;
     target = target.lexically_normal();
     if (!enter(target, name.mark(), kpath, depth + 1)) return;
-    if (const Value* root = read_yaml(target, name.mark(), kpath)) load_plays(*root, target, kpath, depth + 1);
+    if (const Value* root = read_yaml(target, name.mark(), kpath))
+        load_plays(*root, target, kpath, depth + 1);
     leave();
 }
 
@@ -93,11 +114,14 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     if (auto h = c_.str_list(p, "hosts", path, true)) {
         for (const auto& x : *h) play.hosts += (play.hosts.empty() ? "" : ",") + x;
         if (play.hosts.empty())
-            c_.error(p, path + "/hosts", "expected a host pattern (a role, all, a provider, a host name or a glob)");
+            c_.error(p, path + "/hosts",
+                     "expected a host pattern (a role, all, a provider, a host name or a glob)");
     }
     if (const Value* v = p.get("vars")) {
-        if (v->is_map()) play.vars = *v;
-        else if (!v->is_null()) c_.error(*v, path + "/vars", "expected a map of variable name to value");
+        if (v->is_map())
+            play.vars = *v;
+        else if (!v->is_null())
+            c_.error(*v, path + "/vars", "expected a map of variable name to value");
     }
     Ctx ctx;
     ctx.file_dir = pdir;
@@ -121,13 +145,15 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     if (const Value* vf = p.get("vars_files")) {
         Value fake = Value::map();
         fake.set("vars_files", *vf);
-        if (!vf->is_list()) c_.error(*vf, path + "/vars_files", "expected a list of files");
+        if (!vf->is_list())
+            c_.error(*vf, path + "/vars_files", "expected a list of files");
         else {
             size_t i = 0;
             for (const auto& item : vf->items()) {
                 const std::string ip = path + "/vars_files/" + std::to_string(i++);
                 std::vector<std::string> names;
-                if (item.is_string()) names.push_back(item.as_string());
+                if (item.is_string())
+                    names.push_back(item.as_string());
                 else if (item.is_list())
                     for (const auto& n : item.items()) names.push_back(n.to_text());
                 else {
@@ -142,12 +168,16 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
                         if (!fs::is_regular_file(f)) continue;
                         found = true;
                         if (const Value* v = read_yaml(f.lexically_normal(), item.mark(), ip)) {
-                            if (v->is_map()) play.vars = merged(play.vars, *v);
-                            else if (!v->is_null()) c_.error(*v, ip, "expected a map of variable name to value");
+                            if (v->is_map())
+                                play.vars = merged(play.vars, *v);
+                            else if (!v->is_null())
+                                c_.error(*v, ip, "expected a map of variable name to value");
                         }
                         break;
                     }
-                    if (!found) c_.error(item, ip, "vars file not found (looked beside the playbook, " + pdir.string() + ")");
+                    if (!found)
+                        c_.error(item, ip,
+                                 "vars file not found (looked beside the playbook, " + pdir.string() + ")");
                 } else {
                     Value t = Value::map();
                     Value l = item.is_list() ? item : Value::list({item});
@@ -165,14 +195,18 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     if (auto u = c_.str(p, "become_user", path)) play.become_user = *u;
     if (auto g = c_.boolean(p, "gather_facts", path)) play.gather_facts = *g;
     if (const Value* s = p.get("serial")) {
-        if (s->kind() == Value::Kind::Int && s->as_int() > 0) play.serial = std::to_string(s->as_int());
+        if (s->kind() == Value::Kind::Int && s->as_int() > 0)
+            play.serial = std::to_string(s->as_int());
         else if (s->is_string() && !s->as_string().empty() && s->as_string().back() == '%' &&
                  s->as_string().find_first_not_of("0123456789") == s->as_string().size() - 1 &&
                  s->as_string().size() > 1)
             play.serial = s->as_string();
-        else c_.error(*s, path + "/serial", "expected a positive number of hosts or a percentage such as \"30%\"");
+        else
+            c_.error(*s, path + "/serial",
+                     "expected a positive number of hosts or a percentage such as \"30%\"");
     }
-    if (auto m = c_.integer(p, "max_fail_percentage", path, false, 0, 100)) play.max_fail_percentage = int(*m);
+    if (auto m = c_.integer(p, "max_fail_percentage", path, false, 0, 100))
+        play.max_fail_percentage = int(*m);
     if (auto a = c_.boolean(p, "any_errors_fatal", path)) play.any_errors_fatal = *a;
     play.tasks = std::move(vars_tasks);
     // Ansible's order: pre_tasks, roles, tasks, post_tasks; handlers of roles join the play's.
@@ -187,8 +221,8 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     book_->plays.push_back(std::move(play));
 }
 
-void Loader::load_section(const Value& p, const char* key, const std::string& path, Play& play, const Ctx& ctx,
-                          std::vector<Task>& out, bool handlers) {
+void Loader::load_section(const Value& p, const char* key, const std::string& path, Play& play,
+                          const Ctx& ctx, std::vector<Task>& out, bool handlers) {
     const Value* list = p.get(key);
     if (!list || list->is_null()) return;
     load_list(*list, path + "/" + key, play, ctx, out, handlers);
@@ -235,7 +269,8 @@ std::optional<Playbook> load_text(const std::string& text, const std::filesystem
     bool parsed = diags.empty() || !root.is_null();
     if (parsed) detail::Loader(path, diags).load(root, book);
     std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.mark.file, a.mark.line, a.mark.column) < std::tie(b.mark.file, b.mark.line, b.mark.column);
+        return std::tie(a.mark.file, a.mark.line, a.mark.column) <
+               std::tie(b.mark.file, b.mark.line, b.mark.column);
     });
     out.insert(out.end(), diags.begin(), diags.end());
     if (!parsed) return std::nullopt;

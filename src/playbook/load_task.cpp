@@ -14,16 +14,41 @@ namespace decamp::playbook {
 namespace {
 
 const std::vector<std::string> kTaskKeys = {
-    "name", "when", "notify", "loop", "with_items", "register", "changed_when", "failed_when",
-    "ignore_errors", "become", "become_user", "vars", "listen", "no_log", "args", "tags", "check_mode"};
+    "name",         "when",        "notify",        "loop",   "with_items",  "register",
+    "changed_when", "failed_when", "ignore_errors", "become", "become_user", "vars",
+    "listen",       "no_log",      "args",          "tags",   "check_mode"};
 
 // Keywords Ansible has that decamp does not run yet: an error naming them, never a skip.
-const std::vector<std::string> kUnsupported = {
-    "delegate_to", "until", "retries", "delay", "async", "poll", "environment", "run_once",
-    "loop_control", "with_dict", "with_together", "with_fileglob", "with_first_found", "with_nested",
-    "with_subelements", "with_sequence", "with_list", "with_indexed_items", "local_action",
-    "diff", "throttle", "connection", "remote_user", "any_errors_fatal", "debugger", "collections",
-    "module_defaults", "delegate_facts", "become_method", "become_flags"};
+const std::vector<std::string> kUnsupported = {"delegate_to",
+                                               "until",
+                                               "retries",
+                                               "delay",
+                                               "async",
+                                               "poll",
+                                               "environment",
+                                               "run_once",
+                                               "loop_control",
+                                               "with_dict",
+                                               "with_together",
+                                               "with_fileglob",
+                                               "with_first_found",
+                                               "with_nested",
+                                               "with_subelements",
+                                               "with_sequence",
+                                               "with_list",
+                                               "with_indexed_items",
+                                               "local_action",
+                                               "diff",
+                                               "throttle",
+                                               "connection",
+                                               "remote_user",
+                                               "any_errors_fatal",
+                                               "debugger",
+                                               "collections",
+                                               "module_defaults",
+                                               "delegate_facts",
+                                               "become_method",
+                                               "become_flags"};
 
 // Modules the engine itself implements (they never reach a host).
 const std::vector<std::string> kBuiltins = {"debug", "set_fact"};
@@ -41,13 +66,15 @@ std::string compact(const std::string& s) {
 
 bool contains_template(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::String: return tmpl::has_template(v.as_string());
+        case Value::Kind::String:
+            return tmpl::has_template(v.as_string());
         case Value::Kind::List:
             return std::any_of(v.items().begin(), v.items().end(), contains_template);
         case Value::Kind::Map:
             return std::any_of(v.entries().begin(), v.entries().end(),
                                [](const auto& e) { return contains_template(e.second); });
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -84,7 +111,8 @@ std::string take_inline_options(const std::string& text, Value& args, const Mark
             const std::string prefix = std::string(k) + "=";
             if (word.rfind(prefix, 0) != 0) continue;
             std::string v = word.substr(prefix.size());
-            if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+            if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front())
+                v = v.substr(1, v.size() - 2);
             args.set(k, Value::string(v).at(mark));
             option = true;
         }
@@ -100,13 +128,15 @@ std::string take_inline_options(const std::string& text, Value& args, const Mark
 
 }  // namespace
 
-const std::vector<std::string>& task_keywords() { return kTaskKeys; }
+const std::vector<std::string>& task_keywords() {
+    return kTaskKeys;
+}
 
 namespace detail {
 
 std::string canonical_module(const std::string& key) {
-    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.postgresql.", "community.general.",
-                               "ansible.posix."})
+    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.postgresql.",
+                               "community.general.", "ansible.posix."})
         if (key.rfind(prefix, 0) == 0) return key.substr(std::string(prefix).size());
     return key;
 }
@@ -145,8 +175,10 @@ bool parse_kv(const std::string& text, Value& out) {
             continue;
         }
         if (q) {
-            if (c == q) q = 0;
-            else cur += c;
+            if (c == q)
+                q = 0;
+            else
+                cur += c;
         } else if (!braces && (c == '\'' || c == '"')) {
             q = c;
             any = true;
@@ -168,8 +200,8 @@ bool parse_kv(const std::string& text, Value& out) {
     return true;
 }
 
-void Loader::load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                       bool handler) {
+void Loader::load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                       std::vector<Task>& out, bool handler) {
     note_defines(t);
     Task task;
     task.mark = t.mark();
@@ -195,7 +227,8 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
         if (std::all_of(t.entries().begin(), t.entries().end(), [](const auto& e) {
                 return std::find(kTaskKeys.begin(), kTaskKeys.end(), e.first) != kTaskKeys.end();
             }))
-            c_.error(t, path, "task has no module; expected exactly one module key such as apt, copy, service");
+            c_.error(t, path,
+                     "task has no module; expected exactly one module key such as apt, copy, service");
         return;
     }
     if (module_keys.size() > 1) {
@@ -230,7 +263,8 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
         all.insert(all.end(), kTaskKeys.begin(), kTaskKeys.end());
         std::string msg = "unsupported module \"" + key + "\"";
         std::string hint = schema::did_you_mean(task.module, all);
-        if (!hint.empty()) msg += "; did you mean \"" + hint + "\"?";
+        if (!hint.empty())
+            msg += "; did you mean \"" + hint + "\"?";
         else {
             msg += "; supported modules: ";
             for (size_t i = 0; i < candidates.size(); ++i) msg += (i ? ", " : "") + candidates[i];
@@ -256,12 +290,14 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
             return;
         }
     } else if (!raw.is_null()) {
-        c_.error(raw, mpath, std::string("expected a map of arguments, found ") + schema::kind_name(raw.kind()));
+        c_.error(raw, mpath,
+                 std::string("expected a map of arguments, found ") + schema::kind_name(raw.kind()));
         return;
     }
     args.at(raw.mark());
     if (const Value* extra = t.get("args")) {
-        if (!extra->is_map()) c_.error(*extra, path + "/args", "expected a map of arguments");
+        if (!extra->is_map())
+            c_.error(*extra, path + "/args", "expected a map of arguments");
         else
             for (const auto& [k, v] : extra->entries()) args.set(k, v);
     }
@@ -269,42 +305,53 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     task.args = args;
 
     if (auto n = c_.str(t, "name", path)) task.name = *n;
-    if (handler && task.name.empty()) c_.error(t, path + "/name", "a handler needs a name (notify refers to it)");
+    if (handler && task.name.empty())
+        c_.error(t, path + "/name", "a handler needs a name (notify refers to it)");
     task.when = conditions(t, "when", path);
     task.changed_when = conditions(t, "changed_when", path);
     task.failed_when = conditions(t, "failed_when", path);
     if (auto n = c_.str_list(t, "notify", path)) task.notify = *n;
     if (auto l = c_.str_list(t, "listen", path)) {
         task.listen = *l;
-        if (!handler) c_.error(t.key_mark("listen"), path + "/listen", "listen is only meaningful on handlers");
+        if (!handler)
+            c_.error(t.key_mark("listen"), path + "/listen", "listen is only meaningful on handlers");
     }
     if (const Value* l = t.get("loop") ? t.get("loop") : t.get("with_items")) {
-        if (l->is_list() || (l->is_string() && tmpl::has_template(l->as_string()))) task.loop = *l;
-        else c_.error(*l, path + "/loop", "expected a list or a \"{{ variable }}\" that gives a list");
+        if (l->is_list() || (l->is_string() && tmpl::has_template(l->as_string())))
+            task.loop = *l;
+        else
+            c_.error(*l, path + "/loop", "expected a list or a \"{{ variable }}\" that gives a list");
     }
     if (auto r = c_.str(t, "register", path)) {
         task.register_as = *r;
         if (r->empty() || !(isalpha(static_cast<unsigned char>((*r)[0])) || (*r)[0] == '_') ||
-            r->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
+            r->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                std::string::npos)
             c_.error(*t.get("register"), path + "/register", "expected a variable name (letters, digits, _)");
     }
     task.become = c_.boolean(t, "become", path);
     if (!task.become) task.become = ctx.become;
-    if (auto u = c_.str(t, "become_user", path)) task.become_user = *u;
-    else task.become_user = ctx.become_user;
+    if (auto u = c_.str(t, "become_user", path))
+        task.become_user = *u;
+    else
+        task.become_user = ctx.become_user;
     task.ignore_errors = ctx.ignore_errors;
     // "{{ ansible_check_mode }}" is false in a real run, and decamp's check mode runs no task.
     const Value* ie_raw = t.get("ignore_errors");
-    if (ie_raw && ie_raw->is_string() && compact(ie_raw->as_string()) == "{{ansible_check_mode}}") task.ignore_errors = false;
-    else if (auto ie = c_.boolean(t, "ignore_errors", path)) task.ignore_errors = *ie;
+    if (ie_raw && ie_raw->is_string() && compact(ie_raw->as_string()) == "{{ansible_check_mode}}")
+        task.ignore_errors = false;
+    else if (auto ie = c_.boolean(t, "ignore_errors", path))
+        task.ignore_errors = *ie;
     // check_mode: false (run even in check mode) is safe to honour by not running it in check
     // mode; check_mode: true (never change) cannot be honoured yet, so it is an error.
     if (auto cm = c_.boolean(t, "check_mode", path); cm && *cm)
         c_.error(*t.get("check_mode"), path + "/check_mode", "check_mode: true is not supported by decamp");
     if (auto nl = c_.boolean(t, "no_log", path)) task.no_log = *nl;
     if (const Value* v = t.get("vars")) {
-        if (v->is_map()) task.vars = *v;
-        else c_.error(*v, path + "/vars", "expected a map of variable name to value");
+        if (v->is_map())
+            task.vars = *v;
+        else
+            c_.error(*v, path + "/vars", "expected a map of variable name to value");
     }
     task.tags = ctx.tags;
     if (auto tg = c_.str_list(t, "tags", path)) add_tags(task.tags, *tg);
@@ -314,7 +361,8 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     task.when = and_conditions(ctx.when, task.when);
     task.vars = merged(ctx.vars, task.vars);
     if (out.size() + 1 > kMaxTasks) {
-        c_.error(t, path, "more than " + std::to_string(kMaxTasks) + " tasks in one play (includes that multiply?)");
+        c_.error(t, path,
+                 "more than " + std::to_string(kMaxTasks) + " tasks in one play (includes that multiply?)");
         return;
     }
     out.push_back(std::move(task));
@@ -327,8 +375,10 @@ void Loader::note_defines(const Value& t) {
         if (k == "register" && v.is_string()) book_->defines.push_back(v.as_string());
         if (canonical_module(k) != "set_fact") continue;
         Value args = Value::map();
-        if (v.is_map()) args = v;
-        else if (v.is_string()) (void)parse_kv(v.as_string(), args);
+        if (v.is_map())
+            args = v;
+        else if (v.is_string())
+            (void)parse_kv(v.as_string(), args);
         for (const auto& [name, value] : args.entries()) book_->defines.push_back(name);
     }
 }
@@ -363,9 +413,11 @@ void Loader::check_args(const std::string& name, const modules::Module* mod, con
     if (name == "copy" || name == "template") check_src(name, args, path, task);
     std::vector<std::string> allowed;
     std::vector<std::string> required;
-    if (name == "debug") allowed = {"msg", "var"};
+    if (name == "debug")
+        allowed = {"msg", "var"};
     else if (name == "set_fact") {
-        if (!args.is_map() || args.entries().empty()) c_.error(args, path, "set_fact needs at least one name: value");
+        if (!args.is_map() || args.entries().empty())
+            c_.error(args, path, "set_fact needs at least one name: value");
         return;
     } else {
         allowed = mod->allowed_args();
@@ -397,7 +449,8 @@ void Loader::check_args(const std::string& name, const modules::Module* mod, con
 
 // A static src must be a regular readable file now, not at plan time (or, worse, a
 // truncated destination): a directory, FIFO, device or missing file is reported here.
-void Loader::check_src(const std::string& name, const Value& args, const std::string& path, const Task& task) {
+void Loader::check_src(const std::string& name, const Value& args, const std::string& path,
+                       const Task& task) {
     const Value* src = args.get("src");
     if (!src || !src->is_string() || tmpl::has_template(src->as_string())) return;
     (void)name;

@@ -23,20 +23,20 @@ namespace fs = std::filesystem;
 
 // What a task inherits from what encloses it.
 struct Ctx {
-    std::string when;              // and-ed conditions of the enclosing blocks/includes/roles
-    Value vars = Value::map();     // enclosing vars (role vars and params, block, include)
-    Value defaults = Value::map(); // the role's defaults (and its dependencies')
-    Value group_vars = Value::map(); // group_vars/all beside the playbook: over role defaults
+    std::string when;                            // and-ed conditions of the enclosing blocks/includes/roles
+    Value vars = Value::map();                   // enclosing vars (role vars and params, block, include)
+    Value defaults = Value::map();               // the role's defaults (and its dependencies')
+    Value group_vars = Value::map();             // group_vars/all beside the playbook: over role defaults
     std::shared_ptr<const Value> task_defaults;  // defaults over group_vars, as the tasks hold it
     std::vector<std::string> tags;
     std::optional<bool> become;
     std::string become_user;
     bool ignore_errors = false;
     bool rescue = false;
-    fs::path file_dir;             // directory of the file being read
-    fs::path role_dir;             // the role's root ("" outside roles)
+    fs::path file_dir;  // directory of the file being read
+    fs::path role_dir;  // the role's root ("" outside roles)
     std::string role;
-    int depth = 0;                 // includes, imports and role dependencies deep
+    int depth = 0;  // includes, imports and role dependencies deep
 };
 
 // "a and b" of two conditions, either possibly empty.
@@ -66,25 +66,25 @@ private:
     void check_notify(const Play& play, const std::string& path);
 
     // load_task.cpp
-    void load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                   bool handler);
+    void load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                   std::vector<Task>& out, bool handler);
     void note_defines(const Value& t);
     std::string conditions(const Value& t, const char* key, const std::string& path);
-    void check_args(const std::string& name, const modules::Module* mod, const Value& args, const std::string& path,
-                    const Task& task);
+    void check_args(const std::string& name, const modules::Module* mod, const Value& args,
+                    const std::string& path, const Task& task);
     void check_src(const std::string& name, const Value& args, const std::string& path, const Task& task);
 
     // include.cpp
-    void load_list(const Value& list, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                   bool handlers);
-    void load_entry(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                    bool handlers);
-    void load_block(const Value& t, const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
-                    bool handlers);
-    void include_tasks(const Value& t, const std::string& key, const std::string& path, Play& play, const Ctx& ctx,
-                       std::vector<Task>& out, bool handlers);
-    void include_vars(const Value& t, const std::string& key, const std::string& path, Play& play, const Ctx& ctx,
-                      std::vector<Task>& out);
+    void load_list(const Value& list, const std::string& path, Play& play, const Ctx& ctx,
+                   std::vector<Task>& out, bool handlers);
+    void load_entry(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                    std::vector<Task>& out, bool handlers);
+    void load_block(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
+                    std::vector<Task>& out, bool handlers);
+    void include_tasks(const Value& t, const std::string& key, const std::string& path, Play& play,
+                       const Ctx& ctx, std::vector<Task>& out, bool handlers);
+    void include_vars(const Value& t, const std::string& key, const std::string& path, Play& play,
+                      const Ctx& ctx, std::vector<Task>& out);
     // The file names an include_vars task may read, in first-found order ({} on an error).
     std::optional<std::vector<std::string>> vars_names(const Value& t, const std::string& key,
                                                        const std::string& path, Value& into);
@@ -101,24 +101,25 @@ private:
 
     // roles.cpp
     void load_roles(const Value& p, const std::string& path, Play& play, const Ctx& ctx);
-    void include_role(const Value& t, const std::string& key, const std::string& path, Play& play, const Ctx& ctx,
-                      std::vector<Task>& out);
+    void include_role(const Value& t, const std::string& key, const std::string& path, Play& play,
+                      const Ctx& ctx, std::vector<Task>& out);
     std::optional<fs::path> find_role(const std::string& name, const Ctx& ctx, const Value& where,
                                       const std::string& path);
     // One role (its dependencies first); tasks go to `out`, handlers to the play.
     void load_role(const fs::path& dir, const std::string& name, const Value& entry, const std::string& path,
-                   Play& play, const Ctx& ctx, std::vector<Task>& out, const std::string& tasks_from = "main");
-    Value role_vars_file(const fs::path& dir, const std::string& sub, const std::string& name, const Value& where,
-                         const std::string& path);
+                   Play& play, const Ctx& ctx, std::vector<Task>& out,
+                   const std::string& tasks_from = "main");
+    Value role_vars_file(const fs::path& dir, const std::string& sub, const std::string& name,
+                         const Value& where, const std::string& path);
 
     fs::path path_;
     fs::path dir_;
     std::vector<Diagnostic>& diags_;
     schema::Checker c_;
     Playbook* book_ = nullptr;
-    std::vector<fs::path> stack_;  // files being read, outermost first (cycles)
+    std::vector<fs::path> stack_;                   // files being read, outermost first (cycles)
     std::deque<std::pair<fs::path, Value>> cache_;  // deque: pointers into it stay valid
-    std::vector<std::string> roles_done_;  // role dir + params, for "runs once per play"
+    std::vector<std::string> roles_done_;           // role dir + params, for "runs once per play"
     bool role_missing_ = false;  // this play names a role not found: its handlers are unknown
 };
 

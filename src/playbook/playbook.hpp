@@ -28,13 +28,13 @@ struct Task {
     std::string become_user;
     bool ignore_errors = false;
     bool no_log = false;
-    Value vars = Value::map();     // the task's vars over its blocks', includes' and role's vars
+    Value vars = Value::map();  // the task's vars over its blocks', includes' and role's vars
     // Its role's defaults (and group_vars/all beside the playbook): below every other layer, as
     // Ansible orders them. Shared by the tasks of a role, never copied per task.
     std::shared_ptr<const Value> defaults;
-    std::vector<std::string> tags; // its own and every enclosing play's, role's, block's, include's
-    bool rescue = false;           // in a block's rescue: runs only when a task of the block failed
-    std::string role;              // the role it comes from ("" outside roles)
+    std::vector<std::string> tags;  // its own and every enclosing play's, role's, block's, include's
+    bool rescue = false;            // in a block's rescue: runs only when a task of the block failed
+    std::string role;               // the role it comes from ("" outside roles)
     // An Ansible task keyword decamp does not run yet (until, delegate_to, environment, …):
     // like a module decamp lacks, an error only on a host where the task would run.
     std::string unsupported;

@@ -16,8 +16,8 @@ namespace decamp::playbook::detail {
 namespace {
 
 // Keywords of a role entry; every other key is a role parameter (a variable of its tasks).
-const std::vector<std::string> kRoleKeywords = {"role", "name", "when", "tags", "vars", "become", "become_user",
-                                                "ignore_errors"};
+const std::vector<std::string> kRoleKeywords = {"role", "name",   "when",        "tags",
+                                                "vars", "become", "become_user", "ignore_errors"};
 
 std::vector<std::string> split_paths(const std::string& s) {
     std::vector<std::string> out;
@@ -51,7 +51,8 @@ std::vector<std::string> cfg_roles_path(const fs::path& cfg) {
         if (eq == std::string::npos) continue;
         std::vector<std::string> out;
         for (auto& p : split_paths(line.substr(eq + 1))) {
-            fs::path pp = p[0] == '~' && std::getenv("HOME") ? fs::path(std::getenv("HOME")) / p.substr(2) : fs::path(p);
+            fs::path pp = p[0] == '~' && std::getenv("HOME") ? fs::path(std::getenv("HOME")) / p.substr(2)
+                                                             : fs::path(p);
             out.push_back((pp.is_relative() ? cfg.parent_path() / pp : pp).string());
         }
         return out;
@@ -61,16 +62,18 @@ std::vector<std::string> cfg_roles_path(const fs::path& cfg) {
 
 }  // namespace
 
-Value Loader::role_vars_file(const fs::path& dir, const std::string& sub, const std::string& name, const Value& where,
-                             const std::string& path) {
+Value Loader::role_vars_file(const fs::path& dir, const std::string& sub, const std::string& name,
+                             const Value& where, const std::string& path) {
     Value out = Value::map();
     std::error_code ec;
     for (const char* ext : {".yml", ".yaml", ""}) {
         const fs::path f = dir / sub / (name + ext);
         if (!fs::is_regular_file(f, ec)) continue;
         if (const Value* v = read_yaml(f, where.mark(), path)) {
-            if (v->is_map()) out = *v;
-            else if (!v->is_null()) c_.error(*v, f.string(), "expected a map of variable name to value");
+            if (v->is_map())
+                out = *v;
+            else if (!v->is_null())
+                c_.error(*v, f.string(), "expected a map of variable name to value");
         }
         return out;
     }
@@ -103,7 +106,8 @@ std::optional<fs::path> Loader::find_role(const std::string& name, const Ctx& ct
         std::error_code ec;
         for (const fs::path& cfg : {dir_ / "ansible.cfg", fs::current_path(ec) / "ansible.cfg"})
             for (const auto& p : cfg_roles_path(cfg)) candidates.push_back(fs::path(p) / name);
-        if (const char* home = std::getenv("HOME")) candidates.push_back(fs::path(home) / ".ansible/roles" / name);
+        if (const char* home = std::getenv("HOME"))
+            candidates.push_back(fs::path(home) / ".ansible/roles" / name);
         candidates.push_back(fs::path("/usr/share/ansible/roles") / name);
         candidates.push_back(fs::path("/etc/ansible/roles") / name);
         candidates.push_back(dir_ / name);
@@ -134,7 +138,8 @@ void Loader::load_roles(const Value& p, const std::string& path, Play& play, con
     for (const auto& entry : roles->items()) {
         const std::string epath = rpath + "/" + std::to_string(i++);
         std::string name;
-        if (entry.is_string()) name = entry.as_string();
+        if (entry.is_string())
+            name = entry.as_string();
         else if (entry.is_map()) {
             if (auto r = c_.str(entry, entry.get("role") ? "role" : "name", epath, true)) name = *r;
         } else {
@@ -152,16 +157,19 @@ void Loader::load_roles(const Value& p, const std::string& path, Play& play, con
     }
 }
 
-void Loader::load_role(const fs::path& dir, const std::string& name, const Value& entry, const std::string& path,
-                       Play& play, const Ctx& ctx, std::vector<Task>& out, const std::string& tasks_from) {
+void Loader::load_role(const fs::path& dir, const std::string& name, const Value& entry,
+                       const std::string& path, Play& play, const Ctx& ctx, std::vector<Task>& out,
+                       const std::string& tasks_from) {
     Ctx rc;
     Value params = Value::map();
     if (entry.is_map()) {
         // Keywords of the entry; the rest are the role's parameters.
         Value kw = Value::map();
         for (const auto& [k, v] : entry.entries()) {
-            if (std::find(kRoleKeywords.begin(), kRoleKeywords.end(), k) != kRoleKeywords.end()) kw.set(k, v);
-            else params.set(k, v);
+            if (std::find(kRoleKeywords.begin(), kRoleKeywords.end(), k) != kRoleKeywords.end())
+                kw.set(k, v);
+            else
+                params.set(k, v);
         }
         kw.at(entry.mark());
         if (!wrap(kw, path, play, ctx, rc)) return;
@@ -169,7 +177,8 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
         rc = ctx;
     }
     // Once per play with the same parameters (Ansible's default, allow_duplicates: false).
-    const std::string key = dir.string() + "\n" + tasks_from + "\n" + params.to_json() + "\n" + rc.vars.to_json();
+    const std::string key =
+        dir.string() + "\n" + tasks_from + "\n" + params.to_json() + "\n" + rc.vars.to_json();
     if (!enter(dir, entry.mark(), path, ctx.depth + 1)) return;  // a cycle is an error, not a repeat
     if (std::find(roles_done_.begin(), roles_done_.end(), key) != roles_done_.end()) {
         leave();
@@ -193,10 +202,10 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
         size_t i = 0;
         for (const auto& d : deps->items()) {
             const std::string dpath = path + "/dependencies/" + std::to_string(i++);
-            std::string dname = d.is_string() ? d.as_string()
+            std::string dname = d.is_string()                 ? d.as_string()
                                 : d.is_map() && d.get("role") ? d.get("role")->to_text()
                                 : d.is_map() && d.get("name") ? d.get("name")->to_text()
-                                                               : "";
+                                                              : "";
             if (dname.empty()) {
                 c_.error(d, dpath, "expected a role name or a map with role:");
                 continue;
@@ -214,11 +223,14 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
         const fs::path f = dir / "tasks" / (tasks_from + ext);
         if (std::error_code ec; !fs::is_regular_file(f, ec)) continue;
         found = true;
-        if (const Value* root = read_yaml(f, entry.mark(), path)) load_list(*root, f.filename().string(), play, rc, out, false);
+        if (const Value* root = read_yaml(f, entry.mark(), path))
+            load_list(*root, f.filename().string(), play, rc, out, false);
         break;
     }
     if (!found && tasks_from != "main")
-        c_.error(entry, path, "role " + name + " has no tasks file " + tasks_from + " (in " + (dir / "tasks").string() + ")");
+        c_.error(
+            entry, path,
+            "role " + name + " has no tasks file " + tasks_from + " (in " + (dir / "tasks").string() + ")");
     // Handlers join the play's, once per role.
     const std::string hkey = "handlers\n" + dir.string();
     if (std::find(roles_done_.begin(), roles_done_.end(), hkey) == roles_done_.end()) {
@@ -240,10 +252,12 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
 void Loader::include_role(const Value& t, const std::string& key, const std::string& path, Play& play,
                           const Ctx& ctx, std::vector<Task>& out) {
     const std::string kpath = path + "/" + key;
-    if (!c_.map(t, path, {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors"})) return;
+    if (!c_.map(t, path, {key, "name", "when", "vars", "tags", "become", "become_user", "ignore_errors"}))
+        return;
     const Value& arg = *t.get(key);
-    if (!c_.map(arg, kpath, {"name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public",
-                             "allow_duplicates", "rolespec_validate"}))
+    if (!c_.map(arg, kpath,
+                {"name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public",
+                 "allow_duplicates", "rolespec_validate"}))
         return;
     auto name = c_.str(arg, "name", kpath, true);
     if (!name) return;
@@ -255,18 +269,21 @@ void Loader::include_role(const Value& t, const std::string& key, const std::str
     if (auto tf = c_.str(arg, "tasks_from", kpath)) {
         tasks_from = *tf;
         for (const char* ext : {".yml", ".yaml"})
-            if (tasks_from.size() > 4 && tasks_from.ends_with(ext)) tasks_from.resize(tasks_from.size() - std::string(ext).size());
+            if (tasks_from.size() > 4 && tasks_from.ends_with(ext))
+                tasks_from.resize(tasks_from.size() - std::string(ext).size());
     }
     for (const char* k : {"vars_from", "defaults_from", "handlers_from"})
-        if (arg.get(k)) c_.error(arg.key_mark(k), kpath + "/" + k, std::string(k) + " is not supported by decamp yet");
+        if (arg.get(k))
+            c_.error(arg.key_mark(k), kpath + "/" + k, std::string(k) + " is not supported by decamp yet");
     Ctx inner;
     if (!wrap(t, path, play, ctx, inner)) return;
     auto dir = find_role(*name, inner, arg, kpath);
     if (!dir) return;
     // An include runs each time it is reached: a key of its own keeps it apart.
-    roles_done_.erase(std::remove_if(roles_done_.begin(), roles_done_.end(),
-                                     [&](const std::string& k) { return k.rfind(dir->string() + "\n", 0) == 0; }),
-                      roles_done_.end());
+    roles_done_.erase(
+        std::remove_if(roles_done_.begin(), roles_done_.end(),
+                       [&](const std::string& k) { return k.rfind(dir->string() + "\n", 0) == 0; }),
+        roles_done_.end());
     Value entry = Value::map();
     entry.at(arg.mark());
     load_role(*dir, *name, entry, kpath, play, inner, out, tasks_from);

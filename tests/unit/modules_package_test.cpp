@@ -66,7 +66,8 @@ TEST_CASE("apt: update_cache alone refreshes the lists; with cache_valid_time on
     CHECK(always.change.find("apt-get install") == std::string::npos);
     CHECK(always.probe.find("exit 1") != std::string::npos);
     CHECK(always.probe.find("-newermt") == std::string::npos);
-    auto timed = plan("ansible.builtin.apt", args({{"update_cache", S("true")}, {"cache_valid_time", S("3600")}}));
+    auto timed =
+        plan("ansible.builtin.apt", args({{"update_cache", S("true")}, {"cache_valid_time", S("3600")}}));
     CHECK(timed.probe.find("-newermt") != std::string::npos);
     CHECK(timed.probe.find("3600") != std::string::npos);
     CHECK(timed.summary == "apt cache updated when older than 3600 s");

@@ -27,8 +27,9 @@ std::vector<Diagnostic> errors_in(const std::filesystem::path& p) {
 void write_web_role(const TempDir& t, const std::string& dir) {
     t.write(dir + "/defaults/main.yml", "web_port: 80\nweb_user: www\n");
     t.write(dir + "/vars/main.yml", "web_conf: /etc/web.conf\n");
-    t.write(dir + "/tasks/main.yml", "- name: conf\n  template: { src: web.conf.j2, dest: \"{{ web_conf }}\" }\n"
-                                     "  notify: restart web\n- import_tasks: extra.yml\n");
+    t.write(dir + "/tasks/main.yml",
+            "- name: conf\n  template: { src: web.conf.j2, dest: \"{{ web_conf }}\" }\n"
+            "  notify: restart web\n- import_tasks: extra.yml\n");
     t.write(dir + "/tasks/extra.yml", "- name: extra\n  copy: { src: motd, dest: /etc/motd }\n");
     t.write(dir + "/templates/web.conf.j2", "port={{ web_port }} user={{ web_user }}\n");
     t.write(dir + "/files/motd", "hello\n");
@@ -40,9 +41,10 @@ void write_web_role(const TempDir& t, const std::string& dir) {
 TEST_CASE("playbook: roles: load tasks, handlers, defaults and vars; files come from the role") {
     TempDir t;
     write_web_role(t, "roles/web");
-    auto pb = t.write("site.yml", "- hosts: all\n  pre_tasks:\n    - name: first\n      command: /bin/true\n"
-                                  "  roles:\n    - web\n    - { role: web, web_port: 81, tags: [again] }\n"
-                                  "  tasks:\n    - name: last\n      command: /bin/true\n");
+    auto pb = t.write("site.yml",
+                      "- hosts: all\n  pre_tasks:\n    - name: first\n      command: /bin/true\n"
+                      "  roles:\n    - web\n    - { role: web, web_port: 81, tags: [again] }\n"
+                      "  tasks:\n    - name: last\n      command: /bin/true\n");
     auto book = playbook::load(pb);
     const auto& play = book.plays.at(0);
     std::vector<std::string> names;
@@ -97,7 +99,8 @@ TEST_CASE("playbook: a role by path, meta dependencies first, a role runs once p
     t.write("lib/y/meta/main.yml", "dependencies: [x]\n");
     auto cyc = t.write("cyc.yml", "- hosts: all\n  roles: [./lib/x]\n");
     auto d = errors_in(cyc);
-    CHECK(std::any_of(d.begin(), d.end(), [](const Diagnostic& x) { return x.message.find("cycle") != std::string::npos; }));
+    CHECK(std::any_of(d.begin(), d.end(),
+                      [](const Diagnostic& x) { return x.message.find("cycle") != std::string::npos; }));
 
     auto missing = t.write("missing.yml", "- hosts: all\n  roles: [nowhere]\n");
     d = errors_in(missing);
@@ -111,8 +114,9 @@ TEST_CASE("playbook: roles are found through ANSIBLE_ROLES_PATH and include_role
     t.write("shelf/tool/tasks/main.yml", "- name: main\n  command: /bin/true\n");
     t.write("shelf/tool/tasks/extra.yml", "- name: extra\n  command: /bin/true\n");
     ::setenv("ANSIBLE_ROLES_PATH", (t.path() / "shelf").c_str(), 1);
-    auto pb = t.write("site.yml", "- hosts: all\n  tasks:\n    - include_role: { name: tool, tasks_from: extra }\n"
-                                  "      when: x\n    - import_role: { name: tool }\n");
+    auto pb = t.write("site.yml",
+                      "- hosts: all\n  tasks:\n    - include_role: { name: tool, tasks_from: extra }\n"
+                      "      when: x\n    - import_role: { name: tool }\n");
     auto book = playbook::load(pb);
     ::unsetenv("ANSIBLE_ROLES_PATH");
     const auto& tasks = book.plays.at(0).tasks;
@@ -124,7 +128,9 @@ TEST_CASE("playbook: roles are found through ANSIBLE_ROLES_PATH and include_role
 
 TEST_CASE("playbook: a name Ansible does not know is still a load-time error") {
     TempDir t;
-    auto pb = t.write("pb.yml", "- hosts: all\n  tasks:\n    - nosuchmodule: { a: 1 }\n    - community.docker.docker_container: { name: x }\n");
+    auto pb = t.write("pb.yml",
+                      "- hosts: all\n  tasks:\n    - nosuchmodule: { a: 1 }\n    - "
+                      "community.docker.docker_container: { name: x }\n");
     auto d = errors_in(pb);
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("nosuchmodule") != std::string::npos);
@@ -140,17 +146,19 @@ TEST_CASE("playbook: a role used by two plays runs in each; a missing role does 
     CHECK(book.plays[1].tasks.size() == 2);
     CHECK(book.plays[1].handlers.size() == 1);
 
-    auto missing = t.write("m.yml", "- hosts: all\n  roles: [gone]\n  tasks:\n    - command: /bin/true\n"
-                                    "      notify: restart gone\n");
+    auto missing = t.write("m.yml",
+                           "- hosts: all\n  roles: [gone]\n  tasks:\n    - command: /bin/true\n"
+                           "      notify: restart gone\n");
     auto d = errors_in(missing);
     REQUIRE(d.size() == 1);
     CHECK(d[0].message.find("role \"gone\" not found") != std::string::npos);
 }
 
 TEST_CASE("plan offline: an argument only a host can tell does not fail the module's checks") {
-    auto book = playbook::load_text("- hosts: all\n  tasks:\n    - set_fact: { pkg: \"{{ ansible_facts.x }}\" }\n"
-                                    "    - package: { name: \"{{ pkg }}\" }\n",
-                                    "pb.yml");
+    auto book = playbook::load_text(
+        "- hosts: all\n  tasks:\n    - set_fact: { pkg: \"{{ ansible_facts.x }}\" }\n"
+        "    - package: { name: \"{{ pkg }}\" }\n",
+        "pb.yml");
     inventory::Inventory inv;
     inventory::Host h;
     h.name = "h1";

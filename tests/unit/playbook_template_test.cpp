@@ -233,7 +233,8 @@ TEST_CASE("template: basename, dirname, regex_search, list; is true / is false")
     tmpl::Scope s;
     s.push(&vars);
     tmpl::Options o;
-    CHECK(tmpl::render("{{ p | basename }} {{ p | dirname }} {{ 'x' | dirname }}", s, o) == "ntp.conf /etc/ntp ");
+    CHECK(tmpl::render("{{ p | basename }} {{ p | dirname }} {{ 'x' | dirname }}", s, o) ==
+          "ntp.conf /etc/ntp ");
     CHECK(tmpl::render("{{ v | regex_search('(\\d+(\\.\\d+)+)') }}", s, o) == "2.24.1");
     CHECK(tmpl::render("{{ 'ab' | list | length }}", s, o) == "2");
     CHECK(tmpl::evaluate_condition("yes_ is true", s, o));
