@@ -268,23 +268,7 @@ private:
         if (test == "defined") return !r.undefined;
         if (test == "undefined") return r.undefined;
         if (r.undefined) fail("\"" + r.missing + "\" is undefined (test \"" + test + "\")");
-        const Value& v = r.v;
-        auto field = [&](const char* k) {
-            const Value* f = v.get(k);
-            return f && f->truthy();
-        };
-        if (test == "none") return v.is_null();
-        if (test == "string") return v.is_string();
-        if (test == "number") return v.kind() == Value::Kind::Int;
-        if (test == "mapping") return v.is_map();
-        if (test == "iterable" || test == "sequence") return v.is_list() || v.is_map() || v.is_string();
-        if (test == "changed") return field("changed");
-        if (test == "failed") return field("failed");
-        if (test == "skipped") return field("skipped");
-        if (test == "succeeded" || test == "success") return !field("failed");
-        // Ansible's `is true` / `is false`: the boolean itself, not a truthy value.
-        if (test == "true") return v.kind() == Value::Kind::Bool && v.as_bool();
-        if (test == "false") return v.kind() == Value::Kind::Bool && !v.as_bool();
+        if (auto t = value_test(test, r.v)) return *t;
         fail("test \"" + test + "\" is listed in kTests but not implemented");
     }
 
@@ -375,11 +359,6 @@ private:
         }
         if (in.undefined) return in;
         const Value& v = in.v;
-        if (name == "lower" || name == "upper") {
-            std::string s = v.to_text();
-            for (auto& c : s) c = static_cast<char>(name == "lower" ? tolower(static_cast<unsigned char>(c)) : toupper(static_cast<unsigned char>(c)));
-            return Res{derived(Value::string(s), {&v})};
-        }
         if (name == "join") {
             std::string sep = args.empty() ? "" : arg(0).to_text();
             const Value none;
@@ -395,16 +374,8 @@ private:
             }
             return Res{derived(Value::string(out).add_taint(taint), {&v, &sepv})};
         }
-        if (name == "quote") return Res{derived(Value::string(shell::quote(v.to_text())), {&v})};
-        if (name == "b64encode") return Res{derived(Value::string(shell::base64(v.to_text())), {&v})};
         // A count says nothing a log must hide, and masking "12" everywhere would mangle it.
         if (name == "length" || name == "count") return Res{Value::integer(static_cast<int64_t>(v.size()))};
-        if (name == "trim") {
-            std::string s = v.to_text();
-            size_t a = s.find_first_not_of(" \t\r\n");
-            size_t b = s.find_last_not_of(" \t\r\n");
-            return Res{derived(Value::string(a == std::string::npos ? "" : s.substr(a, b - a + 1)), {&v})};
-        }
         if (name == "int") {
             if (v.kind() == Value::Kind::Int) return in;
             try {
@@ -414,24 +385,9 @@ private:
                 return Res{derived(Value::integer(arg(0).as_int()), {&arg(0)})};
             }
         }
-        if (name == "string") return Res{derived(Value::string(v.to_text()), {&v})};
-        if (name == "bool") {
-            std::string s = v.to_text();
-            for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-            return Res{Value::boolean(s == "true" || s == "yes" || s == "on" || s == "1")};
-        }
         if (name == "first" || name == "last") {
             if (!v.is_list() || v.items().empty()) return Res::undef(name + " of an empty list");
             return Res{name == "first" ? v.items().front() : v.items().back()};
-        }
-        if (name == "list") {
-            if (v.is_list()) return in;
-            Value out = Value::list();
-            if (v.is_map())
-                for (const auto& [k, x] : v.entries()) out.push(derived(Value::string(k), {&v}));
-            else
-                for (char c : v.to_text()) out.push(derived(Value::string(std::string(1, c)), {&v}));
-            return Res{out};
         }
         if (name == "replace") {
             std::string s = v.to_text(), from = arg(0).to_text(), to = arg(1).to_text();

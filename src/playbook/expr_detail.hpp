@@ -77,6 +77,8 @@ void note_sensitive(const Value& v);
 // Text filters kept out of the parser (expr_support.cpp): basename, dirname, regex_search.
 // The result is untainted; the caller adds its input's provenance. nullopt: not one of them.
 std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args);
+// A test on a defined value (filters.cpp); nullopt for a name it does not know.
+std::optional<bool> value_test(std::string_view test, const Value& v);
 
 // How a value shows in an error message: *** when derived from a secret.
 std::string shown(const Value& v);

@@ -3,7 +3,6 @@
 // never treated as a template).
 #include "playbook/expr_detail.hpp"
 #include "playbook/template.hpp"
-#include "util/regex.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::tmpl {
@@ -116,25 +115,6 @@ bool has_template_inside(const Value& v) {
         default:
             return false;
     }
-}
-
-std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args) {
-    const std::string s = in.to_text();
-    if (name == "basename" || name == "dirname") {
-        const size_t slash = s.rfind('/');
-        if (name == "basename") return Value::string(slash == std::string::npos ? s : s.substr(slash + 1));
-        if (slash == std::string::npos) return Value::string("");
-        return Value::string(slash == 0 ? "/" : s.substr(0, slash));
-    }
-    if (name == "regex_search") {
-        // The first match (Ansible: None when nothing matches; here the empty string, which
-        // tests false the same way).
-        const util::Regex re(args.empty() ? "" : args[0].to_text());
-        std::vector<std::string> groups;
-        if (!re.search(s, &groups) || groups.empty()) return Value::string("");
-        return Value::string(groups[0]);
-    }
-    return std::nullopt;
 }
 
 }  // namespace detail
