@@ -117,15 +117,7 @@ private:
     bool ensure_connected(HostCtx& c, bool facts_now);
     void gather_facts(HostCtx& c);
     // Runs an evaluation; when it named facts not gathered yet, gathers them and runs it again.
-    template <class F>
-    void with_facts(HostCtx& c, F&& eval) {
-        c.vars->reset_wanted();
-        eval();
-        if (c.vars->facts_wanted() && !c.vars->has_facts()) {
-            gather_facts(c);
-            eval();
-        }
-    }
+    void with_facts(HostCtx& c, const std::function<void()>& eval);
     void run_play_on_host(const plan::Assignment& a, HostCtx& c, std::atomic<bool>& abort_all);
     bool run_tasks(const playbook::Play& play, const std::vector<const playbook::Task*>& tasks, HostCtx& c,
                    bool handler, std::atomic<bool>& abort_all);

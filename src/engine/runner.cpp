@@ -61,6 +61,15 @@ void Engine::gather_facts(HostCtx& c) {
     c.vars->set_facts(parse_facts(r.out));
 }
 
+void Engine::with_facts(HostCtx& c, const std::function<void()>& eval) {
+    c.vars->reset_wanted();
+    eval();
+    if (c.vars->facts_wanted() && !c.vars->has_facts()) {
+        gather_facts(c);
+        eval();
+    }
+}
+
 bool Engine::ensure_connected(HostCtx& c, bool facts_now) {
     if (c.dead) return false;
     try {

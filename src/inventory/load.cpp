@@ -213,6 +213,7 @@ private:
     void load_data(const Value& data) {
         const auto& kinds = data_kind_schemas();
         std::vector<std::string> names;
+        names.reserve(kinds.size());
         for (const auto& k : kinds) names.push_back(k.kind);
         if (!data.is_list()) {
             c_.error(data, "data",
