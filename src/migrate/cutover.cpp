@@ -8,6 +8,59 @@
 
 namespace decamp::migrate {
 
+namespace {
+
+// The client probe for the span of a cutover: started before the freeze, stopped (also when
+// the cutover throws) with its figures added to the journal's, so a resumed cutover's report
+// covers both runs.
+class ProbeWindow {
+public:
+    ProbeWindow(ClientProbe* probe, Journal* state, std::string key,
+                const std::vector<std::pair<std::string, HealthTarget>>& targets)
+        : probe_(targets.empty() ? nullptr : probe), state_(state), key_(std::move(key)) {
+        if (probe_) probe_->start(targets);
+    }
+    ~ProbeWindow() {
+        try {
+            finish();
+        } catch (...) {  // the figures are lost, the cutover's own error stands
+        }
+    }
+    ProbeWindow(const ProbeWindow&) = delete;
+    ProbeWindow& operator=(const ProbeWindow&) = delete;
+
+    // This run's figures (empty without a probe), kept in the journal with earlier runs'.
+    std::vector<ProbeStats> finish() {
+        if (!probe_) return {};
+        auto stats = probe_->stop();
+        probe_ = nullptr;
+        auto all = stats;
+        if (auto before = state_->get(key_)) all = merge_probe_stats(decode_probe_stats(*before), stats);
+        state_->set(key_, encode_probe_stats(all));
+        return stats;
+    }
+
+private:
+    ClientProbe* probe_;
+    Journal* state_;
+    std::string key_;
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, HealthTarget>> Migration::probe_targets() const {
+    std::vector<std::pair<std::string, HealthTarget>> out;
+    auto add = [&](const std::string& provider, const char* which) {
+        for (auto& t : health_targets(inv_, provider)) {
+            std::string label = t.host + " (" + which + " " + provider + ") " + t.url;
+            out.emplace_back(std::move(label), std::move(t));
+        }
+    };
+    if (!o_.from_backup) add(source_, "source");  // with --from-backup the source is gone
+    add(target_, "target");
+    return out;
+}
+
 void Migration::wait_ttl() {
     if (!o_.wait_ttl || !inv_.dns) return;
     double at = std::stod(p_.state->get("dns_lowered_at/" + mig_.id).value_or("0"));
@@ -33,6 +86,7 @@ void Migration::cutover() {
         services = inv_.app->services;
     }
     if (o_.from_backup) src_app.clear();  // the source is gone: nothing to stop there
+    ProbeWindow probe(p_.probe, p_.state, "probe/" + mig_.id, probe_targets());
     // Verified: after the stop, every service must be inactive, or the cutover stops here.
     step(ph, "freeze-app", [&] {
         p_.state->set("freeze_at/" + mig_.id, std::to_string(Journal::now()));
@@ -73,6 +127,7 @@ void Migration::cutover() {
             for (const auto& s : target_rrsets(target_, 0)) p_.dns->replace(s);
         return "active provider: " + target_;
     });
+    for (const auto& s : probe.finish()) log_ << "  clients at " << describe_probe(s) << "\n";
 }
 
 void Migration::switch_dns() {
@@ -88,6 +143,7 @@ void Migration::switch_dns() {
                 throw Error("not every authoritative nameserver serves the new records: " + v.summary());
         }
         p_.state->set("dns_switched_at/" + mig_.id, std::to_string(Journal::now()));
+        p_.state->set("dns_switch_ttl/" + mig_.id, std::to_string(ttl));
         return encode_rrsets(target_rrsets(target_, ttl));
     });
 }

@@ -18,6 +18,19 @@ struct HealthResult {
     double seconds = 0;
 };
 
+// One check aimed at one host: the URL rendered for it, or why it cannot be used.
+struct HealthTarget {
+    std::string host;
+    std::string url;
+    std::string host_header;
+    int expect = 200;
+    int timeout_s = 10;
+    std::string error;  // the rendered URL is not one decamp will ask
+};
+
+// Every check of the inventory against every host of `provider` with the check's role.
+std::vector<HealthTarget> health_targets(const inventory::Inventory& inv, const std::string& provider);
+
 // Runs every check against the hosts of `provider`. Retries each failing check until it
 // passes or `wait_s` seconds have passed (0 = one try).
 std::vector<HealthResult> check_health(const inventory::Inventory& inv, const std::string& provider,

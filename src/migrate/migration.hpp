@@ -17,6 +17,7 @@
 #include "inventory/inventory.hpp"
 #include "migrate/active.hpp"
 #include "migrate/health.hpp"
+#include "migrate/probe.hpp"
 #include "playbook/playbook.hpp"
 
 namespace decamp::migrate {
@@ -99,6 +100,8 @@ struct Plugins {
     Provisioner* provisioner = nullptr;       // required
     std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order
     BackupSource* backups = nullptr;          // required with --from-backup and for its advice
+    // Sends requests to both providers' health URLs through the cutover; null: no probe.
+    ClientProbe* probe = nullptr;
 };
 
 // The migration over the given plug-ins (see run_migrate). `plugins.state` may be null for

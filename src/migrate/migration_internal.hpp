@@ -59,6 +59,8 @@ private:
     void verify();
     void wait_ttl();
     void cutover();
+    // Each health URL at the source's and the target's hosts, labelled for the report.
+    std::vector<std::pair<std::string, HealthTarget>> probe_targets() const;
     void switch_dns();
     void rollback(const std::string& why);
     int abort_migration();

@@ -112,6 +112,8 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
     }
     for (const auto& ds : inv.data) p.movers.push_back(data::make_mover(ds));
     p.backups = backups;
+    std::unique_ptr<ClientProbe> probe = make_http_probe();
+    p.probe = probe.get();
     return run_migration(inv, opts, p, out, log, state_path);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 
 #include "migrate/journal.hpp"
@@ -26,7 +27,30 @@ std::string bytes(uint64_t b) {
     return buf;
 }
 
+// Text for one cell of a Markdown table: one line, no column separator.
+std::string cell(std::string s) {
+    for (auto& c : s)
+        if (c == '\n' || c == '|' || c == '\r') c = ' ';
+    return s;
+}
+
+std::string utc_second(double unix_time) {
+    std::time_t t = static_cast<std::time_t>(unix_time);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+    return buf;
+}
+
 }  // namespace
+
+double old_answers_until(double lowered_at, double old_ttl, double switched_at, double switch_ttl) {
+    if (switched_at <= 0) return 0;
+    double until = switched_at + std::max(0.0, switch_ttl);
+    if (lowered_at > 0) until = std::max(until, lowered_at + std::max(0.0, old_ttl));
+    return until;
+}
 
 void fill_report(ReportData& r, Journal& j, const std::string& id) {
     auto m = j.migration(id);
@@ -61,6 +85,18 @@ void fill_report(ReportData& r, Journal& j, const std::string& id) {
         r.backup_time = btime;
         r.rpo_s = (switched > 0 ? switched : end) - btime;
     }
+    if (auto p = j.get("probe/" + id)) {
+        try {
+            r.clients = decode_probe_stats(*p);
+        } catch (const std::exception&) {  // a state from a broken run: no client figures
+            r.clients.clear();
+        }
+    }
+    if (switched > 0) {
+        r.old_answers_until =
+            old_answers_until(getd("dns_lowered_at"), getd("dns_old_ttl"), switched, getd("dns_switch_ttl"));
+        r.old_answers_after_switch_s = r.old_answers_until - switched;
+    }
     if (freeze > 0 && writable > 0) r.write_freeze_s = writable - freeze;
     if (freeze > 0 && switched > 0) r.downtime_s = switched - freeze;
     else if (freeze > 0 && writable > 0) r.downtime_s = writable - freeze;
@@ -76,7 +112,23 @@ std::string report_markdown(const ReportData& r) {
              secs(r.rpo_s) + " before the switch, are not on " + r.target + "\n";
     if (!r.dns_verified.empty()) o += "- DNS at the authoritative nameservers: " + r.dns_verified + "\n";
     if (r.lag_bytes >= 0) o += "- replication lag before cutover: " + std::to_string(r.lag_bytes) + " bytes\n";
+    if (r.old_answers_until > 0)
+        o += "- resolvers may hand out " + r.source + "'s addresses until " +
+             utc_second(r.old_answers_until) + " (" + secs(r.old_answers_after_switch_s) +
+             " after the DNS switch); clients holding them reach " + r.source + " until then\n";
     if (!r.rollback.empty()) o += "- ROLLED BACK: " + r.rollback + "\n";
+    if (!r.clients.empty()) {
+        o += "\n## What clients saw during cutover (decamp's own probe)\n\n"
+             "| address | requests | failed | held | longest wait | first failure "
+             "|\n|---|---|---|---|---|---|\n";
+        for (const auto& c : r.clients)
+            o += "| " + cell(c.label) + " | " + std::to_string(c.sent) + " | " + std::to_string(c.failed) +
+                 " | " + std::to_string(c.held) + " | " + secs(c.longest_s) + " | " +
+                 (c.failed ? cell(c.first_failure) + " (failing over " +
+                                 secs(c.last_failure_at - c.first_failure_at) + ")"
+                           : std::string("none")) +
+                 " |\n";
+    }
     o += "\n## Phases\n\n| phase | time |\n|---|---|\n";
     for (const auto& p : r.phases) o += "| " + p.name + " | " + secs(p.seconds) + " |\n";
     o += "\n## Data\n\n| data set | size |\n|---|---|\n";
@@ -84,9 +136,7 @@ std::string report_markdown(const ReportData& r) {
     if (r.moved_bytes) o += "\nFiles streamed through decamp: " + bytes(r.moved_bytes) + "\n";
     o += "\n## Steps\n\n| phase | step | state | time | detail |\n|---|---|---|---|---|\n";
     for (const auto& s : r.steps) {
-        std::string d = s.detail;
-        for (auto& c : d)
-            if (c == '\n' || c == '|') c = ' ';
+        std::string d = cell(s.detail);
         if (d.size() > 120) d = d.substr(0, 117) + "...";
         o += "| " + s.phase + " | " + s.name + " | " + s.state + " | " + secs(s.seconds) + " | " + d + " |\n";
     }
@@ -124,6 +174,9 @@ std::string report_json(const ReportData& r) {
         .set("rolled_back", !r.rollback.empty())
         .set("rollback", r.rollback)
         .set("dns_verified", r.dns_verified)
+        .set("old_answers_until", json::rounded(r.old_answers_until))
+        .set("old_answers_after_switch_seconds", json::rounded(r.old_answers_after_switch_s))
+        .set("clients", json::parse(encode_probe_stats(r.clients)))
         .set("phases", std::move(phases))
         .set("data", std::move(data))
         .set("steps", std::move(steps));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dns/dns.hpp"
+#include "migrate/probe.hpp"
 
 namespace decamp::migrate {
 
@@ -43,8 +44,17 @@ struct ReportData {
     double total_s = 0;
     double downtime_s = -1;         // app stopped on the source → DNS answers the target
     double write_freeze_s = -1;     // app stopped on the source → app healthy on the target
+    // What decamp's own clients saw during cutover, per address (migrate/probe.hpp).
+    std::vector<ProbeStats> clients;
+    // Until when a resolver may still hand out the source's addresses: the old TTL counted
+    // from when it was lowered, or the migration's TTL counted from the switch, whichever
+    // ends later (unix seconds; 0 when DNS was not switched).
+    double old_answers_until = 0;
+    double old_answers_after_switch_s = -1;
 };
 
+// The end of the old-address window (see ReportData::old_answers_until); 0 without a switch.
+double old_answers_until(double lowered_at, double old_ttl, double switched_at, double switch_ttl);
 void fill_report(ReportData& r, Journal& j, const std::string& id);
 std::string report_markdown(const ReportData& r);
 std::string report_json(const ReportData& r);

@@ -93,6 +93,12 @@ std::string no_proxy_list() {
     return list;
 }
 
+// Progress callback: a non-zero answer makes curl stop with CURLE_ABORTED_BY_CALLBACK.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+    return cancel->load() ? 1 : 0;
+}
+
 struct CurlDeleter {
     void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -166,6 +172,11 @@ Response perform(const Request& req) {
     curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // a health check wants the real status
     curl_easy_setopt(h, CURLOPT_USERAGENT, "decamp/" DECAMP_VERSION);
+    if (req.cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(req.cancel));
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
 
     if (req.method == "GET") {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -183,8 +194,9 @@ Response perform(const Request& req) {
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
         std::string why = sink.overflow ? "answer larger than " + std::to_string(kMaxBody >> 20) + " MiB"
-                          : errbuf[0]   ? std::string(errbuf)
-                                        : std::string(curl_easy_strerror(rc));
+                          : rc == CURLE_ABORTED_BY_CALLBACK ? std::string("cancelled")
+                          : errbuf[0]                       ? std::string(errbuf)
+                                                            : std::string(curl_easy_strerror(rc));
         while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
         return done(what + ": " + why);
     }

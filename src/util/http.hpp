@@ -1,6 +1,7 @@
 // HTTP through libcurl for provider/DNS APIs and health checks; curl stays in http.cpp.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,9 @@ struct Request {
     int timeout_ms = 10000;
     // Send this Host header (health checks against an address before DNS points there).
     std::string host_header;
+    // When set and true, the request is abandoned at once (a probe being stopped); the
+    // answer is then an error "cancelled".
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

@@ -13,6 +13,7 @@
 #include "engine/engine.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
+#include "migrate/report.hpp"
 #include "test_util.hpp"
 #include "transport/recording.hpp"
 #include "util/json.hpp"
@@ -240,6 +241,7 @@ dns:
   zone: example.test.
   records: [ { name: www.example.test., role: web, ttl: 300 } ]
 app: { role: web, services: [forum-app] }
+health: [ { role: web, url: "http://{{ host.address }}/healthz" } ]
 )";
 
 // A backup repository as --from-backup sees it: what it was asked, and the restore
@@ -271,12 +273,43 @@ struct FakeBackups : BackupSource {
     }
 };
 
+// The client probe: which addresses it was started on, and figures as if every source
+// address failed twice while the target's answered.
+struct FakeProbe : ClientProbe {
+    std::vector<std::string> labels;
+    int starts = 0, stops = 0;
+    void start(const std::vector<std::pair<std::string, HealthTarget>>& targets) override {
+        ++starts;
+        labels.clear();
+        for (const auto& [label, t] : targets) labels.push_back(label);
+    }
+    std::vector<ProbeStats> stop() override {
+        ++stops;
+        std::vector<ProbeStats> out;
+        for (const auto& l : labels) {
+            ProbeStats s;
+            s.label = l;
+            s.sent = s.answered = 10;
+            if (l.find("(source") != std::string::npos) {
+                s.answered = 8;
+                s.failed = 2;
+                s.first_failure_at = 1000;
+                s.last_failure_at = 1001.5;
+                s.first_failure = "HTTP 502";
+            }
+            out.push_back(s);
+        }
+        return out;
+    }
+};
+
 struct Rig {
     test::TempDir dir;
     inventory::Inventory inv;
     std::filesystem::path state_path;
     World w;
     BackupSource* backups = nullptr;
+    ClientProbe* probe = nullptr;
 
     Rig() {
         dir.write("web.yml", "- hosts: web\n  tasks: []\n");
@@ -323,6 +356,7 @@ struct Rig {
         p.provisioner = &prov;
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
         p.backups = backups;
+        p.probe = probe;
         std::ostringstream out, log;
         try {
             r.code = run_migration(inv, o, p, out, log, state_path);
@@ -519,4 +553,45 @@ TEST_CASE("migration: --from-backup restores through the BackupSource it is hand
     auto n = none.run(o);
     CHECK(n.code != kExitOk);
     CHECK(n.log.find("no backup source was given") != std::string::npos);
+}
+
+TEST_CASE(
+    "migration: the client probe covers the cutover and its figures reach the report, summed over a resume") {
+    Rig golden;
+    REQUIRE(golden.run({}).code == kExitOk);
+    const int total = golden.w.ops;
+
+    Rig rig;
+    FakeProbe probe;
+    rig.probe = &probe;
+    rig.w.crash_at = total;  // the last operation: inside cutover, after the probe started
+    REQUIRE(rig.run({}).crashed);
+    CHECK(probe.starts == 1);
+    CHECK(probe.stops == 1);
+    CHECK(probe.labels == std::vector<std::string>{"old-web1 (source old) http://192.0.2.1/healthz",
+                                                   "new-web1 (target new) http://192.0.2.3/healthz"});
+    rig.w.crash_at = 0;
+    MigrateOptions o = resume();
+    o.json = true;
+    auto r = rig.run(o);
+    REQUIRE(r.code == kExitOk);
+    CHECK(probe.starts == 2);
+    CHECK(probe.stops == 2);
+    auto doc = json::parse(r.out);
+    auto clients = doc["clients"];
+    REQUIRE(clients.size() == 2);
+    CHECK(clients[0]["label"].str() == "old-web1 (source old) http://192.0.2.1/healthz");
+    CHECK(clients[0]["sent"].int_or(0) == 20);  // both runs
+    CHECK(clients[0]["failed"].int_or(0) == 4);
+    CHECK(clients[0]["first_failure"].str() == "HTTP 502");
+    CHECK(clients[1]["failed"].int_or(-1) == 0);
+    // The DNS switch happened: the old-address window is reported, at least the switch TTL.
+    CHECK(doc["old_answers_after_switch_seconds"].number_or(-1) >= 30);
+}
+
+TEST_CASE("migration report: the old-address window is the later of the old TTL and the switch TTL") {
+    CHECK(old_answers_until(1000, 300, 1100, 30) == 1300);  // cached before lowering: 300 s from 1000
+    CHECK(old_answers_until(1000, 300, 1400, 30) == 1430);  // the lowered TTL from the switch
+    CHECK(old_answers_until(0, 0, 1400, 30) == 1430);       // never lowered
+    CHECK(old_answers_until(1000, 300, 0, 30) == 0);        // never switched
 }
