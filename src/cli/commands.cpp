@@ -118,7 +118,7 @@ const std::vector<Command>& commands() {
         {"migrate",
          "move the whole stack to another provider: provision, data, verify, DNS cutover",
          "decamp migrate [-i FILE] --to PROVIDER [--dry-run | --resume | --abort] [--from-backup [--backup "
-         "ID]] [--yes] [--json]",
+         "ID]] [--yes] [--json]\n       decamp migrate [-i FILE] --finish [--now] [--yes]",
          "Phases: preflight (hosts, keys, PostgreSQL versions, disk, DNS; lowers TTLs), provision\n"
          "(apply every role on PROVIDER), replicate (PostgreSQL streaming replica over TLS; files\n"
          "streamed through decamp), verify (health checks, lag), cutover (stop the app, fence the\n"
@@ -128,6 +128,14 @@ const std::vector<Command>& commands() {
          "--resume finishes the job. --abort (before cutover) removes what the migration added to the\n"
          "source. A failing DNS switch or final health check rolls back to the source.\n"
          "--dry-run changes nothing and exits non-zero on any problem it finds.\n"
+         "With `app: front:` (HAProxy in front of the app), requests are held, not failed, during the\n"
+         "write freeze, and once the target is healthy the source's front bridges every request it\n"
+         "still gets (clients whose resolvers cached the old address) over TLS to the target's. The\n"
+         "bridge stays until those caches can have expired (the old TTL from when it was lowered, the\n"
+         "migration's TTL from the switch, plus a margin; the report says when): --finish waits for\n"
+         "that time and takes it down (--now: at once), and the next migration does it by itself.\n"
+         "The report shows what clients saw: decamp probes the old and new addresses through the\n"
+         "cutover (requests answered, held, failed, the longest wait).\n"
          "--from-backup: when the old provider is gone, the data comes from the latest backup\n"
          "(decamp backup) instead of replication; the report states the data-loss window (RPO).\n"
          "Except with --dry-run, it first shows what it will do and asks on the terminal; --yes\n"
@@ -137,6 +145,9 @@ const std::vector<Command>& commands() {
           {"dry-run", 'n', false, "show the plan, change nothing"},
           {"resume", 0, false, "continue the migration in progress"},
           {"abort", 0, false, "undo a migration before cutover"},
+          {"finish", 0, false,
+           "take down the last migration's bridge once resolvers dropped the old addresses"},
+          {"now", 0, false, "with --finish: do not wait for that time"},
           {"wait-ttl", 0, false, "wait for the old DNS TTL to expire before cutover"},
           {"from-backup", 0, false, "the source is gone: restore the data from the latest backup instead"},
           {"backup", 0, true, "with --from-backup: the backup id to restore (default: latest)"},

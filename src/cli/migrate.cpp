@@ -17,6 +17,9 @@ int cmd_migrate(const Args& args) {
     o.dry_run = args.has("dry-run");
     o.resume = args.has("resume");
     o.abort = args.has("abort");
+    o.finish = args.has("finish");
+    o.finish_now = args.has("now");
+    if (o.finish_now && !o.finish) throw UsageError("--now goes with --finish");
     o.json = args.has("json");
     o.wait_ttl = args.has("wait-ttl");
     o.from_backup = args.has("from-backup");
@@ -26,8 +29,10 @@ int cmd_migrate(const Args& args) {
     }
     o.verbosity = args.verbosity;
 
-    if (o.target.empty() && !o.abort) throw UsageError("migrate needs --to PROVIDER (or --abort)");
-    if (int(o.dry_run) + int(o.resume) + int(o.abort) > 1) throw UsageError("--dry-run, --resume and --abort exclude each other");
+    if (o.target.empty() && !o.abort && !o.finish)
+        throw UsageError("migrate needs --to PROVIDER (or --abort, or --finish)");
+    if (int(o.dry_run) + int(o.resume) + int(o.abort) + int(o.finish) > 1)
+        throw UsageError("--dry-run, --resume, --abort and --finish exclude each other");
     Session l = load_all(args, {});
     o.state_path = l.state_path;
     if (!o.dry_run) {

@@ -100,9 +100,27 @@ struct DnsConfig {
 };
 
 // The application whose writes a cutover freezes: its services on hosts of `role`.
+// The proxy in front of the app on each host of the app's role (`app: front:`), through
+// which a cutover holds requests during the write freeze and bridges the source's clients to
+// the target. Only HAProxy for now; README "Zero-error cutover" says what its configuration
+// must contain.
+struct FrontConfig {
+    std::string kind = "haproxy";
+    std::string backend;                          // the backend that serves the site
+    std::string server = "app";                   // its server that is the local app
+    std::string bridge_server = "decamp-bridge";  // its server decamp points at the target
+    int bridge_port = 8443;                       // where a target takes bridged requests
+    std::string socket = "/run/haproxy/admin.sock";
+    std::string state_file = "/var/lib/haproxy/server-state";
+    std::string peers_file = "/etc/haproxy/decamp-bridge-peers.lst";
+    int margin_s = 60;  // added to the time resolvers may keep old answers
+    Mark mark;
+};
+
 struct AppConfig {
     std::string role;
     std::vector<std::string> services;
+    std::optional<FrontConfig> front;
     Mark mark;
 };
 

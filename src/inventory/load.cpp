@@ -8,6 +8,7 @@
 
 #include "dns/dns.hpp"
 #include "inventory/data_kind.hpp"
+#include "inventory/front.hpp"
 #include "inventory/inventory.hpp"
 #include "inventory/secrets.hpp"
 #include "provider/provider.hpp"
@@ -377,7 +378,7 @@ private:
     }
 
     void load_app(const Value& app) {
-        if (!c_.map(app, "app", {"role", "services"})) return;
+        if (!c_.map(app, "app", {"role", "services", "front"})) return;
         AppConfig a;
         a.mark = app.mark();
         if (auto r = c_.str(app, "role", "app", true)) {
@@ -389,6 +390,7 @@ private:
             if (app.get("services")->is_list() && app.get("services")->items().empty())
                 c_.error(*app.get("services"), "app/services", "expected at least one systemd service name");
         }
+        if (const Value* f = app.get("front")) a.front = load_front(*f, c_);
         inv_.app = std::move(a);
     }
 

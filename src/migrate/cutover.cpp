@@ -87,10 +87,17 @@ void Migration::cutover() {
     }
     if (o_.from_backup) src_app.clear();  // the source is gone: nothing to stop there
     ProbeWindow probe(p_.probe, p_.state, "probe/" + mig_.id, probe_targets());
+    bridge_accept();
     // Verified: after the stop, every service must be inactive, or the cutover stops here.
+    // With a front, the target's app stops too: both fronts then hold requests (retrying
+    // the stopped app) until the target's app is up on the promoted data.
     step(ph, "freeze-app", [&] {
         p_.state->set("freeze_at/" + mig_.id, std::to_string(Journal::now()));
         for (const auto* h : src_app) sh(*h, systemd::units_cmd(systemd::Verb::Stop, services), "stopping the app");
+        if (front_cfg())
+            for (const auto* h : dst_app)
+                sh(*h, systemd::units_cmd(systemd::Verb::Stop, services, systemd::Missing::Ignore),
+                   "stopping the app on the target");
         return "stopped " + std::to_string(services.size()) + " service(s) on " + std::to_string(src_app.size()) + " host(s)";
     });
     if (!o_.from_backup) {
@@ -98,27 +105,31 @@ void Migration::cutover() {
         for (auto& m : p_.movers) report_.moved_bytes += m->final_sync(*this);
         for (auto& m : p_.movers) m->promote(*this);
     }
-    step(ph, "start-app", [&] {
-        for (const auto* h : dst_app) sh(*h, systemd::units_cmd(systemd::Verb::Restart, services), "starting the app");
-        auto res = health(target_, 60);
-        if (!all_ok(res)) throw Error("the app on " + target_ + " is not healthy after promotion: " + describe(res));
-        p_.state->set("writable_at/" + mig_.id, std::to_string(Journal::now()));
-        return describe(res);
-    });
-    if (inv_.dns) {
-        try {
+    try {
+        step(ph, "start-app", [&] {
+            for (const auto* h : dst_app)
+                sh(*h, systemd::units_cmd(systemd::Verb::Restart, services), "starting the app");
+            auto res = health(target_, 60);
+            if (!all_ok(res))
+                throw Error("the app on " + target_ + " is not healthy after promotion: " + describe(res));
+            p_.state->set("writable_at/" + mig_.id, std::to_string(Journal::now()));
+            return describe(res);
+        });
+        // Only now, the target being healthy: the requests the source holds go over.
+        bridge_open();
+        if (inv_.dns) {
             switch_dns();
             step(ph, "health-final", [&] {
                 auto res = health(target_, 30);
                 if (!all_ok(res)) throw Error("final health checks failed: " + describe(res));
                 return describe(res);
             });
-        } catch (const StepFailed& e) {
-            // With --from-backup there is no source to go back to: the journal keeps the
-            // migration for --resume once the cause is fixed.
-            if (!o_.from_backup) rollback(e.what());
-            throw;
         }
+    } catch (const StepFailed& e) {
+        // With --from-backup there is no source to go back to: the journal keeps the
+        // migration for --resume once the cause is fixed.
+        if (!o_.from_backup) rollback(e.what());
+        throw;
     }
     step(ph, "activate", [&] {
         p_.state->set("active", target_);
@@ -127,6 +138,7 @@ void Migration::cutover() {
             for (const auto& s : target_rrsets(target_, 0)) p_.dns->replace(s);
         return "active provider: " + target_;
     });
+    bridge_schedule();
     for (const auto& s : probe.finish()) log_ << "  clients at " << describe_probe(s) << "\n";
 }
 
@@ -184,6 +196,7 @@ void Migration::rollback(const std::string& why) {
             }
         }
         notes += "source app restarted, target app stopped";
+        if (std::string b = bridge_rollback(); !b.empty()) notes += "; " + b;
     }
     auto res = health(source_, 30);
     notes += std::string("; source health: ") + (all_ok(res) ? "ok" : describe(res));

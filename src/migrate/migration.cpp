@@ -261,6 +261,7 @@ int Migration::run() {
         return kExitLocked;
     }
     if (o_.abort) return abort_migration();
+    if (o_.finish) return finish_bridge();
 
     auto unfinished = j.unfinished();
     if (unfinished && !o_.resume)
@@ -275,6 +276,7 @@ int Migration::run() {
     } else {
         auto active = active_provider(inv_, j.path());
         if (active.name == o_.target) throw Error("the stack already runs on " + active.describe());
+        close_earlier_bridge();
         mig_ = j.start("migrate", active.name, o_.target);
         log_ << "Migration " << mig_.id << ": " << active.name << " → " << o_.target << "\n";
     }

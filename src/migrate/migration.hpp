@@ -16,6 +16,7 @@
 #include "engine/engine.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/active.hpp"
+#include "migrate/front.hpp"
 #include "migrate/health.hpp"
 #include "migrate/probe.hpp"
 #include "playbook/playbook.hpp"
@@ -27,6 +28,8 @@ struct MigrateOptions {
     bool dry_run = false;
     bool resume = false;
     bool abort = false;
+    bool finish = false;      // take down the bridge of the last migration (when its time has come)
+    bool finish_now = false;  // with finish: now, without waiting
     bool json = false;
     bool wait_ttl = false;       // really wait for the old TTL to expire before cutover
     bool from_backup = false;    // the source is gone: restore the data from a backup
@@ -102,6 +105,8 @@ struct Plugins {
     BackupSource* backups = nullptr;          // required with --from-backup and for its advice
     // Sends requests to both providers' health URLs through the cutover; null: no probe.
     ClientProbe* probe = nullptr;
+    // The proxy in front of the app (`app: front:`); null: no bridge, no held requests.
+    Front* front = nullptr;
 };
 
 // The migration over the given plug-ins (see run_migrate). `plugins.state` may be null for

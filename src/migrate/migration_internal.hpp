@@ -62,6 +62,15 @@ private:
     // Each health URL at the source's and the target's hosts, labelled for the report.
     std::vector<std::pair<std::string, HealthTarget>> probe_targets() const;
     void switch_dns();
+    // The bridge (bridge.cpp).
+    const inventory::FrontConfig* front_cfg() const;
+    void bridge_accept();
+    void bridge_open();
+    std::string bridge_rollback();
+    void bridge_schedule();
+    void close_bridge(const MigrationRow& m);
+    int finish_bridge();
+    void close_earlier_bridge();
     void rollback(const std::string& why);
     int abort_migration();
     int dry_run();

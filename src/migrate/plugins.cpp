@@ -74,7 +74,7 @@ std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& in
 
 int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups) {
-    if (!opts.abort && !inv.find_provider(opts.target))
+    if (!opts.abort && !opts.finish && !inv.find_provider(opts.target))
         throw Error("provider \"" + opts.target + "\" is not defined in " + inv.file.string());
     auto state_path = opts.state_path.empty() ? default_state_path(inv.file) : opts.state_path;
     // A dry run neither creates the state nor takes its lock.
@@ -114,6 +114,11 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
     p.backups = backups;
     std::unique_ptr<ClientProbe> probe = make_http_probe();
     p.probe = probe.get();
+    std::unique_ptr<Front> front;
+    if (inv.app && inv.app->front) {
+        front = make_front(*inv.app->front);
+        p.front = front.get();
+    }
     return run_migration(inv, opts, p, out, log, state_path);
 }
 

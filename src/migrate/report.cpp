@@ -34,16 +34,16 @@ std::string cell(std::string s) {
     return s;
 }
 
-std::string utc_second(double unix_time) {
+}  // namespace
+
+std::string utc_time(double unix_time) {
     std::time_t t = static_cast<std::time_t>(unix_time);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return buf;
 }
-
-}  // namespace
 
 double old_answers_until(double lowered_at, double old_ttl, double switched_at, double switch_ttl) {
     if (switched_at <= 0) return 0;
@@ -113,8 +113,8 @@ std::string report_markdown(const ReportData& r) {
     if (!r.dns_verified.empty()) o += "- DNS at the authoritative nameservers: " + r.dns_verified + "\n";
     if (r.lag_bytes >= 0) o += "- replication lag before cutover: " + std::to_string(r.lag_bytes) + " bytes\n";
     if (r.old_answers_until > 0)
-        o += "- resolvers may hand out " + r.source + "'s addresses until " +
-             utc_second(r.old_answers_until) + " (" + secs(r.old_answers_after_switch_s) +
+        o += "- resolvers may hand out " + r.source + "'s addresses until " + utc_time(r.old_answers_until) +
+             " (" + secs(r.old_answers_after_switch_s) +
              " after the DNS switch); clients holding them reach " + r.source + " until then\n";
     if (!r.rollback.empty()) o += "- ROLLED BACK: " + r.rollback + "\n";
     if (!r.clients.empty()) {

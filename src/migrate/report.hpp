@@ -53,6 +53,8 @@ struct ReportData {
     double old_answers_after_switch_s = -1;
 };
 
+// "2026-12-03 16:05:09 UTC"
+std::string utc_time(double unix_time);
 // The end of the old-address window (see ReportData::old_answers_until); 0 without a switch.
 double old_answers_until(double lowered_at, double old_ttl, double switched_at, double switch_ttl);
 void fill_report(ReportData& r, Journal& j, const std::string& id);

@@ -31,6 +31,15 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
     std::optional<MigrationRow> running;
     if (std::filesystem::exists(path)) running = Journal(path).unfinished();
     if (o.abort) return running ? abort_summary(*running) : "";
+    if (o.finish) {
+        std::optional<std::string> id;
+        if (std::filesystem::exists(path)) id = Journal(path).get("bridge_open");
+        if (!id) return "";
+        return "decamp migrate --finish: take down the bridge of migration " + *id +
+               (o.finish_now ? " now, without waiting for resolvers to drop the old addresses\n"
+                             : " once resolvers can have dropped the old addresses (it waits until then)\n") +
+               "  the source's fronts go back to their own app; the target's accept no bridged request\n";
+    }
 
     auto active = active_provider(inv, path);
     std::string source = o.resume && running ? running->source : active.name;

@@ -40,6 +40,8 @@ struct World {
     bool fail_dns_switch = false;
     bool fail_health_after_switch = false;
     bool stale_nameserver = false;  // a second nameserver keeps the old records
+    bool fail_target_app = false;   // the target's app never becomes healthy at cutover
+    std::map<std::string, std::string> front;  // host → what its front does (FakeFront)
     std::map<std::string, dns::RRset> dns;
     std::map<std::string, bool> app;  // host → app running
     std::map<std::string, MoverWorld> data;
@@ -63,6 +65,7 @@ struct World {
         std::ostringstream o;
         o << dns_text();
         for (const auto& [h, up] : app) o << "app " << h << "=" << up << "\n";
+        for (const auto& [h, f] : front) o << "front " << h << ": " << f << "\n";
         for (const auto& [n, d] : data)
             o << "data " << n << " grant=" << d.grant << " copy=" << d.copy << " fenced=" << d.fenced
               << " synced=" << d.synced << " primary=" << d.primary << "\n";
@@ -169,6 +172,7 @@ public:
         r.url = "http://fake/healthz";
         r.ok = true;
         for (const auto* h : inv_.hosts_of(provider, "web")) r.ok = r.ok && w_.app[h->name];
+        if (w_.fail_target_app && provider == "new" && !w_.app["old-web1"]) r.ok = false;
         if (w_.fail_health_after_switch && provider == "new" && w_.dns["www.example.test."].records == std::vector<std::string>{"192.0.2.3"})
             r.ok = false;
         r.status = r.ok ? 200 : 503;
@@ -240,7 +244,7 @@ dns:
   api_key: "${env:DECAMP_TEST_NO_SUCH_KEY}"
   zone: example.test.
   records: [ { name: www.example.test., role: web, ttl: 300 } ]
-app: { role: web, services: [forum-app] }
+app: { role: web, services: [forum-app], front: { kind: haproxy, backend: forum } }
 health: [ { role: web, url: "http://{{ host.address }}/healthz" } ]
 )";
 
@@ -271,6 +275,30 @@ struct FakeBackups : BackupSource {
         calls.push_back("restore " + id + " onto " + target);
         return backup();
     }
+};
+
+// The fronts of the app's hosts, as HAProxy would be after each call.
+struct FakeFront : Front {
+    explicit FakeFront(World& w) : w_(w) {}
+    std::string set(transport::Transport& t, const std::string& state) {
+        w_.tick("front " + t.describe());
+        w_.front[t.describe()] = state;
+        w_.tick("front " + t.describe() + " (after)");
+        return state;
+    }
+    std::string accept_bridge_from(transport::Transport& t, const std::vector<std::string>& peers) override {
+        std::string list;
+        for (const auto& p : peers) list += " " + p;
+        return set(t, "accepts" + list);
+    }
+    std::string refuse_bridge(transport::Transport& t) override { return set(t, "refuses"); }
+    std::string bridge_to(transport::Transport& t, const std::string& address, int port) override {
+        return set(t, "bridged to " + address + ":" + std::to_string(port));
+    }
+    std::string serve_locally(transport::Transport& t) override { return set(t, "local"); }
+
+private:
+    World& w_;
 };
 
 // The client probe: which addresses it was started on, and figures as if every source
@@ -331,7 +359,7 @@ struct Rig {
     };
     Run run(MigrateOptions o) {
         Run r;
-        o.target = "new";
+        if (o.target.empty()) o.target = "new";
         o.state_path = state_path;
         Journal state(state_path);
         FakeHosts hosts(w);
@@ -357,6 +385,8 @@ struct Rig {
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
         p.backups = backups;
         p.probe = probe;
+        FakeFront front(w);
+        p.front = &front;
         std::ostringstream out, log;
         try {
             r.code = run_migration(inv, o, p, out, log, state_path);
@@ -437,7 +467,9 @@ TEST_CASE("migration: --abort after a crash anywhere before cutover leaves the s
         counter.w.crash_at = n;
         auto r = counter.run({});
         REQUIRE(r.crashed);
-        if (r.crash_at.rfind("old-web1 $ systemctl s", 0) == 0 || r.crash_at.find("$ systemctl stop") != std::string::npos)
+        // Cutover starts with the target's front accepting the bridge, then the freeze.
+        if (r.crash_at.rfind("front ", 0) == 0 || r.crash_at.rfind("old-web1 $ systemctl s", 0) == 0 ||
+            r.crash_at.find("$ systemctl stop") != std::string::npos)
             break;
         before_cutover = n;
     }
@@ -594,4 +626,48 @@ TEST_CASE("migration report: the old-address window is the later of the old TTL 
     CHECK(old_answers_until(1000, 300, 1400, 30) == 1430);  // the lowered TTL from the switch
     CHECK(old_answers_until(0, 0, 1400, 30) == 1430);       // never lowered
     CHECK(old_answers_until(1000, 300, 0, 30) == 0);        // never switched
+}
+
+TEST_CASE("migration with a front: the bridge opens once the target is healthy and --finish closes it") {
+    Rig rig;
+    auto r = rig.run({});
+    INFO(r.log);
+    REQUIRE(r.code == kExitOk);
+    CHECK(rig.w.front["new-web1"] == "accepts 192.0.2.1");
+    CHECK(rig.w.front["old-web1"] == "bridged to 192.0.2.3:8443");
+    CHECK(r.log.find("the bridge from old to new stays until ") != std::string::npos);
+    // Opened after the target's app was healthy (start-app), before DNS moved.
+    CHECK(r.log.find("start-app") < r.log.find("bridge-open/old-web1"));
+    CHECK(r.log.find("bridge-open/old-web1") < r.log.find("dns-switch"));
+    // Its time has not come: a new migration (back) is refused and says how to finish it.
+    MigrateOptions back;
+    back.target = "old";
+    CHECK_THROWS_WITH_AS(rig.run(back), doctest::Contains("--finish"), Error);
+    MigrateOptions fin;
+    fin.finish = true;
+    fin.finish_now = true;
+    auto f = rig.run(fin);
+    INFO(f.log);
+    CHECK(f.code == kExitOk);
+    CHECK(f.log.find("s early (--now)") != std::string::npos);
+    CHECK(rig.w.front["old-web1"] == "local");
+    CHECK(rig.w.front["new-web1"] == "refuses");
+    CHECK(f.out.find("is closed") != std::string::npos);
+    auto again = rig.run(fin);
+    CHECK(again.code == kExitOk);
+    CHECK(again.out.find("no bridge is open") != std::string::npos);
+}
+
+TEST_CASE("migration with a front: a target that never becomes healthy rolls back; the bridge never opened") {
+    Rig rig;
+    rig.w.fail_target_app = true;
+    auto r = rig.run({});
+    INFO(r.log);
+    CHECK(r.code == kExitMigrationFailed);
+    CHECK(rig.w.app["old-web1"]);  // the source serves again
+    CHECK_FALSE(rig.w.app["new-web1"]);
+    CHECK(rig.w.front.count("old-web1") == 0);  // never bridged
+    CHECK(rig.w.front["new-web1"] == "refuses");
+    CHECK(r.out.find("the bridge was never opened") != std::string::npos);
+    CHECK(rig.active() == "(none)");
 }
