@@ -186,13 +186,23 @@ TEST_CASE("pg physical_refusal: only another major, named with both hosts and th
     CHECK(physical_refusal("a", "17", "b", {"15", "cluster"}).find("but 15 on b:") != std::string::npos);
 }
 
+namespace {
+
+// A source running PostgreSQL 15 whose database measures `bytes`, and a target that answers
+// target_major_cmd with `target`.
+void script_hosts(test::FakeMoveContext& ctx, const std::string& target, const std::string& bytes = "") {
+    ctx.on_source.push_result(0, "15 main 5432\n");
+    ctx.on_target.push_result(0, target);
+    if (!bytes.empty()) ctx.on_source.push_result(0, bytes);
+}
+
+}  // namespace
+
 TEST_CASE("postgres preflight: another Debian release with the same major moves; another major is refused") {
     auto m = data::make_mover(forum());
+    test::FakeMoveContext ctx("db");
     SUBCASE("same major (bookworm → a host whose apt also brings 15)") {
-        test::FakeMoveContext ctx("db");
-        ctx.on_source.push_result(0, "15 main 5432\n");
-        ctx.on_target.push_result(0, "apt 15\n");
-        ctx.on_source.push_result(0, "123456\n");
+        script_hosts(ctx, "apt 15\n", "123456\n");
         CHECK(m->preflight(ctx) == 123456);
         REQUIRE(ctx.steps.size() == 1);
         CHECK(ctx.steps[0].second.find("target 15 (from its apt)") != std::string::npos);
@@ -200,17 +210,12 @@ TEST_CASE("postgres preflight: another Debian release with the same major moves;
         CHECK(ctx.on_target.commands() == std::vector<std::string>{data::pg::target_major_cmd()});
     }
     SUBCASE("no cluster and no package lists on the target yet: checked again at pg-grant") {
-        test::FakeMoveContext ctx("db");
-        ctx.on_source.push_result(0, "15 main 5432\n");
-        ctx.on_target.push_result(0, "unknown\n");
-        ctx.on_source.push_result(0, "1\n");
+        script_hosts(ctx, "unknown\n", "1\n");
         CHECK(m->preflight(ctx) == 1);
         CHECK(ctx.steps[0].second.find("checked once it is provisioned") != std::string::npos);
     }
     SUBCASE("15 on the source, 17 on the target: refused before anything is measured") {
-        test::FakeMoveContext ctx("db");
-        ctx.on_source.push_result(0, "15 main 5432\n");
-        ctx.on_target.push_result(0, "cluster 17\n");
+        script_hosts(ctx, "cluster 17\n");
         CHECK_THROWS_WITH_AS(
             m->preflight(ctx),
             doctest::Contains("PostgreSQL 15 on old-db1 but 17 on new-db1: the physical streaming "
@@ -219,8 +224,7 @@ TEST_CASE("postgres preflight: another Debian release with the same major moves;
         CHECK(ctx.on_source.commands().size() == 1);  // the size was never asked
         CHECK(ctx.kv.empty());
         // --dry-run's line refuses the same way.
-        ctx.on_source.push_result(0, "15 main 5432\n");
-        ctx.on_target.push_result(0, "apt 17\n");
+        script_hosts(ctx, "apt 17\n");
         CHECK_THROWS_WITH_AS(m->plan(ctx), doctest::Contains("logical mover"), Error);
     }
 }
