@@ -1,39 +1,55 @@
 # shellcheck shell=bash
-# scripts/lab.d/base.sh — the cached Debian 12 root file system every lab host boots from.
+# scripts/lab.d/base.sh — the cached Debian root file systems lab hosts boot from, one per
+# release (bookworm = Debian 12, trixie = Debian 13).
 #
-# Built once with debootstrap into a temporary directory and renamed into place, so a crash
-# mid-build never leaves a half base behind. Hosts never write to it: each one mounts it as
-# the lower layer of its own overlay. Bump LAB_BASE_VERSION whenever base_customize changes
-# so existing caches are rebuilt instead of silently reused.
+# Each is built once with debootstrap into a temporary directory and renamed into place, so
+# a crash mid-build never leaves a half base behind; a cache that is present is reused as it
+# is. Hosts never write to it: each one mounts its provider's release as the lower layer of
+# its own overlay. Bump LAB_BASE_VERSION whenever base_customize changes so existing caches
+# are rebuilt instead of silently reused.
 
 LAB_BASE_VERSION=1
-LAB_BASE="$LAB_CACHE/bookworm-v$LAB_BASE_VERSION"
+LAB_RELEASES=(bookworm trixie) # the first is the default
 LAB_BASE_PACKAGES=systemd,systemd-sysv,openssh-server,dbus,iproute2,python3,sudo,ca-certificates
 
+# Prints the cache directory of release $1's base image.
+base_dir() { printf '%s/%s-v%s\n' "$LAB_CACHE" "$1" "$LAB_BASE_VERSION"; }
+
+# True if $1 is a release the lab can build hosts of.
+release_known() {
+  local r
+  for r in "${LAB_RELEASES[@]}"; do [[ "$r" == "$1" ]] && return 0; done
+  return 1
+}
+
+# Builds release $1's base image unless the cache has it.
 base_ensure() {
-  [[ -f "$LAB_BASE/.decamp-lab-base" ]] && return 0
+  local release="$1" base tmp t0
+  base="$(base_dir "$release")"
+  [[ -f "$base/.decamp-lab-base" ]] && return 0
   require_tools debootstrap
+  [[ -f "/usr/share/debootstrap/scripts/$release" ]] ||
+    die "this debootstrap cannot build $release (install a newer debootstrap)"
   mkdir -p "$LAB_CACHE"
   # Leftovers of an interrupted build; we hold the lab lock, so no build is running.
   rm -rf --one-file-system "$LAB_CACHE"/.build-*
-  local tmp t0
-  tmp="$(mktemp -d "$LAB_CACHE/.build-XXXXXX")"
+  tmp="$(mktemp -d "$LAB_CACHE/.build-$release-XXXXXX")"
   t0="$(now_ms)"
-  log "building base image (debootstrap bookworm from $LAB_MIRROR; about a minute, once)"
-  if ! debootstrap --variant=minbase --include="$LAB_BASE_PACKAGES" bookworm "$tmp/root" \
+  log "building the $release base image (debootstrap from $LAB_MIRROR; a minute or two, once)"
+  if ! debootstrap --variant=minbase --include="$LAB_BASE_PACKAGES" "$release" "$tmp/root" \
     "$LAB_MIRROR" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 20 "$tmp/debootstrap.log" >&2
     die "debootstrap failed; full log in $tmp/debootstrap.log"
   fi
-  base_customize "$tmp/root"
+  base_customize "$tmp/root" "$release"
   touch "$tmp/root/.decamp-lab-base"
-  mv -T "$tmp/root" "$LAB_BASE"
+  mv -T "$tmp/root" "$base"
   rm -rf --one-file-system "$tmp"
-  log "base image ready in $(($(now_ms) - t0)) ms: $LAB_BASE ($(du -sh "$LAB_BASE" | cut -f1))"
+  log "$release base image ready in $(($(now_ms) - t0)) ms: $base ($(du -sh "$base" | cut -f1))"
 }
 
 base_customize() {
-  local root="$1"
+  local root="$1" release="$2"
 
   # Identity is per host: each host gets its own key, hostname and machine-id in its upper
   # dir. An empty machine-id marks the image as not yet initialised.
@@ -76,10 +92,10 @@ EOF
   done
 
   # apt reaches Debian only through the lab's filtering proxy on the control machine.
-  cat >"$root/etc/apt/sources.list" <<'EOF'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://security.debian.org/debian-security bookworm-security main
+  cat >"$root/etc/apt/sources.list" <<EOF
+deb http://deb.debian.org/debian $release main
+deb http://deb.debian.org/debian $release-updates main
+deb http://security.debian.org/debian-security $release-security main
 EOF
   cat >"$root/etc/apt/apt.conf.d/01decamp-lab" <<EOF
 // decamp lab: the control machine's tinyproxy forwards to Debian's repositories only

@@ -140,7 +140,8 @@ spawn_detached() {
 }
 
 # --- lab state ----------------------------------------------------------------------------
-# $LAB_STATE/lab.env   LAB_DIR, PROVIDERS, HOSTS_PER_PROVIDER, ROLES of the lab that is up
+# $LAB_STATE/lab.env   LAB_DIR, PROVIDERS, HOSTS_PER_PROVIDER, ROLES, RELEASES ("p=release,…")
+#                      of the lab that is up
 # $LAB_STATE/hosts     one line per host: name provider p i role address veth
 # $LAB_STATE/pid/*     PID files (hosts by name, tinyproxy, pdns)
 
@@ -160,6 +161,18 @@ for_each_host() {
     [[ -z "$only" || "$provider" == "$only" ]] || continue
     "$fn" "$name" "$provider" "$p" "$i" "$role" "$addr" "$veth"
   done <"$LAB_STATE/hosts"
+}
+
+# Prints the Debian release of provider $1's hosts (the default one for a lab brought up
+# before releases were recorded).
+provider_release() {
+  local r=",${RELEASES:-},"
+  if [[ "$r" == *",$1="* ]]; then
+    r="${r#*,"$1"=}"
+    printf '%s\n' "${r%%,*}"
+  else
+    printf '%s\n' "${LAB_RELEASES[0]}"
+  fi
 }
 
 host_pidfile() { printf '%s/pid/host-%s\n' "$LAB_STATE" "$1"; }

@@ -41,13 +41,15 @@ cgroup_clean() {
   done
 }
 
+# host_mount name provider — the host's disk over its provider's release's base image.
 host_mount() {
-  local name="$1" d
+  local name="$1" d base
   d="$(host_dir "$name")"
   mountpoint -q "$d/merged" && return 0
+  base="$(base_dir "$(provider_release "$2")")"
   mkdir -p "$d/upper" "$d/work" "$d/merged"
   mount -t overlay "decamp-lab-$name" \
-    -o "lowerdir=$LAB_BASE,upperdir=$d/upper,workdir=$d/work" "$d/merged"
+    -o "lowerdir=$base,upperdir=$d/upper,workdir=$d/work" "$d/merged"
 }
 
 host_umount() {
@@ -94,7 +96,7 @@ host_start() {
   host_running "$name" && return 0
   ns="$(host_netns "$name")"
   host_net_up "$name" "$addr" "$veth"
-  host_mount "$name"
+  host_mount "$name" "$2"
   host_personalize "$name" "$addr"
   # A crashed earlier run may have left processes in the cgroup; they are ours, clear them.
   cgroup_clean "$LAB_CGROUP/$name"

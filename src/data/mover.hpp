@@ -119,7 +119,11 @@ public:
     // A directory on the target whose file system must hold the data (free-disk check).
     virtual std::string target_dir() const = 0;
 
-    // preflight: what both sides must satisfy; returns the data's size in bytes.
+    // preflight: what both sides must satisfy; returns the data's size in bytes. A mover
+    // refuses here only a difference between the sides that it cannot carry, naming both
+    // (the physical PostgreSQL replica: another major version; files: none); a different
+    // Debian release is no reason by itself, and migrate/ compares no versions of its own.
+    // plan() refuses the same way, so --dry-run lists it as a problem.
     virtual uint64_t preflight(MoveContext& ctx) = 0;
     // --dry-run: one line saying how this set would move (size, version, where to).
     // Reads only, journals nothing; throws Error on a problem.

@@ -1,6 +1,6 @@
 // PostgreSQL pieces every PostgreSQL command builder shares: SQL and libpq quoting, the
-// Debian cluster layout, and parsing what cluster discovery found (pg_replica.hpp declares
-// them).
+// Debian cluster layout, parsing what cluster discovery found, and the versions the physical
+// replica can move between (pg_replica.hpp declares them).
 #include <cctype>
 
 #include "data/pg_replica.hpp"
@@ -9,6 +9,24 @@
 #include "util/error.hpp"
 
 namespace decamp::data::pg {
+
+namespace {
+
+// The next run of non-blanks at or after `i` ("" at the end); `i` moves past it.
+std::string next_word(const std::string& text, size_t& i) {
+    while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
+    std::string w;
+    while (i < text.size() && !isspace(static_cast<unsigned char>(text[i]))) w += text[i++];
+    return w;
+}
+
+// A version or a port as a host may print it: up to 6 digits and dots, a digit first.
+bool numeric(const std::string& w) {
+    return !w.empty() && w.size() <= 6 && isdigit(static_cast<unsigned char>(w[0])) &&
+           w.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+}  // namespace
 
 // ---- quoting ----
 
@@ -62,19 +80,9 @@ Cluster debian_cluster(const std::string& version, const std::string& name) {
 }
 
 Cluster parse_discovered(const std::string& text) {
-    std::string version, name, port;
     size_t i = 0;
-    auto word = [&](std::string& w) {
-        while (i < text.size() && isspace(static_cast<unsigned char>(text[i]))) ++i;
-        while (i < text.size() && !isspace(static_cast<unsigned char>(text[i]))) w += text[i++];
-    };
-    word(version);
-    word(name);
-    word(port);
-    auto digits = [](const std::string& w) {
-        return !w.empty() && w.size() <= 6 && w.find_first_not_of("0123456789.") == std::string::npos;
-    };
-    if (!digits(version) || name.empty() || !digits(port))
+    const std::string version = next_word(text, i), name = next_word(text, i), port = next_word(text, i);
+    if (!numeric(version) || name.empty() || !numeric(port))
         throw Error(
             "no PostgreSQL cluster found (pg_lsclusters lists none, and no server answers on port 5432)");
     for (char ch : name)
@@ -83,6 +91,33 @@ Cluster parse_discovered(const std::string& text) {
     Cluster c = debian_cluster(version, name);
     c.port = std::stoi(port);
     return c;
+}
+
+// ---- versions ----
+
+std::string target_major_cmd() {
+    return "cd / || exit 1\n"
+           "v=$(pg_lsclusters -h 2>/dev/null | awk 'NR == 1 { print $1 }')\n"
+           "if [ -n \"$v\" ]; then echo \"cluster $v\"; exit 0; fi\n"
+           "v=$(apt-cache show --no-all-versions postgresql 2>/dev/null |"
+           " sed -n 's/^Depends:.*postgresql-\\([0-9][0-9.]*\\).*/\\1/p' | head -n 1)\n"
+           "if [ -n \"$v\" ]; then echo \"apt $v\"; else echo unknown; fi\n";
+}
+
+TargetMajor parse_target_major(const std::string& text) {
+    size_t i = 0;
+    const std::string from = next_word(text, i), version = next_word(text, i), rest = next_word(text, i);
+    if ((from != "cluster" && from != "apt") || !numeric(version) || !rest.empty()) return {};
+    return {version, from};
+}
+
+std::string physical_refusal(const std::string& source_host, const std::string& source_major,
+                             const std::string& target_host, const TargetMajor& target) {
+    if (target.version.empty() || target.version == source_major) return "";
+    return "PostgreSQL " + source_major + " on " + source_host + " but " + target.version + " on " +
+           target_host + (target.from == "apt" ? " (the version its apt installs)" : "") +
+           ": the physical streaming replica needs the same major version on both sides; moving across "
+           "major versions is the logical mover's job (publication/subscription, coming with issue 16)";
 }
 
 }  // namespace decamp::data::pg

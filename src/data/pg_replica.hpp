@@ -38,6 +38,24 @@ std::string discover_cmd();
 // Parses discover_cmd's answer; Error when it found no cluster.
 Cluster parse_discovered(const std::string& text);
 
+// The PostgreSQL major a target has or will have: its cluster's when one exists, else the
+// one apt would install with the `postgresql` package (what the playbooks install), else
+// unknown (no cluster and no package lists yet). Read-only; prints "cluster 17", "apt 17"
+// or "unknown".
+std::string target_major_cmd();
+struct TargetMajor {
+    std::string version;  // "" when unknown
+    std::string from;     // "cluster", "apt" or ""
+};
+// Parses target_major_cmd's answer (a host's answer: anything else is "unknown").
+TargetMajor parse_target_major(const std::string& text);
+// The physical replica's one rule across hosts: the same PostgreSQL major on both sides (a
+// different Debian release is fine when the majors agree). "" when it can move, else the
+// refusal naming both versions; an unknown target major is no refusal (the replicate step
+// checks the provisioned cluster again).
+std::string physical_refusal(const std::string& source_host, const std::string& source_major,
+                             const std::string& target_host, const TargetMajor& target);
+
 struct ReplicaPlan {
     std::string migration_id;     // marks what we add, so abort removes exactly that
     std::string source_address;   // how the target reaches the source

@@ -6,6 +6,7 @@
 #include "data/postgres.hpp"
 
 #include <ostream>
+#include <utility>
 
 #include "data/mover.hpp"
 #include "data/pg_replica.hpp"
@@ -31,31 +32,24 @@ public:
     uint64_t preflight(MoveContext& ctx) override {
         ctx.step("preflight", "postgres-version/" + ds_.name, [&] {
             const auto& src = ctx.first(ctx.source(), ds_.role);
-            const auto& dst = ctx.first(ctx.target(), ds_.role);
-            pg::Cluster c = pg::discover(ctx.conn(src));
-            // Same Debian release on both sides means the same PostgreSQL major from apt.
-            const std::string codename = ". /etc/os-release; echo $VERSION_CODENAME";
-            std::string a = trim(ctx.sh(src, codename, "reading the OS release"));
-            std::string b = trim(ctx.sh(dst, codename, "reading the OS release"));
-            if (a != b)
-                throw Error("source runs Debian " + a + " and target " + b +
-                            ": their PostgreSQL major versions would differ; streaming replication needs the same major");
+            const auto [c, t] = versions(ctx);
             uint64_t size = std::stoull(
                 "0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring the database")));
             ctx.set(key("cluster"), c.version + " " + c.name + " " + std::to_string(c.port));
             ctx.set(key("bytes"), std::to_string(size));
-            return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size);
+            return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size) + "; " +
+                   target_line(t);
         });
         return ctx.get_u64(key("bytes"));
     }
 
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
-        pg::Cluster c = pg::discover(ctx.conn(src));
+        const auto [c, t] = versions(ctx);
         uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring")));
         return "postgres " + ds_.name + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " +
-               c.version + ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name +
-               ", promoted at cutover";
+               c.version + ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name + " (" +
+               target_line(t) + "), promoted at cutover";
     }
 
     uint64_t replicate(MoveContext& ctx) override {
@@ -64,9 +58,9 @@ public:
         const auto& dst = ctx.first(ctx.target(), ds_.role);
         ctx.step("replicate", "pg-grant/" + ds_.name, [&] {
             pg::Cluster t = pg::discover(ctx.conn(dst));
-            if (t.version != p.source.version)
-                throw Error("PostgreSQL " + p.source.version + " on the source but " + t.version +
-                            " on the target: streaming replication needs the same major version");
+            if (auto why = pg::physical_refusal(src.name, p.source.version, dst.name, {t.version, "cluster"});
+                !why.empty())
+                throw Error(why);
             pg::grant(ctx.conn(src), p);
             return std::string("replication user and pg_hba line for ") + p.target_address + " only";
         });
@@ -191,6 +185,22 @@ public:
 private:
     std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.name; }
 
+    // The source's cluster and the target's major; Error when the replica cannot carry the
+    // set between them (the hosts' Debian releases may differ, the PostgreSQL majors may not).
+    std::pair<pg::Cluster, pg::TargetMajor> versions(MoveContext& ctx) {
+        const auto& src = ctx.first(ctx.source(), ds_.role);
+        const auto& dst = ctx.first(ctx.target(), ds_.role);
+        pg::Cluster c = pg::discover(ctx.conn(src));
+        auto t = pg::parse_target_major(
+            ctx.sh(dst, pg::target_major_cmd(), "reading the target's PostgreSQL version"));
+        if (auto why = pg::physical_refusal(src.name, c.version, dst.name, t); !why.empty()) throw Error(why);
+        return {c, t};
+    }
+    static std::string target_line(const pg::TargetMajor& t) {
+        if (t.version.empty()) return "the target's version is checked once it is provisioned";
+        return "target " + t.version + (t.from == "apt" ? " (from its apt)" : "");
+    }
+
     std::string repl_password(MoveContext& ctx) {
         auto pw = ctx.get("repl_password");
         if (!pw) {
@@ -212,7 +222,7 @@ private:
         if (!cluster)
             throw Error("the state has no PostgreSQL cluster for " + ds_.name + " (preflight did not run)");
         p.source = pg::parse_discovered(*cluster);
-        p.target = p.source;  // the same release on both sides (preflight)
+        p.target = p.source;  // the same major on both sides (preflight and pg-grant check it)
         return p;
     }
 

@@ -10,26 +10,9 @@
 #    and never touch old; touching old needs --provider old and warns.
 # Needs root and systemd-nspawn; prints "SKIP: reason" and exits 0 otherwise.
 set -uo pipefail
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$REPO" || exit 1
-DECAMP="${DECAMP_BIN:-$REPO/build/decamp}"
-skip() { echo "SKIP: $*"; exit 0; }
-[[ $EUID -eq 0 ]] || skip "must run as root (the lab boots containers)"
-command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn (apt-get install systemd-container)"
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" day2
 command -v jq >/dev/null || skip "no jq"
-[[ -x $DECAMP ]] || { echo "no decamp binary at $DECAMP"; exit 1; }
-
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-check() { local what="$1"; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-
-T="$(mktemp -d /tmp/decamp-day2-test.XXXXXX)"
-cleanup() {
-  scripts/lab down >/dev/null 2>&1 || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
 
 INV=.lab/inventory.yml
 D() { "$DECAMP" "$1" -i "$INV" "${@:2}"; }
@@ -121,5 +104,4 @@ check "run --provider old old-web1 works and warns" \
   bash -c "test $rc = 0 && grep -q 'warning: provider old was left' '$T/run.left.err'"
 check "status names old as left" bash -c "'$DECAMP' status -i $INV | grep -q 'left provider old'"
 
-echo "$PASS passed, $FAIL failed"
-[[ $FAIL = 0 ]]
+summary

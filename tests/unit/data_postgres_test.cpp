@@ -1,4 +1,5 @@
-// The PostgreSQL mover's backup side: the row-count diff, the names it stages under, and
+// The PostgreSQL mover: its preflight's version rule (another Debian release is fine, another
+// major is refused), and its backup side: the row-count diff, the names it stages under, and
 // its hooks driven over a recording transport (the cluster discovered, never guessed; a
 // staged restore that refuses different row counts; a teardown that says what failed).
 #include <doctest/doctest.h>
@@ -6,7 +7,9 @@
 #include "backup/backup.hpp"
 #include "data/mover.hpp"
 #include "data/pg_dump.hpp"
+#include "data/pg_replica.hpp"
 #include "data/postgres.hpp"
+#include "fake_move_context.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -155,5 +158,73 @@ TEST_CASE("postgres teardown says what it could not do") {
         transport::RecordingTransport t("db1");
         t.push_result(0, "\n");  // no cluster at all
         CHECK(m->teardown(t, h).rfind("spare-db1: database forum NOT dropped, PostgreSQL NOT stopped (", 0) == 0);
+    }
+}
+
+TEST_CASE(
+    "pg target major: the cluster first, else apt's candidate, else unknown; hostile answers are unknown") {
+    const std::string cmd = data::pg::target_major_cmd();
+    CHECK(cmd.find("pg_lsclusters -h") < cmd.find("apt-cache show --no-all-versions postgresql"));
+    using data::pg::parse_target_major;
+    CHECK(parse_target_major("cluster 17\n").version == "17");
+    CHECK(parse_target_major("cluster 17\n").from == "cluster");
+    CHECK(parse_target_major("apt 15\n").from == "apt");
+    CHECK(parse_target_major("apt 9.6").version == "9.6");
+    for (const char* bad : {"unknown", "", "apt", "apt 17 18", "cluster x17", "dpkg 17", "apt 1234567",
+                            "apt .5", "cluster 17;rm"})
+        CHECK_MESSAGE(parse_target_major(bad).version.empty(), bad);
+}
+
+TEST_CASE("pg physical_refusal: only another major, named with both hosts and the logical mover") {
+    using data::pg::physical_refusal;
+    CHECK(physical_refusal("old-db1", "15", "new-db1", {"15", "apt"}) == "");
+    CHECK(physical_refusal("old-db1", "15", "new-db1", {"", ""}) == "");  // not knowable yet
+    std::string why = physical_refusal("old-db1", "15", "new-db1", {"17", "apt"});
+    CHECK(why.find("PostgreSQL 15 on old-db1 but 17 on new-db1 (the version its apt installs)") == 0);
+    CHECK(why.find("same major version") != std::string::npos);
+    CHECK(why.find("logical mover") != std::string::npos);
+    CHECK(physical_refusal("a", "17", "b", {"15", "cluster"}).find("but 15 on b:") != std::string::npos);
+}
+
+namespace {
+
+// A source running PostgreSQL 15 whose database measures `bytes`, and a target that answers
+// target_major_cmd with `target`.
+void script_hosts(test::FakeMoveContext& ctx, const std::string& target, const std::string& bytes = "") {
+    ctx.on_source.push_result(0, "15 main 5432\n");
+    ctx.on_target.push_result(0, target);
+    if (!bytes.empty()) ctx.on_source.push_result(0, bytes);
+}
+
+}  // namespace
+
+TEST_CASE("postgres preflight: another Debian release with the same major moves; another major is refused") {
+    auto m = data::make_mover(forum());
+    test::FakeMoveContext ctx("db");
+    SUBCASE("same major (bookworm → a host whose apt also brings 15)") {
+        script_hosts(ctx, "apt 15\n", "123456\n");
+        CHECK(m->preflight(ctx) == 123456);
+        REQUIRE(ctx.steps.size() == 1);
+        CHECK(ctx.steps[0].second.find("target 15 (from its apt)") != std::string::npos);
+        CHECK(ctx.kv.at("pg_cluster/forum") == "15 main 5432");
+        CHECK(ctx.on_target.commands() == std::vector<std::string>{data::pg::target_major_cmd()});
+    }
+    SUBCASE("no cluster and no package lists on the target yet: checked again at pg-grant") {
+        script_hosts(ctx, "unknown\n", "1\n");
+        CHECK(m->preflight(ctx) == 1);
+        CHECK(ctx.steps[0].second.find("checked once it is provisioned") != std::string::npos);
+    }
+    SUBCASE("15 on the source, 17 on the target: refused before anything is measured") {
+        script_hosts(ctx, "cluster 17\n");
+        CHECK_THROWS_WITH_AS(
+            m->preflight(ctx),
+            doctest::Contains("PostgreSQL 15 on old-db1 but 17 on new-db1: the physical streaming "
+                              "replica needs the same major version"),
+            Error);
+        CHECK(ctx.on_source.commands().size() == 1);  // the size was never asked
+        CHECK(ctx.kv.empty());
+        // --dry-run's line refuses the same way.
+        script_hosts(ctx, "apt 17\n");
+        CHECK_THROWS_WITH_AS(m->plan(ctx), doctest::Contains("logical mover"), Error);
     }
 }
