@@ -271,12 +271,40 @@ struct FakeBackups : BackupSource {
     }
 };
 
+// A provider that orders hosts: each order is an operation (a crash may hit it after the
+// provider took it); a server it already has is adopted, as hosts::ensure_hosts does.
+struct FakeOrderer : HostOrderer {
+    World& w;
+    inventory::Inventory& inv;
+    std::vector<std::string> orders, calls;
+    std::map<std::string, std::string> servers;  // name → address at the provider
+    FakeOrderer(World& world, inventory::Inventory& i) : w(world), inv(i) {}
+    std::vector<std::string> missing(const std::string& provider) override {
+        std::vector<std::string> out;
+        for (const auto* h : inv.provider_hosts(provider))
+            if (h->address.empty()) out.push_back(h->name);
+        return out;
+    }
+    std::string order(const std::string&, const std::string& host) override {
+        calls.push_back(host);
+        if (!servers.count(host)) {
+            orders.push_back(host);
+            servers[host] = "198.51.100." + std::to_string(servers.size() + 10);
+            w.tick("order " + host);
+        }
+        for (auto& h : inv.hosts)
+            if (h.name == host) h.address = servers[host];
+        return "ordered";
+    }
+};
+
 struct Rig {
     test::TempDir dir;
     inventory::Inventory inv;
     std::filesystem::path state_path;
     World w;
     BackupSource* backups = nullptr;
+    HostOrderer* orderer = nullptr;
 
     Rig() {
         dir.write("web.yml", "- hosts: web\n  tasks: []\n");
@@ -323,6 +351,7 @@ struct Rig {
         p.provisioner = &prov;
         for (const auto& ds : inv.data) p.movers.push_back(std::make_unique<FakeMover>(ds, w));
         p.backups = backups;
+        p.orderer = orderer;
         std::ostringstream out, log;
         try {
             r.code = run_migration(inv, o, p, out, log, state_path);
@@ -519,4 +548,41 @@ TEST_CASE("migration: --from-backup restores through the BackupSource it is hand
     auto n = none.run(o);
     CHECK(n.code != kExitOk);
     CHECK(n.log.find("no backup source was given") != std::string::npos);
+}
+
+TEST_CASE(
+    "migration: the hosts the target lacks are ordered first, one journaled step each; --resume never orders "
+    "twice") {
+    Rig rig;
+    for (auto& h : rig.inv.hosts)
+        if (h.provider == "new") h.address.clear();
+    FakeOrderer orderer(rig.w, rig.inv);
+    rig.orderer = &orderer;
+
+    MigrateOptions dry;
+    dry.dry_run = true;
+    auto planned = rig.run(dry);
+    CHECK(planned.out.find("provision (first, ordering is slow): order new-web1, new-db1 on new") !=
+          std::string::npos);
+    CHECK(orderer.calls.empty());
+    MigrateOptions o;
+    o.target = "new";
+    o.state_path = rig.state_path;
+    CHECK(migrate_summary(rig.inv, o).find("ORDER new-web1, new-db1 on new") != std::string::npos);
+
+    rig.w.crash_at = 2;  // the provider took the second order, then kill -9
+    auto crashed = rig.run({});
+    REQUIRE(crashed.crashed);
+    CHECK(crashed.crash_at == "order new-db1");
+    CHECK(crashed.connects == 0);  // the orders start before anything else
+    rig.w.crash_at = 0;
+    auto r = rig.run(resume());
+    INFO(r.log);
+    CHECK(r.code == kExitOk);
+    CHECK(orderer.orders == std::vector<std::string>{"new-web1", "new-db1"});  // one order per host
+    // The done step is skipped; the one the crash hit runs again and adopts the server.
+    CHECK(orderer.calls == std::vector<std::string>{"new-web1", "new-db1", "new-db1"});
+    CHECK(r.log.find("order-host/new/new-web1: done earlier, skipped") != std::string::npos);
+    // The rest of the migration used the addresses the provider gave.
+    CHECK(rig.w.dns["www.example.test."].records == std::vector<std::string>{"198.51.100.10"});
 }
