@@ -228,7 +228,13 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                            p.capabilities().user_data;
             if (new_key) in.host_key = provider::generate_host_key(item.host);
             std::string pending = in.host_key ? provider::key_of(in.host_key->public_line) : "";
+            // An order the provider took before a crash or a timeout is followed, not placed again.
+            auto prev = store.op(prov, item.host);
+            if (plan.action == Action::Create && prev && prev->op == "create" && prev->state != "done")
+                in.resume_ref = prev->ref;
             store.op_started(prov, item.host, verb, pending);
+            if (!in.resume_ref.empty()) store.op_ref(prov, item.host, in.resume_ref);
+            in.on_ordered = [&](const std::string& ref) { store.op_ref(prov, item.host, ref); };
             Record r;
             if (plan.action == Action::Create || plan.action == Action::Reinstall) {
                 provider::Provisioned done =

@@ -47,11 +47,14 @@ public:
         std::string state;        // started | done | failed
         std::string pending_key;  // the host key sent with it, before the provider answered
         std::string detail;
+        std::string ref;  // the provider's reference of an order it took (Robot: a transaction id)
     };
     std::optional<Op> op(const std::string& provider, const std::string& name);
     void op_started(const std::string& provider, const std::string& name, const std::string& op,
                     const std::string& pending_key);
     void op_ended(const std::string& provider, const std::string& name, bool ok, const std::string& detail);
+    // Keeps the provider's reference of the order being waited for (kept when it ends too).
+    void op_ref(const std::string& provider, const std::string& name, const std::string& ref);
 
 private:
     migrate::Journal& j_;

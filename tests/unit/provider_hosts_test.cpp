@@ -279,7 +279,7 @@ TEST_CASE("hosts: the addresses in the state reach an inventory that has none fo
 }
 
 TEST_CASE(
-    "hosts on a Robot provider: create refused by capability, reinstall keeps the attested fingerprints") {
+    "hosts on a Robot provider: a server it has is not ordered, reinstall keeps the attested fingerprints") {
     provider::ApiTiming saved = provider::api_timing();
     provider::api_timing().sleep = [](int) {};
     test::FakeHetznerRobot fake;
@@ -296,6 +296,7 @@ TEST_CASE(
                       fake.url() +
                       "\n"
                       "    hosts:\n      db1: { server: 321, image: Debian 12 base, roles: [db] }\n"
+                      "      db3: { product: EX44, image: Debian 12 base, location: FSN1, roles: [db] }\n"
                       "roles: { db: { playbooks: [a.yml] } }\n")
             .string();
     std::string state = (dir.path() / "state.db").string();
@@ -310,11 +311,34 @@ TEST_CASE(
             [&] { return cli::run_hosts(cli::parse_args(*cmd, argv), in, out, err, false); }, err);
         return std::make_pair(code, err.str());
     };
+    // db1 is a server the account has; db3 is ordered, and Robot takes its time.
+    {
+        std::lock_guard lock(fake.mu());
+        fake.never_ready = true;
+    }
+    provider::api_timing().action_timeout_s = 0;
+    auto slow = run({"create", "--provider", "metal"});
+    CAPTURE(slow.second);
+    CHECK(slow.first == kExitHostFailed);
+    CHECK(has(slow.second, "db1: exists (id 321, 198.18.8.21, ready): nothing to order"));
+    CHECK(has(slow.second, "db3: FAILED: provider metal: the order B20261203-"));
+    CHECK(has(slow.second, "is still \"in process\" after 0 s"));
+    {
+        std::lock_guard lock(fake.mu());
+        fake.never_ready = false;
+    }
+    provider::api_timing().action_timeout_s = 60;
     auto create = run({"create", "--provider", "metal"});
-    CHECK(create.first == kExitRuntime);
-    CHECK(has(create.second,
-              "provider metal (kind hetzner-robot) cannot order hosts; it can: reinstall, rescue, host keys "
-              "from the API"));
+    CAPTURE(create.second);
+    CHECK(create.first == kExitOk);
+    CHECK(has(create.second, "db3: ordered: id 402, 198.18.8.52, ready; host key fingerprints from the API"));
+    CHECK(fake.count("POST", "/order/server/transaction") == 1);  // the rerun followed the same order
+    {
+        migrate::Journal j(state);
+        auto t = hosts::TrustStore(j).get("metal", "402");
+        REQUIRE(t);
+        CHECK(t->provenance == hosts::Provenance::ApiAttested);
+    }
 
     auto re = run({"reinstall", "--provider", "metal"});
     CAPTURE(re.second);
