@@ -294,3 +294,25 @@ TEST_CASE("hetzner-robot: a host is a server: or a product:, exactly one") {
     CHECK(has(neither, "providers/metal/hosts/db3: expected server: (a Robot server number"));
     CHECK(has(load("{ server: 321, product: EX44, image: Debian 12 base, roles: [db] }"), "not both"));
 }
+
+TEST_CASE("hetzner-robot: a rate limit while ordering is waited out as Robot says; still one order") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_ordering(fake, fake.password);
+    {
+        std::lock_guard lock(fake.mu());
+        fake.keys.push_back({"decamp", "d7:2e:00:aa:9", kOurKey});  // our key is there: GET /key is next
+        fake.rate_limit_next = 2;                                   // twice in a row, mid-order
+    }
+    provider::Install in;
+    in.authorized_key = kOurKey;
+    provider::Provisioned done = o->p->create(o->p->orders()[0], in);
+    CHECK(done.server.name == "db3");
+    CHECK(timing.waits.size() >= 2);
+    CHECK(timing.waits[0] == 18000);  // 3600 s / 200 requests, as the 403 RATE_LIMIT_EXCEEDED says
+    CHECK(timing.waits[1] == 18000);
+    CHECK(fake.count("GET", "/key") == 3);  // refused twice, then answered
+    CHECK(fake.count("POST", "/order/server/transaction") == 1);
+    std::lock_guard lock(fake.mu());
+    CHECK(fake.transactions.size() == 1);  // Robot took exactly one order
+}
