@@ -9,6 +9,7 @@
 #include "backup/restore.hpp"
 #include "data/mover.hpp"
 #include "engine/pool.hpp"
+#include "hosts/hosts.hpp"
 #include "migrate/health.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
@@ -112,7 +113,7 @@ std::string drill_json(const DrillReport& r) {
     return json::dump(v) + "\n";
 }
 
-int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+int run_drill(inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
               const DrillOptions& o, std::ostream& out, std::ostream& log) {
     if (!inv.find_provider(o.target)) throw Error("provider \"" + o.target + "\" is not defined in " + inv.file.string());
     const auto state_path = o.state_path.empty() ? migrate::default_state_path(inv.file) : o.state_path;
@@ -170,6 +171,13 @@ int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playb
     try {
         std::unique_ptr<Repo> repo;
         Manifest m;
+        if (auto missing = hosts::unordered(inv, o.target); !missing.empty())
+            phase("order-hosts", [&] {  // first: ordering is slow; a rerun adopts, never orders twice
+                hosts::Ensure e;
+                e.tofu = o.tofu;
+                e.progress = [&log](const std::string& line) { log << "  " << line << "\n"; };
+                return hosts::ensure_hosts(inv, o.target, missing, journal, e);
+            });
         phase("preflight", [&] {
             for (const auto* h : inv.provider_hosts(o.target)) {
                 auto r = conn(*h).run("true");

@@ -35,6 +35,7 @@ struct DrillOptions {
     const std::atomic<bool>* interrupted = nullptr;
     engine::Progress* progress = nullptr;
     engine::Pool* pool = nullptr;  // the run's connections (the CLI's session); null: its own
+    bool tofu = false;             // --trust-on-first-use for hosts the drill orders
 };
 
 struct DrillReport {
@@ -62,7 +63,8 @@ std::string drill_json(const DrillReport& r);
 
 // Returns the exit code: 0 passed and objectives met, 5 failed or an objective missed,
 // 6 locked, 130 interrupted. The report goes to `out`, progress to `log`.
-int run_drill(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+// `inv` gains the addresses (and key trust) of the target hosts the drill orders first.
+int run_drill(inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
               const DrillOptions& opts, std::ostream& out, std::ostream& log);
 
 }  // namespace decamp::backup

@@ -6,6 +6,7 @@
 #include "engine/pool.hpp"
 #include "engine/script.hpp"
 #include "hosts/hosts.hpp"
+#include "hosts/trust.hpp"
 #include "plan/tags.hpp"
 #include "plan/undefined.hpp"
 
@@ -27,6 +28,12 @@ engine::Pool& Session::pool() {
 }
 
 namespace {
+// Hosts an API provider made: addresses from the state, and the keys the trust store holds.
+void from_state(inventory::Inventory& inv, const Args& args) {
+    hosts::fill_addresses(inv, args.get("state"));
+    hosts::attach_trust(inv, args.get("state"), args.has("trust-on-first-use"));
+}
+
 std::filesystem::path state_path_of(const Args& args, const inventory::Inventory& inv) {
     const std::string given = args.get("state");
     return given.empty() ? migrate::default_state_path(inv.file) : std::filesystem::path(given);
@@ -36,7 +43,7 @@ std::filesystem::path state_path_of(const Args& args, const inventory::Inventory
 Session load_inventory(const Args& args) {
     Session out;
     out.inv = inventory::load(inventory_path(args));
-    hosts::fill_addresses(out.inv, args.get("state"));  // hosts an API provider assigned addresses to
+    from_state(out.inv, args);
     out.state_path = state_path_of(args, out.inv);
     return out;
 }
@@ -53,7 +60,7 @@ Session load_all(const Args& args, const std::vector<std::string>& playbook_args
     bool inventory_ok = true;
     try {
         out.inv = inventory::load(inventory_path(args));
-        hosts::fill_addresses(out.inv, args.get("state"));  // hosts an API provider assigned addresses to
+        from_state(out.inv, args);
     } catch (const ConfigError& e) {
         diags = e.diagnostics();
         inventory_ok = false;
@@ -142,6 +149,11 @@ Flag flag_provider() {
     return {"provider", 'p', true, "provider whose hosts to use (default: the one the stack runs on, per the state)"};
 }
 Flag flag_state() { return {"state", 0, true, "state file (default: .decamp/state.db beside the inventory)"}; }
+Flag flag_tofu() {
+    return {"trust-on-first-use", 0, false,
+            "accept the SSH key of a provider's server that came with no key from the provider, "
+            "unverified (recorded as tofu)"};
+}
 Flag flag_yes() { return {"yes", 'y', false, "do not ask for confirmation (needed without a terminal)"}; }
 
 }  // namespace decamp::cli

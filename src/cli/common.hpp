@@ -81,5 +81,6 @@ Flag flag_state();
 Flag flag_yes();
 Flag flag_tags();
 Flag flag_skip_tags();
+Flag flag_tofu();  // --trust-on-first-use
 
 }  // namespace decamp::cli

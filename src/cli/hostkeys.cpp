@@ -6,6 +6,8 @@
 
 #include "cli/common.hpp"
 #include "engine/engine.hpp"
+#include "hosts/hosts.hpp"
+#include "hosts/trust.hpp"
 #include "transport/known_hosts.hpp"
 
 namespace decamp::cli {
@@ -19,6 +21,10 @@ int cmd_hostkeys(const Args& args) {
     if (args.positional.empty() || args.positional[0] != "scan")
         throw UsageError("usage: decamp hostkeys scan|list [-i FILE] [--limit PATTERN]");
     inventory::Inventory inv = inventory::load(inventory_path(args));
+    // Servers a provider made are trusted by server id in decamp's trust store, not by address
+    // in known_hosts: a scan is the explicit request to trust one with no key on first use.
+    hosts::fill_addresses(inv, args.get("state"));
+    hosts::attach_trust(inv, args.get("state"), true);
     const std::string& path = inv.ssh.known_hosts;
     if (path.empty()) throw UsageError("the inventory sets no ssh.known_hosts file to record keys in");
     std::vector<const inventory::Host*> all;
@@ -38,11 +44,35 @@ int cmd_hostkeys(const Args& args) {
     for (const auto* h : hosts) {
         try {
             auto cfg = engine::ssh_config(inv, *h);
-            kh::File scanned = kh::parse(transport::scan_host_key(cfg), "scan");
+            const std::string line = transport::scan_host_key(cfg);  // "host type base64"
+            kh::File scanned = kh::parse(line, "scan");
             if (scanned.entries.size() != 1) throw transport::TransportError(transport::TransportError::Kind::HostKey, "unreadable host key");
             const kh::Entry& key = scanned.entries[0];
             const std::string fp = key.key_type + " " + transport::fingerprint_sha256(key.key);
             const std::string field = kh::host_field(cfg.address, cfg.port);
+            if (h->trust) {
+                const auto& t = *h->trust;
+                const std::string server = t.provider + " server " + t.server_id;
+                switch (transport::judge(t, key.key_type, key.key)) {
+                    case transport::TrustVerdict::Match:
+                        std::cout << h->name << ": already trusted (" << server << ", " << t.provenance
+                                  << ")\n";
+                        break;
+                    case transport::TrustVerdict::Mismatch:
+                        std::cerr << h->name << ": the host presents " << fp << " but " << server
+                                  << " is trusted with another key (" << t.provenance
+                                  << "); nothing recorded. decamp replaces it only after its own reinstall "
+                                     "(decamp hosts reinstall)\n";
+                        code = kExitHostKey;
+                        break;
+                    case transport::TrustVerdict::NoKey:
+                        t.record_first_use(line.substr(line.find(' ') + 1));
+                        recorded.push_back(h->name + ": recorded " + fp + " for " + server +
+                                           " in the trust store (tofu: trusted on first use, not verified)");
+                        break;
+                }
+                continue;
+            }
             auto c = kh::check(file, cfg.address, cfg.port, key.key_type, key.key);
             auto at = [&](const kh::Entry* e) { return path + ":" + std::to_string(e->line); };
             switch (c.verdict) {

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -26,19 +25,6 @@ const std::atomic<bool>* g_stop = nullptr;  // Ctrl-C: stop before the next host
 const char* kUsage =
     "decamp hosts list|create|reinstall|rescue|power [on|off|shutdown|reboot|reset] --provider P "
     "[-i FILE] [--limit PATTERN] [--json] [--yes]";
-
-std::string read_public_key(const inventory::Inventory& inv) {
-    if (inv.ssh.key.empty())
-        throw UsageError(
-            "ssh.key is not set in the inventory: new and reinstalled servers get its public half "
-            "(KEY.pub) as their root key");
-    std::string path = inv.ssh.key + ".pub";
-    std::ifstream f(path);
-    std::string line;
-    if (!f || !std::getline(f, line) || line.find("ssh-") != 0)
-        throw Error("cannot read the SSH public key " + path + " (the public half of ssh.key)");
-    return line;
-}
 
 }  // namespace
 
@@ -74,7 +60,7 @@ int run_hosts(const Args& args, std::istream& in, std::ostream& out, std::ostrea
     std::string key;
     if (*action == hosts::Action::Create || *action == hosts::Action::Reinstall ||
         *action == hosts::Action::Rescue)
-        key = read_public_key(inv);  // before anything is asked or ordered
+        key = hosts::public_key_of(inv);  // before anything is asked or ordered
 
     auto p = inventory::open_provider(inv, prov);
     hosts::Plan plan = hosts::make_plan(*p, *action, names, power);

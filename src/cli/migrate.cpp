@@ -43,6 +43,7 @@ int cmd_migrate(const Args& args) {
     auto progress = make_progress(true);
     o.progress = progress.get();
     o.pool = &l.pool();
+    o.tofu = args.has("trust-on-first-use");
     backup::RepoBackups backups(l.inv);
     return migrate::run_migrate(l.inv, l.role_books, o, std::cout, std::cerr, &backups);
 }

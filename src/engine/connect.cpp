@@ -12,6 +12,7 @@ transport::SshConfig ssh_config(const inventory::Inventory& inv, const inventory
     cfg.key_file = inv.ssh.key;
     cfg.known_hosts = inv.ssh.known_hosts;
     cfg.strict_host_keys = inv.ssh.strict_host_keys;
+    cfg.trust = host.trust;
     cfg.connect_timeout_s = inv.ssh.connect_timeout;
     cfg.keepalive_s = inv.ssh.keepalive;
     if (!inv.ssh.jump.empty() && inv.ssh.jump != host.name) {

@@ -2,6 +2,7 @@
 // what it costs), then one journaled operation per host.
 #include "hosts/hosts.hpp"
 
+#include "hosts/trust.hpp"
 #include "provider/host_key.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
@@ -51,6 +52,25 @@ Record record_of(const std::string& provider, const std::string& name, const pro
     r.ipv6 = s.ipv6;
     r.status = s.status;
     return r;
+}
+
+// Puts what decamp knows of r's server key in the trust store, by server id. An injected key
+// is whole; the API attests fingerprints; a reinstall that gave no key empties the entry (the
+// old key is gone with the old system).
+void trust(Store& store, const Record& r, const std::vector<std::string>& fingerprints, Reason why) {
+    TrustEntry e;
+    e.provider = r.provider;
+    e.id = r.id;
+    e.name = r.name;
+    e.address = r.ipv4;
+    if (r.key_source == "injected") {
+        e.provenance = Provenance::InjectedUserData;
+        e.keys = {r.host_key};
+    } else if (r.key_source == "api") {
+        e.provenance = Provenance::ApiAttested;
+        e.fingerprints = fingerprints;
+    }
+    TrustStore(store.journal()).pin(e, why);
 }
 
 }  // namespace
@@ -181,6 +201,7 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                            !pending->pending_key.empty()) {
                     r.host_key = pending->pending_key;
                     r.key_source = "injected";
+                    trust(store, r, {}, Reason::NewServer);
                     store.op_ended(prov, item.host, true, "adopted after an interrupted create");
                     if (!ctx.known_hosts.empty())
                         pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
@@ -207,7 +228,13 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                            p.capabilities().user_data;
             if (new_key) in.host_key = provider::generate_host_key(item.host);
             std::string pending = in.host_key ? provider::key_of(in.host_key->public_line) : "";
+            // An order the provider took before a crash or a timeout is followed, not placed again.
+            auto prev = store.op(prov, item.host);
+            if (plan.action == Action::Create && prev && prev->op == "create" && prev->state != "done")
+                in.resume_ref = prev->ref;
             store.op_started(prov, item.host, verb, pending);
+            if (!in.resume_ref.empty()) store.op_ref(prov, item.host, in.resume_ref);
+            in.on_ordered = [&](const std::string& ref) { store.op_ref(prov, item.host, ref); };
             Record r;
             if (plan.action == Action::Create || plan.action == Action::Reinstall) {
                 provider::Provisioned done =
@@ -216,13 +243,15 @@ std::vector<Outcome> run_plan(provider::Provider& p, const Plan& plan, Store& st
                 if (done.key_source == provider::KeySource::Injected) {
                     r.host_key = done.host_key;
                     r.key_source = "injected";
-                    if (!ctx.known_hosts.empty())
-                        pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 } else if (done.key_source == provider::KeySource::Api) {
-                    // Fingerprints only: pinned by the trust store once it checks fingerprints.
+                    // Fingerprints only: the trust store matches them (known_hosts cannot).
                     r.host_key = join_fingerprints(done.fingerprints);
                     r.key_source = "api";
                 }
+                trust(store, r, done.fingerprints,
+                      plan.action == Action::Create ? Reason::NewServer : Reason::Reinstall);
+                if (r.key_source == "injected" && !ctx.known_hosts.empty())
+                    pin_host_key(ctx.known_hosts, r.ipv4, port_of(ctx, item.host), r.host_key);
                 o.message =
                     (plan.action == Action::Create ? "ordered: " : "reinstalled: ") + where(done.server) +
                     (r.host_key.empty() ? "; host key unknown"

@@ -38,6 +38,7 @@ struct Record {
 class Store {
 public:
     explicit Store(migrate::Journal& journal) : j_(journal) {}
+    migrate::Journal& journal() { return j_; }
     std::optional<Record> get(const std::string& provider, const std::string& name);
     void put(const Record& r);
 
@@ -46,11 +47,14 @@ public:
         std::string state;        // started | done | failed
         std::string pending_key;  // the host key sent with it, before the provider answered
         std::string detail;
+        std::string ref;  // the provider's reference of an order it took (Robot: a transaction id)
     };
     std::optional<Op> op(const std::string& provider, const std::string& name);
     void op_started(const std::string& provider, const std::string& name, const std::string& op,
                     const std::string& pending_key);
     void op_ended(const std::string& provider, const std::string& name, bool ok, const std::string& detail);
+    // Keeps the provider's reference of the order being waited for (kept when it ends too).
+    void op_ref(const std::string& provider, const std::string& name, const std::string& ref);
 
 private:
     migrate::Journal& j_;
@@ -118,5 +122,26 @@ std::string to_json(const Plan& plan, const std::vector<Outcome>& outcomes);
 // the inventory; a state file that does not exist is not created. Returns the names of the
 // hosts that still have no address (never ordered, or the provider gave no IPv4).
 std::vector<std::string> fill_addresses(inventory::Inventory& inv, const std::string& state);
+
+// The public half of ssh.key (KEY.pub): what new and reinstalled servers get as root's key.
+// Error when it is not set or cannot be read.
+std::string public_key_of(const inventory::Inventory& inv);
+
+// The hosts of `provider` that have no address yet (neither in the inventory nor in the
+// state): what a migration or a drill to it must order first.
+std::vector<std::string> unordered(const inventory::Inventory& inv, const std::string& provider);
+
+struct Ensure {
+    bool tofu = false;  // --trust-on-first-use for the hosts' keys
+    std::function<void(const std::string&)> progress;
+};
+
+// Orders the hosts `names` of `provider` that the provider does not have yet, as `decamp
+// hosts create` does (journaled per host in `journal`; a server of that name is adopted,
+// never ordered twice), then gives them in `inv` the addresses and key trust the state now
+// holds. A summary; Error when the provider cannot order or an order failed.
+std::string ensure_hosts(inventory::Inventory& inv, const std::string& provider,
+                         const std::vector<std::string>& names, migrate::Journal& journal,
+                         const Ensure& opts);
 
 }  // namespace decamp::hosts

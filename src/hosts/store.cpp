@@ -68,7 +68,7 @@ std::optional<Store::Op> Store::op(const std::string& provider, const std::strin
     if (!text) return std::nullopt;
     try {
         json::Value v = json::parse(*text);
-        return Op{v["op"].str(), v["state"].str(), v["pending_key"].str(), v["detail"].str()};
+        return Op{v["op"].str(), v["state"].str(), v["pending_key"].str(), v["detail"].str(), v["ref"].str()};
     } catch (const json::ParseError&) {
         return std::nullopt;
     }
@@ -84,10 +84,22 @@ void Store::op_started(const std::string& provider, const std::string& name, con
     j_.set(op_key(provider, name), json::dump(v));
 }
 
+void Store::op_ref(const std::string& provider, const std::string& name, const std::string& ref) {
+    auto text = j_.get(op_key(provider, name));
+    json::Value v;
+    try {
+        if (text) v = json::parse(*text);
+    } catch (const json::ParseError&) {
+    }
+    v.set("ref", ref);
+    j_.set(op_key(provider, name), json::dump(v));
+}
+
 void Store::op_ended(const std::string& provider, const std::string& name, bool ok,
                      const std::string& detail) {
     auto prev = op(provider, name);
     json::Value v;
+    if (prev && !prev->ref.empty()) v.set("ref", prev->ref);
     v.set("op", prev ? prev->op : "");
     v.set("state", ok ? "done" : "failed");
     v.set("pending_key", prev ? prev->pending_key : "");

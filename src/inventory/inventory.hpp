@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/host_trust.hpp"
 #include "util/error.hpp"
 #include "util/value.hpp"
 
@@ -27,6 +28,9 @@ struct Host {
     std::vector<std::string> roles;
     Value vars = Value::map();
     Mark mark;
+    // A server a provider made (decamp's state knows its id): the keys the trust store holds
+    // for it. Unset: known_hosts applies (hosts/trust.hpp, attach_trust).
+    std::optional<transport::HostTrust> trust;
 
     bool is_local() const { return address == "local"; }
     bool has_role(const std::string& r) const;

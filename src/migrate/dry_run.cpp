@@ -45,6 +45,13 @@ int Migration::dry_run() {
     for (const auto& p : {source_, target_}) {
         if (o_.from_backup && p == source_) continue;
         for (const auto* h : inv_.provider_hosts(p)) {
+            if (h->address.empty() && p == target_) {
+                reach.push(
+                    json::Value::Object{{"host", h->name},
+                                        {"ok", true},
+                                        {"message", "not ordered yet: the migration orders it first"}});
+                continue;
+            }
             try {
                 conn(*h).run("true");
                 reach.push(json::Value::Object{{"host", h->name}, {"ok", true}, {"message", "reachable, host key pinned"}});
@@ -101,15 +108,23 @@ int Migration::dry_run() {
         }
     }
 
-    const std::vector<std::string> steps = {
+    std::string to_order;
+    for (const auto* h : inv_.provider_hosts(target_))
+        if (h->address.empty()) to_order += (to_order.empty() ? "" : ", ") + h->name;
+    std::vector<std::string> steps = {
         "preflight: reach every host; PostgreSQL versions; free disk on targets; DNS API; lower TTLs",
         "provision: apply every role's playbooks on " + target_,
         std::string("replicate: replication user + pg_hba line on the source for the target only; ") +
             "pg_basebackup over TLS; full pass of each files data set through decamp",
         "verify: health checks on " + target_ + " with the real Host header; replication lag",
-        "cutover: stop the app on " + source_ + "; fence the source database; wait for the replica; delta pass of files; "
-        "promote; start the app on " + target_ + "; switch DNS and verify at the authoritative server; health again",
+        "cutover: stop the app on " + source_ +
+            "; fence the source database; wait for the replica; delta pass of files; "
+            "promote; start the app on " +
+            target_ + "; switch DNS and verify at the authoritative server; health again",
         "report: phase durations, data volumes, downtime"};
+    if (!to_order.empty())
+        steps.insert(steps.begin(), "provision (first, ordering is slow): order " + to_order + " on " +
+                                        target_ + "; their addresses and host keys come from the provider");
 
     if (o_.json) {
         json::Value st = json::Value::Array{};

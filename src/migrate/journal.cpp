@@ -134,6 +134,15 @@ void Journal::erase(const std::string& key) {
     s.step();
 }
 
+std::vector<std::pair<std::string, std::string>> Journal::entries(const std::string& prefix) {
+    // substr, not LIKE: a prefix may hold % or _.
+    Stmt s(db_, "SELECT key, value FROM state WHERE substr(key, 1, ?) = ? ORDER BY key");
+    s.bind(1, static_cast<double>(prefix.size())).bind(2, prefix);  // substr casts it to an integer
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+}
+
 MigrationRow Journal::start(const std::string& kind, const std::string& source, const std::string& target) {
     // Sortable, unique id: UTC time plus a few random hex digits.
     auto t = std::time(nullptr);

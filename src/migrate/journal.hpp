@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/error.hpp"
@@ -59,6 +60,8 @@ public:
     std::optional<std::string> get(const std::string& key);
     void set(const std::string& key, const std::string& value);
     void erase(const std::string& key);
+    // Every key/value whose key starts with `prefix`, sorted by key.
+    std::vector<std::pair<std::string, std::string>> entries(const std::string& prefix);
 
     MigrationRow start(const std::string& kind, const std::string& source, const std::string& target);
     std::optional<MigrationRow> unfinished();              // the running one, if any

@@ -214,6 +214,13 @@ void Migration::preflight_target_and_dns(uint64_t data_bytes) {
     report_.dns_before = decode_rrsets(d);
 }
 
+void Migration::order_hosts() {
+    if (!p_.orderer) return;
+    for (const auto& name : p_.orderer->missing(target_))
+        step("provision", "order-host/" + target_ + "/" + name,
+             [&] { return p_.orderer->order(target_, name); });
+}
+
 void Migration::provision() {
     step("provision", "apply-roles/" + target_, [&] { return p_.provisioner->apply(target_); });
 }
@@ -289,6 +296,11 @@ int Migration::run() {
         "The journal keeps the migration; fix the cause and run: decamp migrate --to " + target_ +
         " --resume (or --abort before cutover)\n";
     try {
+        if (p_.orderer && !p_.orderer->missing(target_).empty()) {
+            log_ << "provision: ordering the hosts " << target_
+                 << " does not have yet (ordering is slow: first)\n";
+            order_hosts();
+        }
         log_ << "preflight\n";
         preflight();
         log_ << "provision\n";

@@ -42,6 +42,7 @@ struct MigrateOptions {
     const std::atomic<bool>* interrupted = nullptr;
     engine::Progress* progress = nullptr;  // for the provision phase
     engine::Pool* pool = nullptr;          // the run's connections (the CLI's session); null: its own
+    bool tofu = false;                     // --trust-on-first-use for hosts ordered here
 };
 
 // What a migration reaches outside itself. run_migrate builds the real ones from the
@@ -59,6 +60,19 @@ public:
     // Applies every role's playbooks on `provider`'s hosts; a summary ("3 changed, 40 ok").
     // Throws Error when a host failed, Interrupted when the run was interrupted.
     virtual std::string apply(const std::string& provider) = 0;
+};
+
+// Orders the target's hosts that do not exist yet, on a provider that can order them
+// (plugins.cpp: hosts::ensure_hosts). The migration starts these orders before anything else
+// (ordering is slow) and journals one step per host, so a --resume never orders twice.
+class HostOrderer {
+public:
+    virtual ~HostOrderer() = default;
+    // The hosts of `provider` that have no address yet: what must be ordered.
+    virtual std::vector<std::string> missing(const std::string& provider) = 0;
+    // Orders `host` (a server of that name at the provider is adopted instead), then gives it
+    // its address and key trust for the rest of the run; a summary. Throws Error.
+    virtual std::string order(const std::string& provider, const std::string& host) = 0;
 };
 
 struct Interrupted : Error {
@@ -101,6 +115,7 @@ struct Plugins {
     std::function<dns::Verification(const std::vector<dns::RRset>& sets)> dns_verify;
     HealthChecker* health = nullptr;          // required
     Provisioner* provisioner = nullptr;       // required
+    HostOrderer* orderer = nullptr;           // null: the target's hosts must have addresses
     std::vector<std::unique_ptr<data::DataMover>> movers;  // one per `data:` set, in order
     BackupSource* backups = nullptr;          // required with --from-backup and for its advice
     // Sends requests to both providers' health URLs through the cutover; null: no probe.
@@ -120,8 +135,10 @@ std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& in
 // Runs (or resumes / aborts / dry-runs) a migration. Human progress goes to `log`, the
 // final report (Markdown, or JSON with --json) to `out`. Returns the process exit code.
 // `backups`: where --from-backup restores from (null: none, --from-backup is refused).
-int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
-                const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups = nullptr);
+// `inv` gains the addresses (and key trust) of the target hosts the migration orders.
+int run_migrate(inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+                const MigrateOptions& opts, std::ostream& out, std::ostream& log,
+                BackupSource* backups = nullptr);
 
 // What run_migrate with these options is about to do, for the confirmation question (no
 // host is contacted); "" when there is nothing to do (--abort with no migration running).

@@ -52,6 +52,7 @@ private:
     std::vector<HealthResult> health(const std::string& provider, int wait_s) { return p_.health->check(provider, wait_s); }
     void check_interrupted() const;
 
+    void order_hosts();
     void preflight();
     void preflight_target_and_dns(uint64_t data_bytes);
     void provision();

@@ -3,6 +3,7 @@
 // with its authoritative server, a DataMover per `data:` set.
 #include "dns/dns.hpp"
 #include "engine/pool.hpp"
+#include "hosts/hosts.hpp"
 #include "migrate/journal.hpp"
 #include "migrate/migration_internal.hpp"
 #include "plan/planner.hpp"
@@ -54,6 +55,28 @@ private:
     engine::Pool& pool_;
 };
 
+// Target hosts ordered through hosts/ (the same journaled operations as `decamp hosts create`).
+class InventoryOrderer : public HostOrderer {
+public:
+    InventoryOrderer(inventory::Inventory& inv, Journal& state, const MigrateOptions& o, std::ostream& log)
+        : inv_(inv), state_(state), o_(o), log_(log) {}
+    std::vector<std::string> missing(const std::string& provider) override {
+        return hosts::unordered(inv_, provider);
+    }
+    std::string order(const std::string& provider, const std::string& host) override {
+        hosts::Ensure e;
+        e.tofu = o_.tofu;
+        e.progress = [this](const std::string& line) { log_ << "\n    " << line; };
+        return hosts::ensure_hosts(inv_, provider, {host}, state_, e);
+    }
+
+private:
+    inventory::Inventory& inv_;
+    Journal& state_;
+    const MigrateOptions& o_;
+    std::ostream& log_;
+};
+
 }  // namespace
 
 std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& inv) {
@@ -72,7 +95,7 @@ std::unique_ptr<dns::DnsBackend> make_dns_backend(const inventory::Inventory& in
     return dns::make_backend(cfg);
 }
 
-int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
+int run_migrate(inventory::Inventory& inv, const std::vector<playbook::Playbook>& role_books,
                 const MigrateOptions& opts, std::ostream& out, std::ostream& log, BackupSource* backups) {
     if (!opts.abort && !opts.finish && !inv.find_provider(opts.target))
         throw Error("provider \"" + opts.target + "\" is not defined in " + inv.file.string());
@@ -93,6 +116,11 @@ int run_migrate(const inventory::Inventory& inv, const std::vector<playbook::Pla
     p.pool = pool;
     p.health = &health;
     p.provisioner = &provisioner;
+    std::unique_ptr<InventoryOrderer> orderer;
+    if (state) {
+        orderer = std::make_unique<InventoryOrderer>(inv, *state, opts, log);
+        p.orderer = orderer.get();
+    }
     if (inv.dns) {
         dns = make_dns_backend(inv);
         p.dns = dns.get();

@@ -54,6 +54,12 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
                "\n  the stack runs on " + active.describe() + "\n";
     if (!o.from_backup) out += "  source " + source + ": " + host_list(inv, source) + "\n";
     out += "  target " + target + ": " + host_list(inv, target) + "\n";
+    std::string to_order;
+    for (const auto* h : inv.provider_hosts(target))
+        if (h->address.empty()) to_order += (to_order.empty() ? "" : ", ") + h->name;
+    if (!to_order.empty())
+        out += "  0. provision first (ordering is slow): ORDER " + to_order + " on " + target +
+               " (billed by the provider); addresses and host keys come from it\n";
     out += "  1. preflight: reach every host, check versions and disk" +
            std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(o.lowered_ttl) + "s" : "") + "\n";
     out += "  2. provision: apply every role's playbooks on " + target + "\n";

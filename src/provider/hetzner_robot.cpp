@@ -6,6 +6,8 @@
 // (fingerprints), which decamp keeps as the key's provenance.
 // Robot blocks an address for 10 minutes after 3 failed logins: a 401 is never retried.
 // Its rate limit is a 403 RATE_LIMIT_EXCEEDED (with max_requests and interval), waited out.
+#include <chrono>
+
 #include "provider/api_client.hpp"
 #include "provider/api_kind.hpp"
 #include "provider/builtin.hpp"
@@ -23,7 +25,7 @@ const char* kDefaultApi = "https://robot-ws.your-server.de";
 
 Capabilities robot_caps() {
     Capabilities c;
-    c.reinstall = c.rescue = c.api_host_keys = true;
+    c.order_hosts = c.reinstall = c.rescue = c.api_host_keys = true;
     return c;
 }
 
@@ -74,9 +76,11 @@ public:
     const std::string& kind() const override { return kind_; }
     Capabilities capabilities() const override { return robot_caps(); }
     std::vector<HostSpec> hosts() override { return config_.hosts; }
+    // A spec names a server the account has (`server:`) or a product to order (`product:`).
     std::vector<Order> orders() const override {
         auto out = orders_of(config_.settings);
-        for (auto& o : out) o.plan = order_extra(config_.settings, o.name, "server");
+        for (auto& o : out)
+            if (o.plan.empty()) o.plan = order_extra(config_.settings, o.name, "server");
         return out;
     }
 
@@ -89,8 +93,11 @@ public:
             Server srv;
             srv.id = std::to_string(s["server_number"].int_or(0));
             srv.name = srv.id;
+            // By number for a server the spec names; by the name decamp gave a server it ordered.
             for (const auto& o : specs)
-                if (o.plan == srv.id) srv.name = o.name;
+                if (order_extra(config_.settings, o.name, "server") == srv.id ||
+                    (!s["server_name"].str().empty() && s["server_name"].str() == o.name))
+                    srv.name = o.name;
             srv.status = s["status"].str();
             srv.ipv4 = s["server_ip"].str();
             srv.ipv6 = s["server_ipv6_net"].str();
@@ -99,6 +106,60 @@ public:
             out.push_back(std::move(srv));
         }
         return out;
+    }
+
+    // A server order: a transaction, polled until Robot says ready (minutes to days), then the
+    // server named after the host so that a later run finds it. An order taken before a crash
+    // (`resume_ref`, its transaction id) is followed, not placed again.
+    Provisioned create(const Order& o, const Install& in) override {
+        std::string id = in.resume_ref;
+        json::Ref t;
+        json::Value v;
+        if (!id.empty()) {
+            v = api("GET", "/order/server/transaction/" + id);
+            t = v["transaction"];
+            if (t["status"].str() == "cancelled") id.clear();  // nothing was ordered: order afresh
+        }
+        if (id.empty()) {
+            std::string form =
+                "product_id=" + form_encode(o.plan) + "&dist=" + form_encode(o.image) + "&lang=en";
+            if (!o.location.empty()) form += "&location=" + form_encode(o.location);
+            if (!in.authorized_key.empty())
+                form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
+            v = api("POST", "/order/server/transaction", form);
+            t = v["transaction"];
+            id = t["id"].str();
+            if (id.empty()) throw Error("provider " + name() + ": the order answer names no transaction id");
+            if (in.on_ordered) in.on_ordered(id);
+        }
+        const ApiTiming& timing = api_timing();
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timing.action_timeout_s);
+        while (t["status"].str() != "ready") {
+            std::string status = t["status"].str();
+            if (status == "cancelled")
+                throw Error("provider " + name() + ": Robot cancelled the order " + id + " for " + o.name);
+            if (std::chrono::steady_clock::now() >= deadline)
+                throw Error(
+                    "provider " + name() + ": the order " + id + " for " + o.name + " is still \"" + status +
+                    "\" after " + std::to_string(timing.action_timeout_s) +
+                    " s (Robot delivers in minutes to days); run the same command again later: it follows "
+                    "this order and never orders twice");
+            sleep_ms(timing.poll_ms);
+            v = api("GET", "/order/server/transaction/" + id);
+            t = v["transaction"];
+        }
+        Provisioned p;
+        p.server.id = std::to_string(t["server_number"].int_or(0));
+        p.server.name = o.name;
+        p.server.status = "ready";
+        p.server.ipv4 = t["server_ip"].str();
+        p.server.plan = o.plan;
+        p.server.image = o.image;
+        p.server.location = o.location;
+        p.fingerprints = fingerprints_of(t["host_key"]);
+        p.key_source = p.fingerprints.empty() ? KeySource::None : KeySource::Api;
+        api("POST", "/server/" + p.server.id, "server_name=" + form_encode(o.name));
+        return p;
     }
 
     // The automated Linux install: its answer names the host keys the new system will have.
@@ -224,8 +285,24 @@ public:
         if (auto n = check.str(block, "ssh_key_name", path))
             b.settings.set("ssh_key_name", Value::string(*n));
         OrderRules rules;
-        rules.extra = {{"server", true}};
+        rules.plan_key = "product";
+        rules.plan_required = false;
+        rules.extra = {{"server", false}};
         b.hosts = read_orders(block, path, "hetzner-robot", rules, b.settings, check);
+        // Each host is a server the account has (server:) or one to order (product:).
+        if (const Value* hosts = block.get("hosts"); hosts && hosts->is_map()) {
+            for (const auto& [host, def] : hosts->entries()) {
+                if (!def.is_map()) continue;
+                bool server = def.get("server"), product = def.get("product");
+                if (server == product)
+                    check.error(
+                        def, path + "/hosts/" + host,
+                        server ? "expected server: (a server the account has) or product: (one to order), "
+                                 "not both"
+                               : "expected server: (a Robot server number such as 321) or product: (a "
+                                 "product to order, such as EX44)");
+            }
+        }
         // The server number must be digits (YAML gives an integer; a string must look like one).
         if (const Value* hosts = block.get("hosts"); hosts && hosts->is_map()) {
             for (const auto& [host, def] : hosts->entries()) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +92,11 @@ struct Install {
     std::string image;
     std::string authorized_key;           // our SSH public key line ("ssh-ed25519 AAAA… me")
     std::optional<HostKeyPair> host_key;  // set when the kind takes user data
+    // Kinds whose orders are transactions (Robot): told the order's reference as soon as the
+    // provider took it, before the long wait; and handed it back after a crash, to follow
+    // that order instead of placing another.
+    std::function<void(const std::string& ref)> on_ordered;
+    std::string resume_ref;
 };
 
 // The outcome of a create or reinstall.

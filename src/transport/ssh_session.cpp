@@ -320,11 +320,13 @@ void SshSession::verify_host_key() {
     const char* key = libssh2_session_hostkey(session_, &len, &type);
     if (!key) throw TransportError(Kind::HostKey, "no host key from " + label());
     const std::string_view blob(key, len);
-    const std::string seen = std::string(key_type_name(type)) + " " + fingerprint_sha256(blob);
+    const std::string key_name = key_type_name(type);
+    const std::string seen = key_name + " " + fingerprint_sha256(blob);
     const std::string file = cfg_.known_hosts.empty() ? "known_hosts" : cfg_.known_hosts;
     const std::string who = cfg_.name.empty() ? cfg_.address : cfg_.name;
     const std::string pin_hint = "; to trust it, verify the fingerprint out of band and pin it with "
                                  "`decamp hostkeys scan --limit " + who + "`";
+    if (cfg_.trust) return verify_trusted(key_name, blob, seen);
     if (cfg_.known_hosts.empty())
         throw TransportError(Kind::HostKey,
                              "host key of " + label() + " is " + seen + " but no known_hosts file is configured" +
@@ -380,6 +382,45 @@ void SshSession::verify_host_key() {
                             {known_hosts::format_line(cfg_.address, cfg_.port, key_type_name(type), blob)});
     } catch (const std::exception& e) {
         throw TransportError(Kind::HostKey, "new host " + label() + " (" + seen + ") cannot be recorded: " + e.what());
+    }
+}
+
+void SshSession::verify_trusted(const std::string& key_type, std::string_view blob, const std::string& seen) {
+    const HostTrust& t = *cfg_.trust;
+    const std::string server = t.provider + " server " + t.server_id;
+    switch (judge(t, key_type, blob)) {
+        case TrustVerdict::Match:
+            return;
+        case TrustVerdict::Mismatch: {
+            std::string expected;
+            for (const auto& k : t.keys) {
+                auto f = known_hosts::parse("x " + k, "trust");
+                if (f.entries.size() == 1)
+                    expected += (expected.empty() ? "" : ", ") + f.entries[0].key_type + " " +
+                                fingerprint_sha256(f.entries[0].key);
+            }
+            for (const auto& fp : t.fingerprints) expected += (expected.empty() ? "" : ", ") + fp;
+            throw TransportError(Kind::HostKey,
+                                 "HOST KEY MISMATCH for " + label() + ": the server presented " + seen +
+                                     " but " + server + " is trusted with " + expected + " (" + t.provenance +
+                                     "). Refusing to connect: decamp replaces a server's key only after a "
+                                     "reinstall it started itself (decamp hosts reinstall)");
+        }
+        case TrustVerdict::NoKey:
+            break;
+    }
+    if (!t.tofu_allowed || !t.record_first_use)
+        throw TransportError(
+            Kind::HostKey,
+            "no trusted host key for " + label() + " (" + server + "): it presented " + seen +
+                ", but its provider gave decamp no key for this server (not through its API, "
+                "user data or a pinned rescue session). Reinstall it with decamp hosts reinstall, "
+                "or accept this key unverified with --trust-on-first-use (recorded as tofu)");
+    try {
+        t.record_first_use(key_type + " " + detail::base64_encode(blob));
+    } catch (const std::exception& e) {
+        throw TransportError(Kind::HostKey,
+                             "host key of " + label() + " (" + seen + ") cannot be recorded: " + e.what());
     }
 }
 

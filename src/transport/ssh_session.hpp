@@ -32,6 +32,8 @@ public:
 
     // Throws HostKey; with strict_host_keys false, records an unknown host (accept-new).
     void verify_host_key();
+    // verify_host_key for a host of the trust store (SshConfig::trust).
+    void verify_trusted(const std::string& key_type, std::string_view blob, const std::string& seen);
     void authenticate();     // throws Auth
     std::string host_key_line() const;  // known_hosts line for the key the server presented
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "transport/host_trust.hpp"
 #include "util/error.hpp"
 
 namespace decamp::transport {
@@ -79,6 +80,9 @@ struct SshConfig {
     std::string key_file;    // private key; empty = ssh-agent only
     std::string known_hosts; // file; required unless strict_host_keys is false
     bool strict_host_keys = true;
+    // A host a provider made: its key is checked against decamp's trust store for its server
+    // id (host_trust.hpp) and known_hosts is not consulted.
+    std::optional<HostTrust> trust;
     bool use_agent = true;   // try ssh-agent when SSH_AUTH_SOCK is set
     int connect_timeout_s = 10;
     int keepalive_s = 15;

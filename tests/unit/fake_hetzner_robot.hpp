@@ -34,6 +34,17 @@ public:
         std::string name, fingerprint, data;
     };
     std::vector<Key> keys;
+    // Server orders (POST /order/server/transaction): "in process" until polled `ready_after`
+    // times, then "ready" with a new server; never ready when `never_ready`.
+    struct Transaction {
+        std::string id, product, location, dist, status = "in process";
+        std::vector<std::string> authorized_key;
+        int polls = 0;
+        int64_t server_number = 0;
+    };
+    std::vector<Transaction> transactions;
+    int ready_after = 2;
+    bool never_ready = false;
 
     FakeHetznerRobot() : http_([this](const HttpRequest& r) { return handle(r); }) {}
     std::string url() const { return http_.url(""); }
@@ -98,6 +109,29 @@ private:
         k.set("size", 256);
         list.push(std::move(k));
         return list;
+    }
+
+    std::string transaction_json(const Transaction& t) {
+        json::Value o, w;
+        o.set("id", t.id);
+        o.set("date", "2026-12-03T15:00:00+01:00");
+        o.set("status", t.status);
+        if (t.server_number) {
+            o.set("server_number", t.server_number);
+            o.set("server_ip", find(t.server_number)->ip);
+        } else {
+            o.set("server_number", nullptr);
+            o.set("server_ip", nullptr);
+        }
+        json::Value ak = json::Value(json::Value::Array{});
+        for (const auto& k : t.authorized_key) ak.push(k);
+        o.set("authorized_key", std::move(ak));
+        o.set("host_key", t.status == "ready" ? host_keys() : json::Value(json::Value::Array{}));
+        json::Value product;
+        product.set("id", t.product);
+        o.set("product", std::move(product));
+        w.set("transaction", std::move(o));
+        return json::dump(w);
     }
 
     HttpReply handle(const HttpRequest& r) {
@@ -203,6 +237,54 @@ private:
                 o.set("lang", "en");
                 w.set("linux", std::move(o));
             }
+            return {200, json::dump(w), {}};
+        }
+        if (r.method == "POST" && p == "/order/server/transaction") {
+            if (f["product_id"].empty()) return error(400, "INVALID_INPUT", "missing product_id");
+            for (const auto& fp : f["authorized_key"]) {
+                bool known = false;
+                for (const auto& k : keys) known = known || k.fingerprint == fp;
+                if (!known) return error(404, "KEY_NOT_FOUND", "key not found");
+            }
+            Transaction t;
+            t.id = "B20261203-3249571-" + std::to_string(700000 + transactions.size());
+            t.product = f["product_id"][0];
+            t.location = f["location"].empty() ? "" : f["location"][0];
+            t.dist = f["dist"].empty() ? "" : f["dist"][0];
+            t.authorized_key = f["authorized_key"];
+            transactions.push_back(t);
+            return {201, transaction_json(transactions.back()), {}};
+        }
+        if (r.method == "GET" && p.rfind("/order/server/transaction/", 0) == 0) {
+            std::string id = p.substr(std::string("/order/server/transaction/").size());
+            for (auto& t : transactions) {
+                if (t.id != id) continue;
+                if (t.status == "in process" && ++t.polls >= ready_after && !never_ready) {
+                    t.status = "ready";
+                    t.server_number = 400 + int64_t(servers.size());
+                    servers.push_back({t.server_number,
+                                       "198.18.8." + std::to_string(t.server_number - 350),
+                                       "",
+                                       t.product,
+                                       "ready",
+                                       "",
+                                       t.dist,
+                                       false,
+                                       false,
+                                       {}});
+                }
+                return {200, transaction_json(t), {}};
+            }
+            return error(404, "TRANSACTION_NOT_FOUND", "transaction not found");
+        }
+        if (r.method == "POST" && p.rfind("/server/", 0) == 0) {
+            Srv* s = number("/server/");
+            if (!s) return error(404, "SERVER_NOT_FOUND", "server not found");
+            if (!f["server_name"].empty()) s->name = f["server_name"][0];
+            json::Value o, w;
+            o.set("server_number", s->number);
+            o.set("server_name", s->name);
+            w.set("server", std::move(o));
             return {200, json::dump(w), {}};
         }
         if (r.method == "POST" && p.rfind("/reset/", 0) == 0) {

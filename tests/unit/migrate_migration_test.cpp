@@ -329,6 +329,31 @@ struct FakeProbe : ClientProbe {
         }
         return out;
     }
+// A provider that orders hosts: each order is an operation (a crash may hit it after the
+// provider took it); a server it already has is adopted, as hosts::ensure_hosts does.
+struct FakeOrderer : HostOrderer {
+    World& w;
+    inventory::Inventory& inv;
+    std::vector<std::string> orders, calls;
+    std::map<std::string, std::string> servers;  // name → address at the provider
+    FakeOrderer(World& world, inventory::Inventory& i) : w(world), inv(i) {}
+    std::vector<std::string> missing(const std::string& provider) override {
+        std::vector<std::string> out;
+        for (const auto* h : inv.provider_hosts(provider))
+            if (h->address.empty()) out.push_back(h->name);
+        return out;
+    }
+    std::string order(const std::string&, const std::string& host) override {
+        calls.push_back(host);
+        if (!servers.count(host)) {
+            orders.push_back(host);
+            servers[host] = "198.51.100." + std::to_string(servers.size() + 10);
+            w.tick("order " + host);
+        }
+        for (auto& h : inv.hosts)
+            if (h.name == host) h.address = servers[host];
+        return "ordered";
+    }
 };
 
 struct Rig {
@@ -338,6 +363,7 @@ struct Rig {
     World w;
     BackupSource* backups = nullptr;
     ClientProbe* probe = nullptr;
+    HostOrderer* orderer = nullptr;
 
     Rig() {
         dir.write("web.yml", "- hosts: web\n  tasks: []\n");
@@ -387,6 +413,7 @@ struct Rig {
         p.probe = probe;
         FakeFront front(w);
         p.front = &front;
+        p.orderer = orderer;
         std::ostringstream out, log;
         try {
             r.code = run_migration(inv, o, p, out, log, state_path);
@@ -670,4 +697,43 @@ TEST_CASE("migration with a front: a target that never becomes healthy rolls bac
     CHECK(rig.w.front["new-web1"] == "refuses");
     CHECK(r.out.find("the bridge was never opened") != std::string::npos);
     CHECK(rig.active() == "(none)");
+}
+
+TEST_CASE(
+    "migration: the hosts the target lacks are ordered first, one journaled step each; --resume never orders "
+    "twice") {
+    Rig rig;
+    for (auto& h : rig.inv.hosts)
+        if (h.provider == "new") h.address.clear();
+    FakeOrderer orderer(rig.w, rig.inv);
+    rig.orderer = &orderer;
+
+    MigrateOptions dry;
+    dry.dry_run = true;
+    auto planned = rig.run(dry);
+    CHECK(planned.out.find("provision (first, ordering is slow): order new-web1, new-db1 on new") !=
+          std::string::npos);
+    CHECK(orderer.calls.empty());
+    MigrateOptions o;
+    o.target = "new";
+    o.state_path = rig.state_path;
+    CHECK(migrate_summary(rig.inv, o).find("ORDER new-web1, new-db1 on new") != std::string::npos);
+
+    rig.w.crash_at =
+        rig.w.ops + 2;  // the provider took the second order, then kill -9 (the dry run counted too)
+    auto crashed = rig.run({});
+    REQUIRE(crashed.crashed);
+    CHECK(crashed.crash_at == "order new-db1");
+    CHECK(crashed.connects == 0);  // the orders start before anything else
+    rig.w.crash_at = 0;
+    auto r = rig.run(resume());
+    INFO(r.log);
+    CHECK(r.code == kExitOk);
+    CHECK(orderer.orders == std::vector<std::string>{"new-web1", "new-db1"});  // one order per host
+    // The host already ordered is not asked again; the step the crash hit runs again and adopts.
+    CHECK(orderer.calls == std::vector<std::string>{"new-web1", "new-db1", "new-db1"});
+    CHECK(r.log.find("[provision] order-host/new/new-db1 … done") != std::string::npos);
+    CHECK(r.log.find("order-host/new/new-web1") == std::string::npos);
+    // The rest of the migration used the addresses the provider gave.
+    CHECK(rig.w.dns["www.example.test."].records == std::vector<std::string>{"198.51.100.10"});
 }

@@ -68,7 +68,7 @@ TEST_CASE("hetzner-robot: the block and its capabilities; a bad server number at
     dir.write("a.yml", "- hosts: all\n  tasks: []\n");
     auto inv = inventory::load(dir.write("inv.yml", block("")));
     auto p = inventory::open_provider(inv, "metal");
-    CHECK(provider::describe(p->capabilities()) == "reinstall, rescue, host keys from the API");
+    CHECK(provider::describe(p->capabilities()) == "order hosts, reinstall, rescue, host keys from the API");
     REQUIRE(p->orders().size() == 2);
     CHECK(p->orders()[0].plan == "321");
     CHECK(p->orders()[0].image == "Debian 12 base");
@@ -166,4 +166,153 @@ TEST_CASE("hetzner-robot: reinstall by the automated Linux install keeps the API
     o->p->power(s, provider::PowerAction::Reboot);
     std::lock_guard lock(fake.mu());
     CHECK(fake.find(322)->resets == std::vector<std::string>{"hw", "power_long", "sw"});
+}
+
+namespace {
+
+std::unique_ptr<Opened> open_ordering(test::FakeHetznerRobot& fake, const std::string& password) {
+    setenv("DECAMP_TEST_ROBOT_USER", fake.user.c_str(), 1);
+    setenv("DECAMP_TEST_ROBOT_PW", password.c_str(), 1);
+    auto o = std::make_unique<Opened>();
+    o->dir.write("a.yml", "- hosts: all\n  tasks: []\n");
+    o->inv = inventory::load(
+        o->dir.write("inv.yml",
+                     "project: p\nproviders:\n  metal:\n    kind: hetzner-robot\n"
+                     "    user: ${env:DECAMP_TEST_ROBOT_USER}\n    password: ${env:DECAMP_TEST_ROBOT_PW}\n"
+                     "    api: " +
+                         fake.url() +
+                         "\n    hosts:\n"
+                         "      db3: { product: EX44, image: Debian 12 base, location: FSN1, roles: [db] }\n"
+                         "roles: { db: { playbooks: [a.yml] } }\n"));
+    o->p = inventory::open_provider(o->inv, "metal");
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("hetzner-robot: a product is ordered as a transaction, polled until ready, named after the host") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_ordering(fake, fake.password);
+    REQUIRE(o->p->orders().size() == 1);
+    provider::Order order = o->p->orders()[0];
+    CHECK(order.plan == "EX44");
+    CHECK(order.location == "FSN1");
+    provider::Install in;
+    in.authorized_key = kOurKey;
+    std::string ref;
+    in.on_ordered = [&](const std::string& r) { ref = r; };
+    provider::Provisioned done = o->p->create(order, in);
+    CHECK(fake.count("POST", "/order/server/transaction") == 1);
+    CHECK(fake.count("GET", "/order/server/transaction/") == 2);  // "in process", then "ready"
+    CHECK(ref.rfind("B20261203-", 0) == 0);
+    CHECK(done.server.id == "402");
+    CHECK(done.server.ipv4 == "198.18.8.52");
+    CHECK(done.key_source == provider::KeySource::Api);
+    CHECK(done.fingerprints ==
+          std::vector<std::string>{"ED25519 SHA256:fakeRescueEd25519KeyFingerprint0123456789abc"});
+    {
+        std::lock_guard lock(fake.mu());
+        CHECK(fake.transactions[0].product == "EX44");
+        CHECK(fake.transactions[0].location == "FSN1");
+        CHECK(fake.transactions[0].authorized_key.size() == 1);  // our key, uploaded once
+        CHECK(fake.find(402)->name == "db3");
+    }
+    // A later run finds it by the name decamp gave it: nothing to order again.
+    bool found = false;
+    for (const auto& s : o->p->servers()) found = found || (s.name == "db3" && s.id == "402");
+    CHECK(found);
+}
+
+TEST_CASE(
+    "hetzner-robot: an order that never becomes ready times out with Robot's status; the rerun follows it") {
+    FastTiming timing;
+    provider::api_timing().action_timeout_s = 0;
+    test::FakeHetznerRobot fake;
+    {
+        std::lock_guard lock(fake.mu());
+        fake.never_ready = true;
+    }
+    auto o = open_ordering(fake, fake.password);
+    provider::Install in;
+    in.authorized_key = kOurKey;
+    std::string ref;
+    in.on_ordered = [&](const std::string& r) { ref = r; };
+    CHECK_THROWS_WITH_AS(o->p->create(o->p->orders()[0], in),
+                         doctest::Contains("is still \"in process\" after 0 s"), Error);
+    REQUIRE(!ref.empty());
+    {
+        std::lock_guard lock(fake.mu());
+        fake.never_ready = false;
+    }
+    provider::api_timing().action_timeout_s = 60;
+    in.resume_ref = ref;
+    provider::Provisioned done = o->p->create(o->p->orders()[0], in);
+    CHECK(done.server.name == "db3");
+    CHECK(fake.count("POST", "/order/server/transaction") == 1);  // never ordered twice
+}
+
+TEST_CASE("hetzner-robot: wrong credentials while ordering: exactly one request, no retry") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_ordering(fake, "wrong-password-456");
+    provider::Install in;
+    in.authorized_key = kOurKey;
+    std::string msg;
+    try {
+        o->p->create(o->p->orders()[0], in);
+    } catch (const Error& e) {
+        msg = redactor().mask(e.what());
+    }
+    CHECK(has(msg, "HTTP 401"));
+    CHECK(has(msg, "Robot blocks an address for 10 minutes after 3 failed logins"));
+    CHECK(fake.seen().size() == 1);
+    CHECK(fake.count("POST", "/order/server/transaction") == 0);
+}
+
+TEST_CASE("hetzner-robot: a host is a server: or a product:, exactly one") {
+    test::TempDir dir;
+    dir.write("a.yml", "- hosts: all\n  tasks: []\n");
+    auto load = [&](const std::string& spec) {
+        try {
+            inventory::load(dir.write("inv.yml",
+                                      "project: p\nproviders:\n  metal:\n    kind: hetzner-robot\n"
+                                      "    user: ${env:DECAMP_TEST_ROBOT_USER}\n"
+                                      "    password: ${env:DECAMP_TEST_ROBOT_PW}\n    hosts:\n"
+                                      "      db3: " +
+                                          spec +
+                                          "\n"
+                                          "roles: { db: { playbooks: [a.yml] } }\n"));
+        } catch (const ConfigError& e) {
+            return e.diagnostics().at(0).str();
+        }
+        return std::string("loaded");
+    };
+    CHECK(load("{ product: EX44, image: Debian 12 base, roles: [db] }") == "loaded");
+    std::string neither = load("{ image: Debian 12 base, roles: [db] }");
+    CHECK(has(neither, "inv.yml:8:"));
+    CHECK(has(neither, "providers/metal/hosts/db3: expected server: (a Robot server number"));
+    CHECK(has(load("{ server: 321, product: EX44, image: Debian 12 base, roles: [db] }"), "not both"));
+}
+
+TEST_CASE("hetzner-robot: a rate limit while ordering is waited out as Robot says; still one order") {
+    FastTiming timing;
+    test::FakeHetznerRobot fake;
+    auto o = open_ordering(fake, fake.password);
+    {
+        std::lock_guard lock(fake.mu());
+        fake.keys.push_back({"decamp", "d7:2e:00:aa:9", kOurKey});  // our key is there: GET /key is next
+        fake.rate_limit_next = 2;                                   // twice in a row, mid-order
+    }
+    provider::Install in;
+    in.authorized_key = kOurKey;
+    provider::Provisioned done = o->p->create(o->p->orders()[0], in);
+    CHECK(done.server.name == "db3");
+    CHECK(timing.waits.size() >= 2);
+    CHECK(timing.waits[0] == 18000);  // 3600 s / 200 requests, as the 403 RATE_LIMIT_EXCEEDED says
+    CHECK(timing.waits[1] == 18000);
+    CHECK(fake.count("GET", "/key") == 3);  // refused twice, then answered
+    CHECK(fake.count("POST", "/order/server/transaction") == 1);
+    std::lock_guard lock(fake.mu());
+    CHECK(fake.transactions.size() == 1);  // Robot took exactly one order
 }

@@ -1,5 +1,6 @@
 // The SSH transport against a real sshd on loopback (tests/integration/sshd_fixture.hpp):
-// commands, streams, timeouts, files, host keys, auth errors, lost connections, jump hosts.
+// commands, streams, timeouts, files, host keys, auth errors, lost connections, jump hosts,
+// and a provider host's key checked against decamp's trust store instead of known_hosts.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -453,4 +454,70 @@ TEST_CASE("ssh: many transports in parallel threads") {
         });
     for (auto& th : threads) th.join();
     CHECK(ok == 80);
+}
+
+namespace {
+
+std::string other_key_base64(const std::filesystem::path& dir) {
+    Sshd::keygen("ed25519", dir / "other");
+    std::istringstream pub(test::read_text(dir / "other.pub"));
+    std::string type, blob;
+    pub >> type >> blob;
+    return blob;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("ssh: a provider host is checked against its trust, never against known_hosts by address") {
+    SKIP_WITHOUT_SSHD();
+    test::TempDir tmp;
+    Sshd sshd(tmp.path());
+    SshConfig cfg = sshd.config();
+    cfg.name = "web1";
+    const std::string real = "ssh-ed25519 " + sshd.host_key_base64();
+    const std::string other = "ssh-ed25519 " + other_key_base64(tmp.path());
+    HostTrust t;
+    t.provider = "provider cloud";
+    t.server_id = "43";
+    t.provenance = "injected-user-data";
+
+    SUBCASE("the trusted key connects even though known_hosts pins another key at that address") {
+        std::ofstream(cfg.known_hosts) << "[127.0.0.1]:" << sshd.port() << " " << other << "\n";
+        t.keys = {real};
+        cfg.trust = t;
+        auto conn = connect_ssh(cfg);
+        CHECK(conn->run("echo ok").out == "ok\n");
+    }
+    SUBCASE("a key that is not the trusted one is refused with exit 4, whatever known_hosts says") {
+        // known_hosts holds the real key (an earlier server at this address): not inherited.
+        t.keys = {other};
+        cfg.trust = t;
+        TransportError e = connect_error(cfg);
+        CHECK(e.kind() == Kind::HostKey);
+        CHECK(e.exit_code() == kExitHostKey);
+        CHECK(contains(e.what(), "HOST KEY MISMATCH for"));
+        CHECK(contains(e.what(), "provider cloud server 43"));
+        CHECK(contains(e.what(), "injected-user-data"));
+    }
+    SUBCASE("a server with no key is refused unless trust on first use was asked for") {
+        bool recorded = false;
+        t.record_first_use = [&](const std::string&) { recorded = true; };
+        cfg.trust = t;
+        TransportError e = connect_error(cfg);
+        CHECK(e.exit_code() == kExitHostKey);
+        CHECK(contains(e.what(), "--trust-on-first-use"));
+        CHECK_FALSE(recorded);
+    }
+    SUBCASE("with trust on first use, the key is handed over to be recorded") {
+        std::string recorded;
+        t.tofu_allowed = true;
+        t.record_first_use = [&](const std::string& k) { recorded = k; };
+        cfg.trust = t;
+        auto conn = connect_ssh(cfg);
+        CHECK(recorded == real);
+    }
 }
