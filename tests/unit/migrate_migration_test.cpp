@@ -329,6 +329,8 @@ struct FakeProbe : ClientProbe {
         }
         return out;
     }
+};
+
 // A provider that orders hosts: each order is an operation (a crash may hit it after the
 // provider took it); a server it already has is adopted, as hosts::ensure_hosts does.
 struct FakeOrderer : HostOrderer {
