@@ -6,11 +6,11 @@
 // (fingerprints), which decamp keeps as the key's provenance.
 // Robot blocks an address for 10 minutes after 3 failed logins: a 401 is never retried.
 // Its rate limit is a 403 RATE_LIMIT_EXCEEDED (with max_requests and interval), waited out.
-#include "provider/api_client.hpp"
 #include "provider/api_kind.hpp"
 #include "provider/builtin.hpp"
 #include "provider/declared.hpp"
 #include "provider/host_key.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
@@ -27,7 +27,7 @@ Capabilities robot_caps() {
     return c;
 }
 
-ApiClient::Verdict robot_policy(const http::Response& r, int attempt) {
+http::ApiClient::Verdict robot_policy(const http::Response& r, int attempt) {
     if (r.status == 403) {
         try {
             json::Value v = json::parse(r.body);
@@ -103,9 +103,9 @@ public:
 
     // The automated Linux install: its answer names the host keys the new system will have.
     Provisioned reinstall(const Server& s, const Install& in) override {
-        std::string form = "dist=" + form_encode(in.image) + "&lang=en";
+        std::string form = "dist=" + http::form_encode(in.image) + "&lang=en";
         if (!in.authorized_key.empty())
-            form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
+            form += "&authorized_key[]=" + http::form_encode(key_fingerprint(in.authorized_key));
         json::Value v = activate("/boot/" + s.id + "/linux", form);
         Provisioned p;
         p.fingerprints = fingerprints_of(v["linux"]["host_key"]);
@@ -119,7 +119,7 @@ public:
     Rescue rescue(const Server& s, const std::string& authorized_key) override {
         std::string form = "os=linux";
         if (!authorized_key.empty())
-            form += "&authorized_key[]=" + form_encode(key_fingerprint(authorized_key));
+            form += "&authorized_key[]=" + http::form_encode(key_fingerprint(authorized_key));
         json::Value v = activate("/boot/" + s.id + "/rescue", form);
         if (!v["rescue"]["password"].str().empty()) redactor().add(v["rescue"]["password"].str());
         Rescue r;
@@ -159,7 +159,8 @@ private:
         }
         std::string key_name = string_setting(config_.settings, "ssh_key_name", "decamp");
         json::Value v =
-            api("POST", "/key", "name=" + form_encode(key_name) + "&data=" + form_encode(public_line));
+            api("POST", "/key",
+                "name=" + http::form_encode(key_name) + "&data=" + http::form_encode(public_line));
         return v["key"]["fingerprint"].str();
     }
 
@@ -182,7 +183,7 @@ private:
         } catch (const json::ParseError&) {
             if (r.status >= 200 && r.status < 300)
                 throw Error("provider " + name() + ": " +
-                            describe_failure(method, path, r, "the answer is not JSON"));
+                            http::describe_failure(method, path, r, "the answer is not JSON"));
         }
         if (r.status >= 200 && r.status < 300) return v;
         std::string msg = v["error"]["code"].str();
@@ -191,7 +192,7 @@ private:
         if (r.status == 401)
             msg += " (the webservice user of provider " + name() +
                    " was refused; not retried: Robot blocks an address for 10 minutes after 3 failed logins)";
-        throw Error("provider " + name() + ": " + describe_failure(method, path, r, msg));
+        throw Error("provider " + name() + ": " + http::describe_failure(method, path, r, msg));
     }
 
     json::Value api(const std::string& method, const std::string& path, const std::string& form = "") {
@@ -200,7 +201,7 @@ private:
 
     Config config_;
     std::string kind_ = "hetzner-robot";
-    ApiClient client_;
+    http::ApiClient client_;
     bool authorized_ = false;
 };
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fake_http.hpp"
-#include "provider/api_client.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 
 namespace decamp::test {
@@ -147,7 +147,7 @@ private:
     HttpReply handle(const HttpRequest& r) {
         std::lock_guard lock(mu_);
         HttpReply rep = route(r);
-        long long reset = provider::unix_now() + 1;
+        long long reset = http::unix_now() + 1;
         int remaining = 3599;
         if (remaining_zero_once > 0) {
             --remaining_zero_once;
