@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <cctype>
-
 #include "dns/packet.hpp"
 #include "util/secret.hpp"
 
@@ -34,21 +32,6 @@ std::string checked_rrset(const std::string& who, const RRset& rrset, const std:
                         (v4 ? "4" : "6") + " address");
     }
     return name;
-}
-
-std::string url_escape(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
-            out += char(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 std::string answer_detail(const http::Response& r) {

@@ -1,5 +1,5 @@
 // What the DNS back-ends that speak an HTTP API (powerdns, cloudflare, …) share: the checks
-// of an RRset before anything is sent, path escaping, and the errors they throw — the API's
+// of an RRset before anything is sent and the errors they throw — the API's
 // own word on the line, its whole answer as the detail for -v, a refused token named as
 // such (and never retried, see util/api_client), every text masked.
 #pragma once
@@ -18,9 +18,6 @@ bool in_zone(const std::string& name, const std::string& zone);
 // `zone`: A or AAAA, inside the zone, at least one record, each an address of that family,
 // a TTL of at least `min_ttl`. Throws Error saying which rule it broke.
 std::string checked_rrset(const std::string& who, const RRset& rrset, const std::string& zone, int min_ttl);
-
-// Percent-encodes everything but letters, digits and -._~ (a name in a URL path or query).
-std::string url_escape(const std::string& s);
 
 // The answer, bounded, for an Error's detail (-v).
 std::string answer_detail(const http::Response& r);

@@ -3,7 +3,9 @@
 #include <functional>
 #include <map>
 
+#include "dns/cloudflare.hpp"
 #include "dns/dns.hpp"
+#include "dns/hetzner.hpp"
 #include "dns/powerdns.hpp"
 #include "dns/rfc2136.hpp"
 
@@ -20,6 +22,8 @@ struct Kind {
 
 const std::map<std::string, Kind>& kinds() {
     static const std::map<std::string, Kind> m = {
+        {"cloudflare", {make_cloudflare, 60}},  // 30 on Enterprise plans; 1 means "automatic"
+        {"hetzner", {make_hetzner, 60}},
         {"powerdns", {make_powerdns, 1}},
         {"rfc2136", {make_rfc2136, 1}},
     };

@@ -22,7 +22,8 @@ public:
         if (cfg_.zone.empty()) throw Error("powerdns: 'zone' is required");
         cfg_.zone = canonical_name(cfg_.zone);
         if (cfg_.server_id.empty()) cfg_.server_id = "localhost";
-        zone_path_ = "/api/v1/servers/" + url_escape(cfg_.server_id) + "/zones/" + url_escape(cfg_.zone);
+        zone_path_ =
+            "/api/v1/servers/" + http::form_encode(cfg_.server_id) + "/zones/" + http::form_encode(cfg_.zone);
         client_.set_headers({{"X-API-Key", cfg_.api_key}});
         client_.set_timeout_ms(cfg_.timeout_ms);
     }

@@ -45,8 +45,10 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
                "\n  the stack runs on " + active.describe() + "\n";
     if (!o.from_backup) out += "  source " + source + ": " + host_list(inv, source) + "\n";
     out += "  target " + target + ": " + host_list(inv, target) + "\n";
-    out += "  1. preflight: reach every host, check versions and disk" +
-           std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(o.lowered_ttl) + "s" : "") + "\n";
+    out +=
+        "  1. preflight: reach every host, check versions and disk" +
+        std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(migration_ttl(inv, o)) + "s" : "") +
+        "\n";
     out += "  2. provision: apply every role's playbooks on " + target + "\n";
     out += "  3. " + std::string(o.from_backup ? "restore" : "replicate") + ":";
     for (const auto& ds : inv.data) {

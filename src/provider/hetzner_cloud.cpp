@@ -12,6 +12,7 @@
 #include "provider/declared.hpp"
 #include "provider/host_key.hpp"
 #include "util/api_client.hpp"
+#include "util/hcloud.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
 
@@ -26,21 +27,6 @@ Capabilities cloud_caps() {
     c.order_hosts = c.reinstall = c.rescue = c.user_data = true;
     c.api_host_keys = false;  // Hetzner Cloud does not know host keys: decamp injects its own
     return c;
-}
-
-// 429 waits for RateLimit-Reset; conflict / locked (another action is running) is retried.
-http::ApiClient::Policy cloud_policy() {
-    http::RetryRules rules;
-    rules.also = [](const http::Response& r, int attempt) -> http::ApiClient::Verdict {
-        if (r.status != 409 && r.status != 423) return {};
-        try {
-            std::string code = json::parse(r.body)["error"]["code"].str();
-            if (code == "conflict" || code == "locked") return {true, 1000 * (attempt + 1)};
-        } catch (const json::ParseError&) {
-        }
-        return {};
-    };
-    return http::retry_policy(std::move(rules));
 }
 
 Server to_server(json::Ref s) {
@@ -66,8 +52,8 @@ class CloudProvider : public Provider {
 public:
     explicit CloudProvider(Config config)
         : config_(std::move(config)),
-          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Cloud API", cloud_policy()) {
-    }
+          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Cloud API",
+                  http::hcloud_policy()) {}
 
     const std::string& name() const override { return config_.name; }
     const std::string& kind() const override { return kind_; }
@@ -244,9 +230,7 @@ private:
                 throw Error(http::describe_failure(method, path, r, "the answer is not JSON"));
         }
         if (r.status >= 200 && r.status < 300) return v;
-        std::string msg = v["error"]["code"].str();
-        if (!v["error"]["message"].str().empty())
-            msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
+        std::string msg = http::hcloud_error(r.body);
         if (r.status == 401 || r.status == 403)
             msg += " (the token of provider " + name() + " was refused; not retried)";
         throw Error("provider " + name() + ": " + http::describe_failure(method, path, r, msg));
