@@ -3,7 +3,9 @@
 #include <functional>
 #include <map>
 
+#include "dns/cloudflare.hpp"
 #include "dns/dns.hpp"
+#include "dns/hetzner.hpp"
 #include "dns/powerdns.hpp"
 #include "dns/rfc2136.hpp"
 
@@ -13,10 +15,17 @@ namespace {
 
 using Factory = std::function<std::unique_ptr<DnsBackend>(const BackendConfig&)>;
 
-const std::map<std::string, Factory>& factories() {
-    static const std::map<std::string, Factory> m = {
-        {"powerdns", make_powerdns},
-        {"rfc2136", make_rfc2136},
+struct Kind {
+    Factory make;
+    int min_ttl;  // the lowest TTL the back-end accepts, in seconds
+};
+
+const std::map<std::string, Kind>& kinds() {
+    static const std::map<std::string, Kind> m = {
+        {"cloudflare", {make_cloudflare, 60}},  // 30 on Enterprise plans; 1 means "automatic"
+        {"hetzner", {make_hetzner, 60}},
+        {"powerdns", {make_powerdns, 1}},
+        {"rfc2136", {make_rfc2136, 1}},
     };
     return m;
 }
@@ -42,11 +51,22 @@ std::string DnsBackend::export_zone() {
     throw Error(describe() + " cannot export the zone");
 }
 
+std::vector<std::string> backend_kinds() {
+    std::vector<std::string> out;
+    for (const auto& [name, kind] : kinds()) out.push_back(name);
+    return out;
+}
+
+int min_ttl(const std::string& kind) {
+    auto it = kinds().find(kind);
+    return it == kinds().end() ? 1 : it->second.min_ttl;
+}
+
 std::unique_ptr<DnsBackend> make_backend(const BackendConfig& cfg) {
-    auto it = factories().find(cfg.kind);
-    if (it != factories().end()) return it->second(cfg);
+    auto it = kinds().find(cfg.kind);
+    if (it != kinds().end()) return it->second.make(cfg);
     std::string known;
-    for (const auto& [kind, f] : factories()) known += (known.empty() ? "" : ", ") + kind;
+    for (const auto& name : backend_kinds()) known += (known.empty() ? "" : ", ") + name;
     throw Error("unknown DNS back-end kind '" + cfg.kind + "' (known: " + known + ")");
 }
 

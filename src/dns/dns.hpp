@@ -51,9 +51,9 @@ std::string check_tsig_algorithm(const std::string& algorithm);
 std::string check_tsig_secret(const std::string& secret);
 
 struct BackendConfig {
-    std::string kind;     // powerdns | rfc2136
-    std::string api;      // powerdns: http://127.0.0.1:8081
-    std::string api_key;  // powerdns: resolved secret (never logged)
+    std::string kind;     // see backend_kinds()
+    std::string api;      // powerdns: http://127.0.0.1:8081; API kinds: their documented base URL by default
+    std::string api_key;  // powerdns: the API key; cloudflare: the API token (resolved secrets, never logged)
     std::string zone;     // example.test.
     std::string server_id = "localhost";
     std::string server;  // rfc2136: the primary that takes UPDATEs, host:port
@@ -65,6 +65,12 @@ struct BackendConfig {
 
 // Built-in back-ends by kind; Error naming the kinds for an unknown one.
 std::unique_ptr<DnsBackend> make_backend(const BackendConfig& cfg);
+// The kinds make_backend knows, sorted (the inventory loader checks `dns: kind:` against them).
+std::vector<std::string> backend_kinds();
+// The lowest TTL `kind` accepts, in seconds (deSEC: 3600 unless its support lowers it for a
+// domain). A migration lowers TTLs no further than this, and says how long that makes the
+// cutover take to be seen.
+int min_ttl(const std::string& kind);
 
 // Asks `server` ("host:port", default port 53) for the A (or AAAA) records of `name` over
 // UDP (TCP on truncation) and returns the addresses. Throws Error on timeout or error.

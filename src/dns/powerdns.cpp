@@ -1,59 +1,31 @@
 #include "dns/powerdns.hpp"
 
-#include <arpa/inet.h>
-
-#include <cctype>
-
+#include "dns/api_backend.hpp"
 #include "dns/packet.hpp"
-#include "util/http.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
+#include "util/secret.hpp"
 #include "util/text.hpp"
 
 namespace decamp::dns {
 
 namespace {
 
-// Zone names go into the URL path; PowerDNS ids are the name itself for ordinary names.
-std::string url_escape(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
-            out += char(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
-bool in_zone(const std::string& name, const std::string& zone) {
-    if (zone == ".") return true;
-    if (name == zone) return true;
-    return name.size() > zone.size() && name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
-           name[name.size() - zone.size() - 1] == '.';
-}
-
-void check_address(const std::string& type, const std::string& addr, const std::string& name) {
-    unsigned char buf[16];
-    int family = type == "A" ? AF_INET : AF_INET6;
-    if (inet_pton(family, addr.c_str(), buf) != 1)
-        throw Error("record for " + name + " " + type + ": '" + addr + "' is not an IPv" +
-                       (type == "A" ? "4" : "6") + " address");
-}
-
 class PowerDns : public DnsBackend {
 public:
-    explicit PowerDns(const BackendConfig& cfg) : cfg_(cfg) {
+    // A REPLACE is idempotent, so a 500 (a back-end database error) is worth another try
+    // besides no answer / 502-504; PowerDNS documents no rate limits.
+    explicit PowerDns(const BackendConfig& cfg)
+        : cfg_(cfg), client_(cfg.api, "PowerDNS API", http::retry_policy({{}, {500}, 500, {}})) {
         while (!cfg_.api.empty() && cfg_.api.back() == '/') cfg_.api.pop_back();
         if (cfg_.api.empty()) throw Error("powerdns: 'api' (e.g. http://127.0.0.1:8081) is required");
         if (cfg_.zone.empty()) throw Error("powerdns: 'zone' is required");
         cfg_.zone = canonical_name(cfg_.zone);
         if (cfg_.server_id.empty()) cfg_.server_id = "localhost";
-        zone_url_ = cfg_.api + "/api/v1/servers/" + url_escape(cfg_.server_id) + "/zones/" +
-                    url_escape(cfg_.zone);
+        zone_path_ =
+            "/api/v1/servers/" + http::form_encode(cfg_.server_id) + "/zones/" + http::form_encode(cfg_.zone);
+        client_.set_headers({{"X-API-Key", cfg_.api_key}});
+        client_.set_timeout_ms(cfg_.timeout_ms);
     }
 
     void ping() override { load_zone(); }
@@ -76,19 +48,10 @@ public:
     }
 
     void replace(const RRset& rrset) override {
-        std::string name = canonical_name(rrset.name);
-        if (rrset.type != "A" && rrset.type != "AAAA")
-            throw Error("powerdns: only A and AAAA records can be switched, not '" + rrset.type + "'");
-        if (!in_zone(name, cfg_.zone))
-            throw Error("powerdns: " + name + " is outside zone " + cfg_.zone);
-        if (rrset.records.empty())
-            throw Error("powerdns: refusing to replace " + name + " " + rrset.type + " with no records");
-        if (rrset.ttl < 0) throw Error("powerdns: negative TTL for " + name);
+        std::string name = checked_rrset("powerdns", rrset, cfg_.zone, 0);
         json::Value records{json::Value::Array{}};
-        for (const auto& addr : rrset.records) {
-            check_address(rrset.type, addr, name);
+        for (const auto& addr : rrset.records)
             records.push(json::Value{}.set("content", addr).set("disabled", false));
-        }
         json::Value set;
         set.set("name", name)
             .set("type", rrset.type)
@@ -109,17 +72,9 @@ public:
 
 private:
     http::Response call(const std::string& method, const std::string& body = {}) {
-        http::Request req;
-        req.method = method;
-        req.url = zone_url_;
-        req.timeout_ms = cfg_.timeout_ms;
-        req.headers = {{"X-API-Key", cfg_.api_key}, {"Accept", "application/json"}};
-        if (!body.empty()) {
-            req.headers.emplace_back("Content-Type", "application/json");
-            req.body = body;
-        }
-        http::Response r = http::perform(req);
-        if (r.status == 0) throw Error("PowerDNS API unreachable at " + cfg_.api + ": " + r.error);
+        http::Response r = client_.call(method, zone_path_, body);
+        if (r.status == 0)
+            throw Error(redactor().mask("PowerDNS API unreachable at " + cfg_.api + ": " + r.error));
         return r;
     }
 
@@ -144,9 +99,7 @@ private:
         if (why.empty()) why = r.body.substr(0, 200);
         why = util::trim_right(why, "\r\n");
         std::string suffix = why.empty() ? "" : " (" + why + ")";
-        // The whole answer (bounded) for -v.
-        std::string body = r.body.size() > 4096 ? r.body.substr(0, 4096) + "…" : r.body;
-        std::string detail = body.empty() ? "" : "HTTP " + std::to_string(r.status) + " answer: " + body;
+        std::string detail = answer_detail(r);  // the whole answer (bounded) for -v
         if (r.status == 401 || r.status == 403)
             throw Error(
                 "PowerDNS at " + cfg_.api + " refused the API key (HTTP " + std::to_string(r.status) + ")",
@@ -162,7 +115,8 @@ private:
     }
 
     BackendConfig cfg_;
-    std::string zone_url_;
+    http::ApiClient client_;
+    std::string zone_path_;
 };
 
 }  // namespace

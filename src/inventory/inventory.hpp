@@ -88,9 +88,10 @@ struct DnsRecord {
 };
 
 struct DnsConfig {
-    std::string kind;  // powerdns | rfc2136
-    std::string api;   // powerdns
-    Value api_key;     // powerdns: secret reference
+    std::string kind;  // dns::backend_kinds()
+    std::string api;   // powerdns; API kinds: another base URL than the documented one (tests, proxies)
+    Value api_key;     // powerdns: api_key; cloudflare …: api_token (a secret reference)
+    std::string api_key_path = "dns/api_key";  // where api_key was written
     // powerdns: host:port of the authoritative server, for verification;
     // rfc2136: the primary that takes UPDATEs (and is asked for the zone's NS)
     std::string server;

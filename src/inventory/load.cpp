@@ -6,10 +6,10 @@
 #include <sstream>
 #include <tuple>
 
-#include "dns/dns.hpp"
 #include "inventory/data_kind.hpp"
 #include "inventory/front.hpp"
 #include "inventory/inventory.hpp"
+#include "inventory/load_dns.hpp"
 #include "inventory/secrets.hpp"
 #include "provider/provider.hpp"
 #include "util/names.hpp"
@@ -286,95 +286,11 @@ private:
     }
 
     void load_dns(const Value& dns) {
-        if (!c_.map(dns, "dns",
-                    {"kind", "api", "api_key", "server", "zone", "records", "tsig", "nameservers"}))
-            return;
         DnsConfig d;
-        d.mark = dns.mark();
-        if (auto k = c_.str(dns, "kind", "dns", true)) {
-            d.kind = *k;
-            if (*k != "powerdns" && *k != "rfc2136")
-                c_.error(*dns.get("kind"), "dns/kind",
-                         "unknown DNS kind \"" + *k + "\"; expected powerdns or rfc2136");
-        }
-        const bool rfc2136 = d.kind == "rfc2136";
-        // Keys of the other kind are mistakes, not silently ignored settings.
-        for (const char* key : {"api", "api_key", "tsig"}) {
-            bool theirs = std::string(key) == "tsig" ? !rfc2136 : rfc2136;
-            if (theirs && !d.kind.empty() && dns.get(key))
-                c_.error(dns.key_mark(key), std::string("dns/") + key,
-                         std::string(key) + " is not used by kind " + d.kind);
-        }
-        if (!rfc2136) {
-            if (auto a = c_.shaped(dns, "api", "dns", names::check_http_url, true)) d.api = *a;
-            if (const Value* key = dns.get("api_key"))
-                d.api_key = secret_ref(*key, "dns/api_key", "PDNS_API_KEY");
-        }
-        if (auto s = c_.shaped(dns, "server", "dns", names::check_host_port, rfc2136)) d.server = *s;
-        if (auto z = c_.shaped(dns, "zone", "dns", names::check_fqdn, true)) d.zone = *z;
-        if (rfc2136) load_tsig(dns, d);
-        if (auto ns = c_.shaped_list(dns, "nameservers", "dns", names::check_host_port)) d.nameservers = *ns;
-        if (const Value* recs = dns.get("records")) {
-            if (!recs->is_list()) {
-                c_.error(*recs, "dns/records", "expected a list of {name, role, ttl}");
-            } else {
-                size_t i = 0;
-                for (const auto& r : recs->items()) {
-                    std::string path = "dns/records/" + std::to_string(i++);
-                    if (!c_.map(r, path, {"name", "role", "ttl", "type"})) continue;
-                    DnsRecord rec;
-                    if (auto n = c_.shaped(r, "name", path, names::check_fqdn, true)) {
-                        rec.name = *n;
-                        if (!d.zone.empty() && d.zone != "." && *n != d.zone &&
-                            !(n->size() > d.zone.size() && n->compare(n->size() - d.zone.size(), d.zone.size(), d.zone) == 0 &&
-                              (*n)[n->size() - d.zone.size() - 1] == '.'))
-                            c_.error(*r.get("name"), path + "/name", "\"" + *n + "\" is not inside zone " + d.zone);
-                    }
-                    if (auto ro = c_.str(r, "role", path, true)) {
-                        rec.role = *ro;
-                        role_refs_.push_back({"", r.get("role")->mark(), path + "/role", {*ro}});
-                    }
-                    if (auto t = c_.integer(r, "ttl", path, false, 1, 604800)) rec.ttl = int(*t);
-                    if (auto ty = c_.str(r, "type", path)) {
-                        rec.type = *ty;
-                        if (*ty != "A" && *ty != "AAAA") c_.error(*r.get("type"), path + "/type", "expected A or AAAA");
-                    }
-                    d.records.push_back(std::move(rec));
-                }
-            }
-        }
+        std::vector<DnsRoleRef> roles;
+        if (!load_dns_block(c_, dns, d, roles)) return;
+        for (auto& r : roles) role_refs_.push_back({"", r.mark, r.path, {r.role}});
         inv_.dns = std::move(d);
-    }
-
-    Value secret_ref(const Value& v, const std::string& path, const std::string& env_example) {
-        if (v.is_string() && is_secret_reference(v.as_string()))
-            return Value::secret(v.as_string()).at(v.mark());
-        c_.error(v, path,
-                 "expected a secret reference such as ${env:" + env_example +
-                     "} or ${file:path}; keys are never written inline");
-        return Value();
-    }
-
-    // tsig: { name: decamp-key., algorithm: hmac-sha256, secret: "${file:tsig.secret}" }
-    void load_tsig(const Value& dns, DnsConfig& d) {
-        const Value* t = dns.get("tsig");
-        if (!t) {
-            c_.error(dns, "dns/tsig", "required key is missing; expected {name, algorithm, secret}");
-            return;
-        }
-        if (!c_.map(*t, "dns/tsig", {"name", "algorithm", "secret"})) return;
-        if (auto n = c_.shaped(*t, "name", "dns/tsig", names::check_fqdn, true)) d.tsig_name = *n;
-        if (auto a = c_.str(*t, "algorithm", "dns/tsig")) {
-            if (std::string why = dns::check_tsig_algorithm(*a); !why.empty())
-                c_.error(*t->get("algorithm"), "dns/tsig/algorithm", why);
-            else
-                d.tsig_algorithm = *a;
-        }
-        if (const Value* sec = t->get("secret"))
-            d.tsig_secret = secret_ref(*sec, "dns/tsig/secret", "TSIG_SECRET");
-        else
-            c_.error(*t, "dns/tsig/secret",
-                     "required key is missing; expected a secret reference such as ${file:tsig.secret}");
     }
 
     void load_app(const Value& app) {

@@ -61,7 +61,7 @@ void remember_secrets(const Inventory& inv) {
     for (const auto& h : inv.hosts) remember(h.vars, inv.base_dir, "providers/" + h.provider + "/hosts/" + h.name + "/vars", short_ones);
     for (const auto& p : inv.providers) remember(p.settings, inv.base_dir, "providers/" + p.name, short_ones);
     if (inv.dns) {
-        remember(inv.dns->api_key, inv.base_dir, "dns/api_key", short_ones);
+        remember(inv.dns->api_key, inv.base_dir, inv.dns->api_key_path, short_ones);
         remember(inv.dns->tsig_secret, inv.base_dir, "dns/tsig/secret", short_ones);
         check_tsig_secret(inv.dns->tsig_secret, inv.base_dir, short_ones);
     }

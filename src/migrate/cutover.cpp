@@ -144,7 +144,7 @@ void Migration::cutover() {
 
 void Migration::switch_dns() {
     step("cutover", "dns-switch", [&] {
-        const int ttl = o_.lowered_ttl;
+        const int ttl = migration_ttl(inv_, o_);
         for (const auto& s : target_rrsets(target_, ttl)) p_.dns->replace(s);
         // Verified at every authoritative nameserver, not in the API's own view.
         if (p_.dns_verify) {

@@ -99,7 +99,7 @@ int Migration::dry_run() {
                     {"current", cur ? json::Value(util::trim(encode_rrsets({*cur}))) : json::Value()},
                     {"target", to},
                     {"ttl", want.ttl},
-                    {"migration_ttl", o_.lowered_ttl}});
+                    {"migration_ttl", migration_ttl(inv_, o_)}});
                 if (!cur) problem("DNS record " + want.name + " does not exist", 5);
             }
         } catch (const std::exception& e) {
@@ -159,9 +159,11 @@ int Migration::dry_run() {
             std::string to;
             for (const auto& a : r["target"].items()) to += (to.empty() ? "" : ",") + a.str();
             out_ << "- " << r["name"].str() << " " << r["type"].str() << ": "
-                 << (r["current"].is_null() ? std::string("(absent)") : r["current"].str()) << "  →  " << to << " (ttl "
-                 << r["ttl"].int_or(0) << "; " << o_.lowered_ttl << " during the migration)\n";
+                 << (r["current"].is_null() ? std::string("(absent)") : r["current"].str()) << "  →  " << to
+                 << " (ttl " << r["ttl"].int_or(0) << "; " << migration_ttl(inv_, o_)
+                 << " during the migration)\n";
         }
+        out_ << "- " << migration_ttl_note(inv_, o_) << "\n";
     }
     out_ << "\n## Steps\n";
     for (size_t i = 0; i < steps.size(); ++i) out_ << i + 1 << ". " << steps[i] << "\n";

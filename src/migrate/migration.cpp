@@ -27,6 +27,22 @@ std::string encode_rrsets(const std::vector<dns::RRset>& sets) {
     return out;
 }
 
+int migration_ttl(const inventory::Inventory& inv, const MigrateOptions& o) {
+    return inv.dns ? std::max(o.lowered_ttl, dns::min_ttl(inv.dns->kind)) : o.lowered_ttl;
+}
+
+std::string migration_ttl_note(const inventory::Inventory& inv, const MigrateOptions& o) {
+    if (!inv.dns) return "";
+    int ttl = migration_ttl(inv, o);
+    std::string out =
+        "resolvers see the switch within " + std::to_string(ttl) + " s (the TTL during the migration)";
+    if (ttl > o.lowered_ttl)
+        out += "; DNS kind " + inv.dns->kind + " accepts no TTL below " + std::to_string(ttl) +
+               " s, so the plan uses " + std::to_string(ttl) + " s instead of " +
+               std::to_string(o.lowered_ttl) + " s";
+    return out;
+}
+
 std::vector<dns::RRset> decode_rrsets(const std::string& text) {
     std::vector<dns::RRset> out;
     std::istringstream in(text);
@@ -181,6 +197,7 @@ void Migration::preflight_target_and_dns(uint64_t data_bytes) {
     });
     if (!inv_.dns) return;
     std::string d = step(ph, "dns-lower-ttl", [&] {
+        log_ << "\n    " << migration_ttl_note(inv_, o_) << "\n   ";
         auto& b = *p_.dns;
         b.ping();
         // The answers before the migration are kept before anything is lowered, and only
@@ -191,24 +208,28 @@ void Migration::preflight_target_and_dns(uint64_t data_bytes) {
         } else {
             for (const auto& r : inv_.dns->records) {
                 auto cur = b.get(r.name, r.type);
-                if (!cur) throw Error("DNS record " + r.name + " " + r.type + " does not exist in zone " + inv_.dns->zone);
+                if (!cur)
+                    throw Error("DNS record " + r.name + " " + r.type + " does not exist in zone " +
+                                inv_.dns->zone);
                 original.push_back(*cur);
             }
             set("dns_original", encode_rrsets(original));
         }
+        const int ttl = migration_ttl(inv_, o_);
         int max_old = 0;
         for (auto s : original) {
             max_old = std::max(max_old, s.ttl);
-            if (s.ttl > o_.lowered_ttl) {
-                s.ttl = o_.lowered_ttl;
+            if (s.ttl > ttl) {
+                s.ttl = ttl;
                 b.replace(s);
             }
         }
         p_.state->set("dns_lowered_at/" + mig_.id, std::to_string(Journal::now()));
         p_.state->set("dns_old_ttl/" + mig_.id, std::to_string(max_old));
-        if (max_old > o_.lowered_ttl)
-            log_ << "\n    TTL lowered from " << max_old << " s to " << o_.lowered_ttl << " s; resolvers may keep the old answer for up to "
-                 << max_old << " s from now — cut over after that for a clean switch (--wait-ttl waits for you)\n   ";
+        if (max_old > ttl)
+            log_ << "\n    TTL lowered from " << max_old << " s to " << ttl
+                 << " s; resolvers may keep the old answer for up to " << max_old
+                 << " s from now — cut over after that for a clean switch (--wait-ttl waits for you)\n   ";
         return encode_rrsets(original);
     });
     report_.dns_before = decode_rrsets(d);

@@ -45,6 +45,14 @@ struct MigrateOptions {
     bool tofu = false;                     // --trust-on-first-use for hosts ordered here
 };
 
+// The TTL the migration sets on the switched records: --ttl, or the lowest the DNS back-end
+// accepts when that is higher (deSEC: 3600 s). It is also how long after the switch a
+// resolver may still hand out the old addresses.
+int migration_ttl(const inventory::Inventory& inv, const MigrateOptions& o);
+// What the preflight says about that: how long the cutover takes to be seen, and when the
+// back-end would not go as low as asked, that it plans with its minimum instead.
+std::string migration_ttl_note(const inventory::Inventory& inv, const MigrateOptions& o);
+
 // What a migration reaches outside itself. run_migrate builds the real ones from the
 // inventory; unit tests pass recording fakes of every one.
 class HealthChecker {

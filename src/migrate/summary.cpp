@@ -61,7 +61,7 @@ std::string migrate_summary(const inventory::Inventory& inv, const MigrateOption
         out += "  0. provision first (ordering is slow): ORDER " + to_order + " on " + target +
                " (billed by the provider); addresses and host keys come from it\n";
     out += "  1. preflight: reach every host, check versions and disk" +
-           std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(o.lowered_ttl) + "s" : "") + "\n";
+           std::string(inv.dns ? ", lower the DNS TTLs to " + std::to_string(migration_ttl(inv, o)) + "s" : "") + "\n";
     out += "  2. provision: apply every role's playbooks on " + target + "\n";
     out += "  3. " + std::string(o.from_backup ? "restore" : "replicate") + ":";
     for (const auto& ds : inv.data) {

@@ -1,7 +1,7 @@
 #include "provider/api_kind.hpp"
 
-#include "provider/api_client.hpp"
 #include "provider/declared.hpp"
+#include "util/api_client.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::provider {
@@ -31,7 +31,7 @@ void read_api(const Value& block, const std::string& path, const std::string& fa
               schema::Checker& check) {
     std::string api = fallback;
     if (auto a = check.str(block, "api", path)) {
-        if (std::string why = check_api_url(*a); !why.empty())
+        if (std::string why = http::check_api_url(*a); !why.empty())
             check.error(*block.get("api"), schema::Checker::join(path, "api"), "\"" + *a + "\": " + why);
         else
             api = *a;

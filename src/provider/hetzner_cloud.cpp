@@ -7,11 +7,12 @@
 #include <cmath>
 #include <cstdio>
 
-#include "provider/api_client.hpp"
 #include "provider/api_kind.hpp"
 #include "provider/builtin.hpp"
 #include "provider/declared.hpp"
 #include "provider/host_key.hpp"
+#include "util/api_client.hpp"
+#include "util/hcloud.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
 
@@ -26,34 +27,6 @@ Capabilities cloud_caps() {
     c.order_hosts = c.reinstall = c.rescue = c.user_data = true;
     c.api_host_keys = false;  // Hetzner Cloud does not know host keys: decamp injects its own
     return c;
-}
-
-int wait_for_reset_ms(const http::Response& r) {
-    std::string reset = http::header(r, "RateLimit-Reset");
-    long long at = 0;
-    if (!reset.empty()) {
-        try {
-            at = std::stoll(reset);
-        } catch (const std::exception&) {
-            at = 0;
-        }
-    }
-    long long secs = at > 0 ? at - unix_now() : 1;
-    return static_cast<int>(std::max(1LL, secs) * 1000);
-}
-
-ApiClient::Verdict cloud_policy(const http::Response& r, int attempt) {
-    if (r.status == 429) return {true, wait_for_reset_ms(r)};
-    if (r.status == 0 || r.status == 502 || r.status == 503 || r.status == 504)
-        return {true, 500 * (1 << std::min(attempt, 6))};
-    if (r.status == 409 || r.status == 423) {  // conflict / locked: another action is running
-        try {
-            std::string code = json::parse(r.body)["error"]["code"].str();
-            if (code == "conflict" || code == "locked") return {true, 1000 * (attempt + 1)};
-        } catch (const json::ParseError&) {
-        }
-    }
-    return {};  // 401/403 and every other answer: never retried
 }
 
 Server to_server(json::Ref s) {
@@ -79,7 +52,8 @@ class CloudProvider : public Provider {
 public:
     explicit CloudProvider(Config config)
         : config_(std::move(config)),
-          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Cloud API", cloud_policy) {}
+          client_(string_setting(config_.settings, "api", kDefaultApi), "Hetzner Cloud API",
+                  http::hcloud_policy()) {}
 
     const std::string& name() const override { return config_.name; }
     const std::string& kind() const override { return kind_; }
@@ -99,7 +73,7 @@ public:
     }
 
     std::string monthly_price(const Order& o) override {
-        json::Value v = api("GET", "/server_types?name=" + form_encode(o.plan));
+        json::Value v = api("GET", "/server_types?name=" + http::form_encode(o.plan));
         for (auto t : v["server_types"].items()) {
             for (auto p : t["prices"].items()) {
                 if (!o.location.empty() && p["location"].str() != o.location) continue;
@@ -185,7 +159,7 @@ private:
     int64_t ssh_key_id(const std::string& public_line) {
         if (public_line.empty()) throw Error("provider " + name() + ": no SSH public key to give the server");
         std::string key_name = string_setting(config_.settings, "ssh_key_name", "decamp");
-        json::Value v = api("GET", "/ssh_keys?name=" + form_encode(key_name));
+        json::Value v = api("GET", "/ssh_keys?name=" + http::form_encode(key_name));
         for (auto k : v["ssh_keys"].items()) {
             if (key_of(k["public_key"].str()) == key_of(public_line)) return k["id"].int_or(0);
             throw Error("provider " + name() + ": the project's SSH key \"" + key_name +
@@ -208,7 +182,7 @@ private:
 
     // Polls the actions until none is running; an error or a timeout names the action.
     void wait(const std::vector<int64_t>& ids) {
-        const ApiTiming& t = api_timing();
+        const http::ApiTiming& t = http::api_timing();
         long long deadline_ms = static_cast<long long>(t.action_timeout_s) * 1000;
         std::string query;
         for (int64_t id : ids)
@@ -235,7 +209,7 @@ private:
                 throw Error(
                     "provider " + name() + ": " + last + " after " + std::to_string(t.action_timeout_s) +
                     " s; giving up (the server may still finish: `decamp hosts list` shows its status)");
-            sleep_ms(t.poll_ms);
+            http::sleep_ms(t.poll_ms);
         }
     }
 
@@ -244,29 +218,27 @@ private:
             client_.set_headers({{"Authorization", "Bearer " + secret_setting(config_, "token")}});
             authorized_ = true;
         }
-        if (pause_ms_ > 0) sleep_ms(pause_ms_);
+        if (pause_ms_ > 0) http::sleep_ms(pause_ms_);
         http::Response r = client_.call(method, path, body);
         // Out of requests: wait for the reset before the next one instead of drawing a 429.
-        pause_ms_ = http::header(r, "RateLimit-Remaining") == "0" ? wait_for_reset_ms(r) : 0;
+        pause_ms_ = http::header(r, "RateLimit-Remaining") == "0" ? http::rate_limit_wait_ms(r) : 0;
         json::Value v;
         try {
             if (!r.body.empty()) v = json::parse(r.body);
         } catch (const json::ParseError&) {
             if (r.status >= 200 && r.status < 300)
-                throw Error(describe_failure(method, path, r, "the answer is not JSON"));
+                throw Error(http::describe_failure(method, path, r, "the answer is not JSON"));
         }
         if (r.status >= 200 && r.status < 300) return v;
-        std::string msg = v["error"]["code"].str();
-        if (!v["error"]["message"].str().empty())
-            msg += (msg.empty() ? "" : ": ") + v["error"]["message"].str();
+        std::string msg = http::hcloud_error(r.body);
         if (r.status == 401 || r.status == 403)
             msg += " (the token of provider " + name() + " was refused; not retried)";
-        throw Error("provider " + name() + ": " + describe_failure(method, path, r, msg));
+        throw Error("provider " + name() + ": " + http::describe_failure(method, path, r, msg));
     }
 
     Config config_;
     std::string kind_ = "hetzner-cloud";
-    ApiClient client_;
+    http::ApiClient client_;
     bool authorized_ = false;
     int pause_ms_ = 0;
 };

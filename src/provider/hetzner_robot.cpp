@@ -8,11 +8,11 @@
 // Its rate limit is a 403 RATE_LIMIT_EXCEEDED (with max_requests and interval), waited out.
 #include <chrono>
 
-#include "provider/api_client.hpp"
 #include "provider/api_kind.hpp"
 #include "provider/builtin.hpp"
 #include "provider/declared.hpp"
 #include "provider/host_key.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
@@ -29,7 +29,7 @@ Capabilities robot_caps() {
     return c;
 }
 
-ApiClient::Verdict robot_policy(const http::Response& r, int attempt) {
+http::ApiClient::Verdict robot_policy(const http::Response& r, int attempt) {
     if (r.status == 403) {
         try {
             json::Value v = json::parse(r.body);
@@ -122,17 +122,17 @@ public:
         }
         if (id.empty()) {
             std::string form =
-                "product_id=" + form_encode(o.plan) + "&dist=" + form_encode(o.image) + "&lang=en";
-            if (!o.location.empty()) form += "&location=" + form_encode(o.location);
+                "product_id=" + http::form_encode(o.plan) + "&dist=" + http::form_encode(o.image) + "&lang=en";
+            if (!o.location.empty()) form += "&location=" + http::form_encode(o.location);
             if (!in.authorized_key.empty())
-                form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
+                form += "&authorized_key[]=" + http::form_encode(key_fingerprint(in.authorized_key));
             v = api("POST", "/order/server/transaction", form);
             t = v["transaction"];
             id = t["id"].str();
             if (id.empty()) throw Error("provider " + name() + ": the order answer names no transaction id");
             if (in.on_ordered) in.on_ordered(id);
         }
-        const ApiTiming& timing = api_timing();
+        const http::ApiTiming& timing = http::api_timing();
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timing.action_timeout_s);
         while (t["status"].str() != "ready") {
             std::string status = t["status"].str();
@@ -144,7 +144,7 @@ public:
                     "\" after " + std::to_string(timing.action_timeout_s) +
                     " s (Robot delivers in minutes to days); run the same command again later: it follows "
                     "this order and never orders twice");
-            sleep_ms(timing.poll_ms);
+            http::sleep_ms(timing.poll_ms);
             v = api("GET", "/order/server/transaction/" + id);
             t = v["transaction"];
         }
@@ -158,15 +158,15 @@ public:
         p.server.location = o.location;
         p.fingerprints = fingerprints_of(t["host_key"]);
         p.key_source = p.fingerprints.empty() ? KeySource::None : KeySource::Api;
-        api("POST", "/server/" + p.server.id, "server_name=" + form_encode(o.name));
+        api("POST", "/server/" + p.server.id, "server_name=" + http::form_encode(o.name));
         return p;
     }
 
     // The automated Linux install: its answer names the host keys the new system will have.
     Provisioned reinstall(const Server& s, const Install& in) override {
-        std::string form = "dist=" + form_encode(in.image) + "&lang=en";
+        std::string form = "dist=" + http::form_encode(in.image) + "&lang=en";
         if (!in.authorized_key.empty())
-            form += "&authorized_key[]=" + form_encode(key_fingerprint(in.authorized_key));
+            form += "&authorized_key[]=" + http::form_encode(key_fingerprint(in.authorized_key));
         json::Value v = activate("/boot/" + s.id + "/linux", form);
         Provisioned p;
         p.fingerprints = fingerprints_of(v["linux"]["host_key"]);
@@ -180,7 +180,7 @@ public:
     Rescue rescue(const Server& s, const std::string& authorized_key) override {
         std::string form = "os=linux";
         if (!authorized_key.empty())
-            form += "&authorized_key[]=" + form_encode(key_fingerprint(authorized_key));
+            form += "&authorized_key[]=" + http::form_encode(key_fingerprint(authorized_key));
         json::Value v = activate("/boot/" + s.id + "/rescue", form);
         if (!v["rescue"]["password"].str().empty()) redactor().add(v["rescue"]["password"].str());
         Rescue r;
@@ -220,7 +220,8 @@ private:
         }
         std::string key_name = string_setting(config_.settings, "ssh_key_name", "decamp");
         json::Value v =
-            api("POST", "/key", "name=" + form_encode(key_name) + "&data=" + form_encode(public_line));
+            api("POST", "/key",
+                "name=" + http::form_encode(key_name) + "&data=" + http::form_encode(public_line));
         return v["key"]["fingerprint"].str();
     }
 
@@ -243,7 +244,7 @@ private:
         } catch (const json::ParseError&) {
             if (r.status >= 200 && r.status < 300)
                 throw Error("provider " + name() + ": " +
-                            describe_failure(method, path, r, "the answer is not JSON"));
+                            http::describe_failure(method, path, r, "the answer is not JSON"));
         }
         if (r.status >= 200 && r.status < 300) return v;
         std::string msg = v["error"]["code"].str();
@@ -252,7 +253,7 @@ private:
         if (r.status == 401)
             msg += " (the webservice user of provider " + name() +
                    " was refused; not retried: Robot blocks an address for 10 minutes after 3 failed logins)";
-        throw Error("provider " + name() + ": " + describe_failure(method, path, r, msg));
+        throw Error("provider " + name() + ": " + http::describe_failure(method, path, r, msg));
     }
 
     json::Value api(const std::string& method, const std::string& path, const std::string& form = "") {
@@ -261,7 +262,7 @@ private:
 
     Config config_;
     std::string kind_ = "hetzner-robot";
-    ApiClient client_;
+    http::ApiClient client_;
     bool authorized_ = false;
 };
 

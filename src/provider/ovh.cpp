@@ -11,11 +11,11 @@
 
 #include <cstdio>
 
-#include "provider/api_client.hpp"
 #include "provider/api_kind.hpp"
 #include "provider/builtin.hpp"
 #include "provider/declared.hpp"
 #include "provider/host_key.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
@@ -30,17 +30,6 @@ Capabilities ovh_caps() {
     Capabilities c;
     c.reinstall = c.rescue = c.user_data = true;  // user data: the post-installation script
     return c;
-}
-
-ApiClient::Verdict ovh_policy(const http::Response& r, int attempt) {
-    if (r.status == 429) {
-        std::string after = http::header(r, "Retry-After");
-        int secs = after.empty() ? 1 : std::max(1, std::atoi(after.c_str()));
-        return {true, secs * 1000};
-    }
-    if (r.status == 0 || r.status == 502 || r.status == 503 || r.status == 504)
-        return {true, 500 * (1 << std::min(attempt, 6))};
-    return {};  // 401/403 (bad credentials, bad signature) and the rest: never retried
 }
 
 std::string sha1_hex(const std::string& text) {
@@ -61,7 +50,7 @@ class OvhProvider : public Provider {
 public:
     explicit OvhProvider(Config config)
         : config_(std::move(config)),
-          client_(string_setting(config_.settings, "api", kDefaultApi), "OVH API", ovh_policy) {}
+          client_(string_setting(config_.settings, "api", kDefaultApi), "OVH API", http::retry_policy({})) {}
 
     const std::string& name() const override { return config_.name; }
     const std::string& kind() const override { return kind_; }
@@ -146,7 +135,7 @@ private:
     void wait(const std::string& sn, json::Ref task) {
         int64_t id = task["taskId"].int_or(0);
         if (id <= 0) throw Error("provider " + name() + ": the API answered no task id");
-        const ApiTiming& t = api_timing();
+        const http::ApiTiming& t = http::api_timing();
         long long deadline_ms = static_cast<long long>(t.action_timeout_s) * 1000;
         std::string path = "/dedicated/server/" + sn + "/task/" + std::to_string(id);
         std::string last = task["status"].str();
@@ -168,7 +157,7 @@ private:
                 throw Error("provider " + name() + ": task " + std::to_string(id) + " (" + function +
                             ") on " + sn + " is still " + last + " after " +
                             std::to_string(t.action_timeout_s) + " s; giving up");
-            sleep_ms(t.poll_ms);
+            http::sleep_ms(t.poll_ms);
         }
     }
 
@@ -182,11 +171,11 @@ private:
         if (r.status != 200) fail("GET", "/auth/time", r);
         long long server = std::atoll(r.body.c_str());
         if (server <= 0) throw Error("provider " + name() + ": GET /auth/time answered no time");
-        delta_ = server - unix_now();
+        delta_ = server - http::unix_now();
         client_.set_headers({{"X-Ovh-Application", app_key_}, {"X-Ovh-Consumer", consumer_key_}});
         client_.set_signer(
             [this](const std::string& method, const std::string& url, const std::string& body) {
-                std::string ts = std::to_string(unix_now() + delta_);
+                std::string ts = std::to_string(http::unix_now() + delta_);
                 std::string sig = "$1$" + sha1_hex(app_secret_ + "+" + consumer_key_ + "+" + method + "+" +
                                                    url + "+" + body + "+" + ts);
                 return std::vector<std::pair<std::string, std::string>>{{"X-Ovh-Timestamp", ts},
@@ -200,7 +189,7 @@ private:
             return r.body.empty() ? json::Value() : json::parse(r.body);
         } catch (const json::ParseError&) {
             throw Error("provider " + name() + ": " +
-                        describe_failure(method, path, r, "the answer is not JSON"));
+                        http::describe_failure(method, path, r, "the answer is not JSON"));
         }
     }
 
@@ -216,7 +205,7 @@ private:
             msg += " (the credentials of provider " + name() + " were refused; not retried)";
         std::string id = http::header(r, "X-Ovh-QueryID");
         if (!id.empty()) msg += " [query " + id + "]";
-        throw Error("provider " + name() + ": " + describe_failure(method, path, r, msg));
+        throw Error("provider " + name() + ": " + http::describe_failure(method, path, r, msg));
     }
 
     json::Value api(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -228,7 +217,7 @@ private:
 
     Config config_;
     std::string kind_ = "ovh";
-    ApiClient client_;
+    http::ApiClient client_;
     bool signing_ = false;
     std::string app_key_, app_secret_, consumer_key_;
     long long delta_ = 0;

@@ -22,6 +22,7 @@
 
 #include "dns_servers.hpp"
 #include "test_util.hpp"
+#include "util/api_client.hpp"
 #include "util/http.hpp"
 
 extern char** environ;
@@ -247,11 +248,17 @@ TEST_CASE("dns powerdns: errors name the cause") {
     CHECK_MESSAGE(has(e, "replacing alias.example.test. A failed: HTTP 422"), e);
     CHECK_MESSAGE(has(e, "onflicts"), e);
 
+    // No answer is retried (shared http::retry_policy); the test does not wait for it.
+    http::ApiTiming saved = http::api_timing();
+    int waits = 0;
+    http::api_timing().sleep = [&](int) { ++waits; };
     pdns.stop();
     e = error_of([&] { b->ping(); });
+    CHECK(waits == saved.retries);
     CHECK_MESSAGE(has(e, "unreachable at " + pdns.api()), e);
     e = error_of([&] { b->replace({"www.example.test.", "A", 60, {"198.18.2.11"}}); });
     CHECK_MESSAGE(has(e, "unreachable"), e);
+    http::api_timing() = saved;
 }
 
 TEST_CASE("dns backend: unknown kind lists the known ones") {

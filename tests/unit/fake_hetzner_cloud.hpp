@@ -1,15 +1,19 @@
 // A fake Hetzner Cloud API on 127.0.0.1, speaking the documented wire format (field names from
 // hcloud-go's schema): Bearer auth, `{"error":{"code","message"}}` envelopes, pagination meta,
 // RateLimit-* headers and 429 rate_limit_exceeded, actions that stay "running" for a few polls
-// before success (or error), GET /actions?id=… with ids required.
+// before success (or error), GET /actions?id=… with ids required; DNS zones and their rrsets
+// (GET /zones/{name}, GET/POST /zones/{z}/rrsets[/{name}/{type}], the set_records and
+// change_ttl actions, applied when the action succeeds).
 #pragma once
 
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fake_http.hpp"
-#include "provider/api_client.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 
 namespace decamp::test {
@@ -29,6 +33,12 @@ public:
         std::string error_code;  // "" = success
         int64_t server = 0;
         std::string after;  // status the server takes on success
+        std::function<void()> apply = {};  // what a DNS action changes once it succeeds
+    };
+    struct Rrset {
+        std::string name, type;  // relative: "www", "@"
+        std::optional<int> ttl;  // none: the zone's default
+        std::vector<std::string> values;
     };
 
     // Knobs a test turns (under the lock; read by the handler).
@@ -41,6 +51,9 @@ public:
     int remaining_zero_once = 0;  // answers that say RateLimit-Remaining: 0
     int unavailable_next = 0;     // answer that many requests with 503 maintenance
     int locked_next = 0;          // answer that many requests with 423 locked
+    std::string zone = "example.test";  // the one DNS zone (primary mode)
+    int zone_ttl = 3600;
+    bool quote_token = false;  // a hostile API: a 401 quotes the token it was sent
 
     FakeHetznerCloud() : http_([this](const HttpRequest& r) { return handle(r); }) {}
 
@@ -58,6 +71,15 @@ public:
     void add_key(const std::string& name, const std::string& public_key) {
         std::lock_guard lock(mu_);
         keys_.push_back({next_id_++, name, public_key});
+    }
+    void add_rrset(const std::string& name, const std::string& type, std::optional<int> ttl,
+                   std::vector<std::string> values) {
+        std::lock_guard lock(mu_);
+        rrsets_.push_back({name, type, ttl, std::move(values)});
+    }
+    std::vector<Rrset> rrsets() {
+        std::lock_guard lock(mu_);
+        return rrsets_;
     }
     int count(const std::string& method, const std::string& path_prefix) {
         int n = 0;
@@ -147,7 +169,7 @@ private:
     HttpReply handle(const HttpRequest& r) {
         std::lock_guard lock(mu_);
         HttpReply rep = route(r);
-        long long reset = provider::unix_now() + 1;
+        long long reset = http::unix_now() + 1;
         int remaining = 3599;
         if (remaining_zero_once > 0) {
             --remaining_zero_once;
@@ -161,7 +183,9 @@ private:
 
     HttpReply route(const HttpRequest& r) {
         if (r.header("authorization") != "Bearer " + token)
-            return error(401, "unauthorized", "unable to authenticate");
+            return error(
+                401, "unauthorized",
+                "unable to authenticate" + (quote_token ? " with " + r.header("authorization") : ""));
         if (unavailable_next > 0) {
             --unavailable_next;
             return error(503, "maintenance", "cannot perform operation due to maintenance");
@@ -269,8 +293,10 @@ private:
                 if (!wanted) continue;
                 if (a.polls_left > 0 && !actions_never_finish) {
                     --a.polls_left;
-                    if (a.polls_left == 0 && a.error_code.empty())
+                    if (a.polls_left == 0 && a.error_code.empty()) {
                         if (Srv* s = find(a.server)) s->status = a.after;
+                        if (a.apply) a.apply();
+                    }
                 }
                 list.push(action_json(a));
             }
@@ -278,6 +304,7 @@ private:
             v.set("actions", std::move(list));
             return {200, json::dump(v), {}};
         }
+        if (p.rfind("/v1/zones/", 0) == 0) return zones(r, p.substr(10), body);
         if (r.method == "GET" && p == "/v1/ssh_keys") {
             json::Value list = json::Value(json::Value::Array{});
             for (const auto& k : keys_)
@@ -331,6 +358,92 @@ private:
         return error(404, "not_found", "no route " + r.method + " " + p);
     }
 
+    static json::Value rrset_json(const Rrset& x) {
+        json::Value recs = json::Value(json::Value::Array{});
+        for (const auto& v : x.values) recs.push(json::Value{}.set("value", v).set("comment", ""));
+        return json::Value{}
+            .set("id", x.name + "/" + x.type)
+            .set("name", x.name)
+            .set("type", x.type)
+            .set("ttl", x.ttl ? json::Value(*x.ttl) : json::Value())
+            .set("records", std::move(recs));
+    }
+    Rrset* find_rrset(const std::string& name, const std::string& type) {
+        for (auto& x : rrsets_)
+            if (x.name == name && x.type == type) return &x;
+        return nullptr;
+    }
+    static std::vector<std::string> values_of(json::Ref records) {
+        std::vector<std::string> out;
+        for (auto rec : records.items()) out.push_back(rec["value"].str());
+        return out;
+    }
+    static bool ttl_ok(json::Ref ttl) {
+        return ttl.is_null() || (ttl.int_or(0) >= 60 && ttl.int_or(0) <= 2147483647);
+    }
+
+    // /zones/{zone}[/rrsets[/{name}/{type}[/actions/{what}]]]
+    HttpReply zones(const HttpRequest& r, const std::string& rest, json::Ref body) {
+        std::vector<std::string> part;
+        for (size_t at = 0; at <= rest.size();) {
+            size_t slash = rest.find('/', at);
+            std::string one = rest.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
+            part.push_back(one == "%40" ? "@" : one);
+            if (slash == std::string::npos) break;
+            at = slash + 1;
+        }
+        if (part[0] != zone) return error(404, "not_found", "zone not found");
+        if (part.size() == 1 && r.method == "GET") {
+            json::Value z;
+            z.set("id", 4711)
+                .set("name", zone)
+                .set("mode", "primary")
+                .set("ttl", zone_ttl)
+                .set("status", "ok");
+            return {200, json::dump(json::Value{}.set("zone", std::move(z))), {}};
+        }
+        if (part.size() == 2 && part[1] == "rrsets" && r.method == "POST") {
+            if (find_rrset(body["name"].str(), body["type"].str()))
+                return error(409, "uniqueness_error", "rrset already exists");
+            if (!ttl_ok(body["ttl"])) return error(422, "invalid_input", "invalid input in field 'ttl'");
+            Rrset x{body["name"].str(), body["type"].str(), std::nullopt, values_of(body["records"])};
+            if (body["ttl"].is_number()) x.ttl = int(body["ttl"].int_or(0));
+            json::Value v;
+            v.set("rrset", rrset_json(x));
+            v.set("action", start_action("create_rrset", 0, ""));
+            actions_.back().apply = [this, x] { rrsets_.push_back(x); };
+            return {201, json::dump(v), {}};
+        }
+        if (part.size() < 4 || part[1] != "rrsets")
+            return error(404, "not_found", "no route " + r.method + " " + r.path);
+        Rrset* x = find_rrset(part[2], part[3]);
+        if (!x) return error(404, "not_found", "rrset not found");
+        if (part.size() == 4 && r.method == "GET")
+            return {200, json::dump(json::Value{}.set("rrset", rrset_json(*x))), {}};
+        if (part.size() == 6 && part[4] == "actions" && r.method == "POST") {
+            std::string name = x->name, type = x->type;
+            json::Value v;
+            if (part[5] == "set_records") {
+                auto values = values_of(body["records"]);
+                if (values.empty()) return error(422, "invalid_input", "records must not be empty");
+                v.set("action", start_action("set_rrset_records", 0, ""));
+                actions_.back().apply = [this, name, type, values] {
+                    find_rrset(name, type)->values = values;
+                };
+            } else if (part[5] == "change_ttl") {
+                if (!ttl_ok(body["ttl"])) return error(422, "invalid_input", "invalid input in field 'ttl'");
+                std::optional<int> ttl;
+                if (body["ttl"].is_number()) ttl = int(body["ttl"].int_or(0));
+                v.set("action", start_action("change_rrset_ttl", 0, ""));
+                actions_.back().apply = [this, name, type, ttl] { find_rrset(name, type)->ttl = ttl; };
+            } else {
+                return error(404, "not_found", "no such action");
+            }
+            return {201, json::dump(v), {}};
+        }
+        return error(404, "not_found", "no route " + r.method + " " + r.path);
+    }
+
     struct Key {
         int64_t id;
         std::string set_name, public_key;
@@ -339,6 +452,7 @@ private:
     std::vector<Srv> servers_;
     std::vector<Action> actions_;
     std::vector<Key> keys_;
+    std::vector<Rrset> rrsets_;
     int64_t next_id_ = 42;
     int64_t next_action_ = 1000;
     FakeHttpServer http_;  // last: its thread starts once the fake's state exists

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "fake_http.hpp"
-#include "provider/api_client.hpp"
+#include "util/api_client.hpp"
 #include "util/json.hpp"
 
 namespace decamp::test {
@@ -82,7 +82,7 @@ private:
 
     HttpReply handle(const HttpRequest& r) {
         std::lock_guard lock(mu_);
-        long long now = provider::unix_now() + skew;
+        long long now = http::unix_now() + skew;
         if (r.method == "GET" && r.path == "/1.0/auth/time") return {200, std::to_string(now), {}};
         if (r.header("x-ovh-application") != app_key)
             return error(403, "Client::Forbidden", "Invalid application key");

@@ -133,3 +133,48 @@ TEST_CASE("inventory dns: rfc2136 mistakes are reported where they are") {
         CHECK(text_all.find("dns/nameservers") != std::string::npos);
     }
 }
+
+TEST_CASE("inventory dns: a cloudflare block, its token a secret, TTLs it cannot take") {
+    test::TempDir dir;
+    const std::string block = R"(dns:
+  kind: cloudflare
+  api_token: "${env:CF_API_TOKEN}"
+  zone: example.test.
+  records: [ { name: www.example.test., role: web, ttl: 60 } ]
+)";
+    dir.write("web.yml", "- hosts: web\n  tasks: []\n");
+    auto inv = inventory::load(dir.write("inv.yml", std::string(kHead) + block));
+    REQUIRE(inv.dns);
+    CHECK(inv.dns->kind == "cloudflare");
+    CHECK(inv.dns->api.empty());  // the documented base URL
+    CHECK(inv.dns->api_key.kind() == Value::Kind::Secret);
+    CHECK(inv.dns->api_key_path == "dns/api_token");
+
+    SUBCASE("a TTL below Cloudflare's 60 s") {
+        auto errs = errors_of(replaced(block, "ttl: 60", "ttl: 30"), dir);
+        REQUIRE(errs.size() == 1);
+        CHECK(errs[0].path == "dns/records/0/ttl");
+        CHECK(errs[0].mark.line == 14);
+        CHECK(errs[0].message == "kind cloudflare accepts no TTL below 60 s");
+    }
+    SUBCASE("a token written inline, never echoed") {
+        auto errs = errors_of(replaced(block, "\"${env:CF_API_TOKEN}\"", "cf-inline-token-123456"), dir);
+        REQUIRE(errs.size() == 1);
+        CHECK(errs[0].path == "dns/api_token");
+        CHECK(all(errs).find("cf-inline-token") == std::string::npos);
+    }
+    SUBCASE("no token, a powerdns key, an unknown kind") {
+        auto errs =
+            errors_of(replaced(block, "api_token: \"${env:CF_API_TOKEN}\"", "api_key: \"${env:K}\""), dir);
+        std::string text = all(errs);
+        CAPTURE(text);
+        CHECK(errs.size() == 2);
+        CHECK(text.find("dns/api_key: api_key is not used by kind cloudflare") != std::string::npos);
+        CHECK(text.find("dns/api_token: required key is missing for kind cloudflare") != std::string::npos);
+        errs = errors_of(replaced(block, "kind: cloudflare", "kind: cloudflar"), dir);
+        REQUIRE(!errs.empty());
+        CHECK(errs[0].path == "dns/kind");
+        CHECK(errs[0].mark.line == 11);
+        CHECK(errs[0].message.find("did you mean cloudflare?") != std::string::npos);
+    }
+}

@@ -46,3 +46,40 @@ app: { role: web, services: [forum-app] }
     CHECK(a.find("undo migration") != std::string::npos);
     CHECK(a.find("(old → new)") != std::string::npos);
 }
+
+TEST_CASE(
+    "migrate: the TTL during the migration is never below what the DNS kind accepts, and preflight says so") {
+    test::TempDir dir;
+    dir.write("web.yml", "- hosts: web\n  tasks: []\n");
+    std::string head = R"(project: forum
+ssh: { user: root, key: id_ed25519, known_hosts: known_hosts }
+providers:
+  old: { kind: static, hosts: { old-web1: { address: 192.0.2.1, roles: [web] } } }
+  new: { kind: static, hosts: { new-web1: { address: 192.0.2.3, roles: [web] } } }
+active: old
+roles:
+  web: { playbooks: [web.yml] }
+)";
+    MigrateOptions o;
+    o.target = "new";
+    o.state_path = dir.path() / "state.db";
+    auto cf = inventory::load(dir.write(
+        "cf.yml",
+        head + "dns: { kind: cloudflare, api_token: \"${env:T}\", zone: example.test., records: [ { name: "
+               "www.example.test., role: web, ttl: 300 } ] }\n"));
+    CHECK(migration_ttl(cf, o) == 60);
+    CHECK(migration_ttl_note(cf, o) ==
+          "resolvers see the switch within 60 s (the TTL during the migration); DNS kind cloudflare accepts "
+          "no TTL "
+          "below 60 s, so the plan uses 60 s instead of 30 s");
+    CHECK(migrate_summary(cf, o).find("lower the DNS TTLs to 60s") != std::string::npos);
+    auto pdns = inventory::load(dir.write(
+        "pdns.yml",
+        head + "dns: { kind: powerdns, api: \"http://127.0.0.1:8081\", zone: example.test., records: [ { "
+               "name: www.example.test., role: web, ttl: 300 } ] }\n"));
+    CHECK(migration_ttl(pdns, o) == 30);
+    CHECK(migration_ttl_note(pdns, o) ==
+          "resolvers see the switch within 30 s (the TTL during the migration)");
+    o.lowered_ttl = 120;
+    CHECK(migration_ttl(cf, o) == 120);
+}

@@ -6,10 +6,10 @@
 
 #include "fake_hetzner_cloud.hpp"
 #include "inventory/inventory.hpp"
-#include "provider/api_client.hpp"
 #include "provider/host_key.hpp"
 #include "provider/provider.hpp"
 #include "test_util.hpp"
+#include "util/api_client.hpp"
 #include "util/secret.hpp"
 
 using namespace decamp;
@@ -37,14 +37,14 @@ std::string inventory_with(const std::string& block) {
 
 // Fast polls, and waits recorded instead of slept.
 struct FastTiming {
-    provider::ApiTiming saved = provider::api_timing();
+    http::ApiTiming saved = http::api_timing();
     std::vector<int> waits;
     FastTiming() {
-        provider::api_timing().poll_ms = 1;
-        provider::api_timing().action_timeout_s = 1;
-        provider::api_timing().sleep = [this](int ms) { waits.push_back(ms); };
+        http::api_timing().poll_ms = 1;
+        http::api_timing().action_timeout_s = 1;
+        http::api_timing().sleep = [this](int ms) { waits.push_back(ms); };
     }
-    ~FastTiming() { provider::api_timing() = saved; }
+    ~FastTiming() { http::api_timing() = saved; }
 };
 
 struct Opened {

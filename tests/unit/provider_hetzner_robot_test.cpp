@@ -6,9 +6,9 @@
 
 #include "fake_hetzner_robot.hpp"
 #include "inventory/inventory.hpp"
-#include "provider/api_client.hpp"
 #include "provider/provider.hpp"
 #include "test_util.hpp"
+#include "util/api_client.hpp"
 #include "util/secret.hpp"
 
 using namespace decamp;
@@ -20,13 +20,13 @@ bool has(const std::string& text, const std::string& part) {
 }
 
 struct FastTiming {
-    provider::ApiTiming saved = provider::api_timing();
+    http::ApiTiming saved = http::api_timing();
     std::vector<int> waits;
     FastTiming() {
-        provider::api_timing().poll_ms = 1;
-        provider::api_timing().sleep = [this](int ms) { waits.push_back(ms); };
+        http::api_timing().poll_ms = 1;
+        http::api_timing().sleep = [this](int ms) { waits.push_back(ms); };
     }
-    ~FastTiming() { provider::api_timing() = saved; }
+    ~FastTiming() { http::api_timing() = saved; }
 };
 
 std::string block(const std::string& api, const std::string& db2_server = "322") {
@@ -227,7 +227,7 @@ TEST_CASE("hetzner-robot: a product is ordered as a transaction, polled until re
 TEST_CASE(
     "hetzner-robot: an order that never becomes ready times out with Robot's status; the rerun follows it") {
     FastTiming timing;
-    provider::api_timing().action_timeout_s = 0;
+    http::api_timing().action_timeout_s = 0;
     test::FakeHetznerRobot fake;
     {
         std::lock_guard lock(fake.mu());
@@ -245,7 +245,7 @@ TEST_CASE(
         std::lock_guard lock(fake.mu());
         fake.never_ready = false;
     }
-    provider::api_timing().action_timeout_s = 60;
+    http::api_timing().action_timeout_s = 60;
     in.resume_ref = ref;
     provider::Provisioned done = o->p->create(o->p->orders()[0], in);
     CHECK(done.server.name == "db3");

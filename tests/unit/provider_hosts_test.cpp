@@ -12,11 +12,11 @@
 #include "hosts/trust.hpp"
 #include "inventory/inventory.hpp"
 #include "migrate/journal.hpp"
-#include "provider/api_client.hpp"
 #include "provider/host_key.hpp"
 #include "test_util.hpp"
 #include "transport/known_hosts.hpp"
 #include "transport/transport.hpp"
+#include "util/api_client.hpp"
 #include "util/secret.hpp"
 
 namespace decamp::cli {
@@ -35,15 +35,15 @@ const std::string kOurKey =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBv1uQ3vHh0pXG7cN8yXx0o1t4c5yq7oZb6m2kq3wJ9E me@laptop";
 
 struct Bench {
-    provider::ApiTiming saved = provider::api_timing();
+    http::ApiTiming saved = http::api_timing();
     test::FakeHetznerCloud fake;
     test::TempDir dir;
     std::string inv, state, known;
 
     explicit Bench(const std::string& provider_extra = "") {
-        provider::api_timing().poll_ms = 1;
-        provider::api_timing().action_timeout_s = 1;
-        provider::api_timing().sleep = [](int) {};
+        http::api_timing().poll_ms = 1;
+        http::api_timing().action_timeout_s = 1;
+        http::api_timing().sleep = [](int) {};
         setenv("DECAMP_TEST_HCLOUD", fake.token.c_str(), 1);
         dir.write("a.yml", "- hosts: all\n  tasks: []\n");
         dir.write("id_test.pub", kOurKey + "\n");
@@ -68,7 +68,7 @@ struct Bench {
         state = (dir.path() / "state.db").string();
         known = (dir.path() / "known_hosts").string();
     }
-    ~Bench() { provider::api_timing() = saved; }
+    ~Bench() { http::api_timing() = saved; }
 
     struct Run {
         int code;
@@ -280,8 +280,8 @@ TEST_CASE("hosts: the addresses in the state reach an inventory that has none fo
 
 TEST_CASE(
     "hosts on a Robot provider: a server it has is not ordered, reinstall keeps the attested fingerprints") {
-    provider::ApiTiming saved = provider::api_timing();
-    provider::api_timing().sleep = [](int) {};
+    http::ApiTiming saved = http::api_timing();
+    http::api_timing().sleep = [](int) {};
     test::FakeHetznerRobot fake;
     test::TempDir dir;
     setenv("DECAMP_TEST_ROBOT_USER", fake.user.c_str(), 1);
@@ -316,7 +316,7 @@ TEST_CASE(
         std::lock_guard lock(fake.mu());
         fake.never_ready = true;
     }
-    provider::api_timing().action_timeout_s = 0;
+    http::api_timing().action_timeout_s = 0;
     auto slow = run({"create", "--provider", "metal"});
     CAPTURE(slow.second);
     CHECK(slow.first == kExitHostFailed);
@@ -327,7 +327,7 @@ TEST_CASE(
         std::lock_guard lock(fake.mu());
         fake.never_ready = false;
     }
-    provider::api_timing().action_timeout_s = 60;
+    http::api_timing().action_timeout_s = 60;
     auto create = run({"create", "--provider", "metal"});
     CAPTURE(create.second);
     CHECK(create.first == kExitOk);
@@ -356,7 +356,7 @@ TEST_CASE(
     CHECK(trusted->provenance == hosts::Provenance::ApiAttested);
     CHECK(trusted->fingerprints.size() == 1);
     CHECK_FALSE(std::filesystem::exists(dir.path() / "known_hosts"));  // fingerprints are not pinned as keys
-    provider::api_timing() = saved;
+    http::api_timing() = saved;
 }
 
 namespace decamp::cli {

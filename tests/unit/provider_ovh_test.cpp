@@ -6,10 +6,10 @@
 
 #include "fake_ovh.hpp"
 #include "inventory/inventory.hpp"
-#include "provider/api_client.hpp"
 #include "provider/host_key.hpp"
 #include "provider/provider.hpp"
 #include "test_util.hpp"
+#include "util/api_client.hpp"
 #include "util/secret.hpp"
 #include "util/shell.hpp"
 
@@ -22,13 +22,13 @@ bool has(const std::string& text, const std::string& part) {
 }
 
 struct FastTiming {
-    provider::ApiTiming saved = provider::api_timing();
+    http::ApiTiming saved = http::api_timing();
     FastTiming() {
-        provider::api_timing().poll_ms = 1;
-        provider::api_timing().action_timeout_s = 1;
-        provider::api_timing().sleep = [](int) {};
+        http::api_timing().poll_ms = 1;
+        http::api_timing().action_timeout_s = 1;
+        http::api_timing().sleep = [](int) {};
     }
-    ~FastTiming() { provider::api_timing() = saved; }
+    ~FastTiming() { http::api_timing() = saved; }
 };
 
 std::string block(const std::string& api) {
