@@ -2,7 +2,9 @@
 // secrets revealed, no budget beyond the caller's): the parser (expr.cpp) applies them and
 // gives the result the input's provenance. Filters that need the parser's state (default,
 // join, replace, int, first/last, length) stay there.
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include "playbook/expr_detail.hpp"
 #include "util/regex.hpp"
@@ -47,6 +49,9 @@ std::optional<Value> text_filter(std::string_view name, const Value& in, const s
         if (slash == std::string::npos) return Value::string("");
         return Value::string(slash == 0 ? "/" : s.substr(0, slash));
     }
+    if (name == "version_compare")
+        return Value::boolean(
+            version_compare(s, args.at(0).to_text(), args.size() > 1 ? args[1].to_text() : "=="));
     if (name == "regex_search") {
         // The first match (Ansible: None when nothing matches; here the empty string, which
         // tests false the same way).
@@ -58,8 +63,89 @@ std::optional<Value> text_filter(std::string_view name, const Value& in, const s
     return std::nullopt;
 }
 
+namespace {
+
+// One part of a LooseVersion: a number, or text (a run of a-z, or of anything else but '.').
+struct Part {
+    bool number;
+    int64_t n;
+    std::string text;
+};
+
+std::vector<Part> version_parts(const std::string& s) {
+    std::vector<Part> out;
+    auto kind = [](char c) {
+        if (isdigit(static_cast<unsigned char>(c))) return 0;
+        if (c >= 'a' && c <= 'z') return 1;
+        return c == '.' ? 3 : 2;
+    };
+    for (size_t i = 0; i < s.size();) {
+        const int k = kind(s[i]);
+        size_t j = i;
+        while (j < s.size() && kind(s[j]) == k && (k != 3 || j == i)) ++j;
+        const std::string piece = s.substr(i, j - i);
+        if (k == 0) {
+            int64_t n = 0;
+            for (char c : piece) n = n > INT64_MAX / 10 - 10 ? n : n * 10 + (c - '0');
+            out.push_back(Part{true, n, piece});
+        } else if (k != 3) {
+            out.push_back(Part{false, 0, piece});
+        }
+        i = j;
+    }
+    return out;
+}
+
+int compare_versions(const std::string& a, const std::string& b) {
+    const auto x = version_parts(a), y = version_parts(b);
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+        // Python 3 cannot order a number and text; a number sorts first here (1.0 < 1.a).
+        if (x[i].number != y[i].number) return x[i].number ? -1 : 1;
+        if (x[i].number && x[i].n != y[i].n) return x[i].n < y[i].n ? -1 : 1;
+        if (!x[i].number && x[i].text != y[i].text) return x[i].text < y[i].text ? -1 : 1;
+    }
+    return x.size() == y.size() ? 0 : x.size() < y.size() ? -1 : 1;
+}
+
+}  // namespace
+
+bool version_compare(const std::string& a, const std::string& b, const std::string& op) {
+    const int c = compare_versions(a, b);
+    if (op == "<" || op == "lt") return c < 0;
+    if (op == "<=" || op == "le") return c <= 0;
+    if (op == ">" || op == "gt") return c > 0;
+    if (op == ">=" || op == "ge") return c >= 0;
+    if (op == "==" || op == "=" || op == "eq") return c == 0;
+    if (op == "!=" || op == "<>" || op == "ne") return c != 0;
+    throw Error("unknown version operator \"" + op +
+                "\"; expected <, lt, <=, le, >, gt, >=, ge, ==, =, eq, !=, <>, ne");
+}
+
+int compare(const Value& a, const Value& b) {
+    if (a.kind() == Value::Kind::Int && b.kind() == Value::Kind::Int)
+        return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+    std::string x = a.to_text(), y = b.to_text();
+    return x < y ? -1 : x > y;
+}
+bool loosely_equal(const Value& a, const Value& b) {
+    if (a.kind() == b.kind()) return a == b;
+    if (a.is_scalar() && b.is_scalar()) return a.to_text() == b.to_text();
+    return false;
+}
+bool contains(const Value& hay, const Value& needle) {
+    if (hay.is_list()) {
+        for (const auto& i : hay.items())
+            if (loosely_equal(i, needle)) return true;
+        return false;
+    }
+    if (hay.is_map()) return hay.get(needle.to_text()) != nullptr;
+    return hay.to_text().find(needle.to_text()) != std::string::npos;
+}
+
 // The tests that look at a defined value only (defined/undefined are the parser's).
-std::optional<bool> value_test(std::string_view test, const Value& v) {
+std::optional<bool> value_test(std::string_view test, const Value& v, const std::vector<Value>& args) {
+    if (test == "version" || test == "version_compare")
+        return version_compare(v.to_text(), args.at(0).to_text(), args.size() > 1 ? args[1].to_text() : "==");
     auto field = [&](const char* k) {
         const Value* f = v.get(k);
         return f && f->truthy();

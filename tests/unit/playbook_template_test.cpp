@@ -209,7 +209,10 @@ TEST_CASE("every filter and test the check accepts, the evaluator implements") {
             CHECK_MESSAGE(std::string(e.what()).find("not implemented") == std::string::npos, f);
         }
     }
-    for (const auto& t : tmpl::test_names()) CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t, s, {}));
+    for (const auto& t : tmpl::test_names()) {
+        const std::string args = t.rfind("version", 0) == 0 ? "('1')" : "";
+        CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t + args, s, {}));
+    }
 }
 
 TEST_CASE("an unknown filter fails even on an undefined value, and undefined values never change the syntax") {
@@ -241,4 +244,26 @@ TEST_CASE("template: basename, dirname, regex_search, list; is true / is false")
     CHECK(!tmpl::evaluate_condition("one is true", s, o));  // truthy is not true
     CHECK(tmpl::evaluate_condition("one is not false", s, o));
     CHECK_THROWS_AS(tmpl::render("{{ v | regex_search('(') }}", s, o), tmpl::TemplateError);
+}
+
+TEST_CASE("template: the version test and version_compare, as LooseVersion") {
+    Value vars = Value::map();
+    vars.set("v", Value::string("2.10.1"));
+    vars.set("op", Value::string("ge"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto c = [&](const std::string& e) { return tmpl::evaluate_condition(e, s, o); };
+    CHECK(c("v is version('2.9', '>=')"));  // by number, not as text
+    CHECK(!c("v is version('2.9', '<')"));
+    CHECK(c("v is version('2.10.1', 'eq') and v is version('2.10.1', '=') and v is version('2.10.1')"));
+    CHECK(c("v is version('2.10', 'gt') and v is not version('2.10', 'le')"));
+    CHECK(c("v is version('2.10.1', op) and not (v is version('2.10.1', '<>'))"));
+    CHECK(c("'1.0' is version('1.0a', 'lt') and '1.10' is version('1.9', 'ne')"));
+    CHECK(c("'1.2.3' is version_compare('1.2', '>', strict=true)") == true);
+    CHECK(c("v | version_compare('3', 'lt')"));
+    CHECK_THROWS_WITH_AS(c("v is version('1', 'bad')"), doctest::Contains("unknown version operator"),
+                         tmpl::TemplateError);
+    CHECK(tmpl::check_condition("x is version").error.has_value());  // needs its argument
+    CHECK(!tmpl::check_condition("x is version('1.2', '>=')").error.has_value());
 }
