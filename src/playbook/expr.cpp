@@ -424,7 +424,7 @@ private:
             if (peek("..")) return v;
             if (eat(".")) {
                 std::string key = ident();
-                v = member(v, key);
+                v = peek("(") ? method(v, key) : member(v, key);
             } else if (eat("[")) {
                 Res idx = parse_or();
                 if (!eat("]")) fail("expected ']'");
@@ -445,6 +445,22 @@ private:
             } else {
                 return v;
             }
+        }
+    }
+
+    // A Python str method: `x.split(':')`. Its result keeps the provenance of all it used.
+    Res method(const Res& base, const std::string& name) {
+        if (!is_string_method(name)) fail("unknown method \"" + name + "\"");
+        auto args = call_args();
+        budget_.step();
+        if (base.undefined || check_) return base;
+        try {
+            Value out = string_method(name, base.v, plain(args));
+            if (out.kind() != Value::Kind::Bool)
+                for (const auto& a : args) out.add_taint(a.v.taint());
+            return Res{derived(std::move(out), {&base.v})};
+        } catch (const Error& e) {
+            fail(e.what());
         }
     }
 

@@ -93,6 +93,11 @@ bool contains(const Value& hay, const Value& needle);
 // expr_support.cpp: its text, `pos` moved past the closing quote; nullopt if it is not closed.
 std::optional<std::string> string_literal(std::string_view s, size_t& pos);
 
+// Python str methods in expressions (`x.split(':')[0]`), filters.cpp: whether `name` is one,
+// and its result on a scalar `in` (Error for a list or map, or bad arguments).
+bool is_string_method(std::string_view name);
+Value string_method(std::string_view name, const Value& in, const std::vector<Value>& args);
+
 // How a value shows in an error message: *** when derived from a secret.
 std::string shown(const Value& v);
 

@@ -121,6 +121,132 @@ bool version_compare(const std::string& a, const std::string& b, const std::stri
                 "\"; expected <, lt, <=, le, >, gt, >=, ge, ==, =, eq, !=, <>, ne");
 }
 
+namespace {
+
+constexpr std::string_view kStringMethods[] = {"split",  "startswith", "endswith", "strip",   "lstrip",
+                                               "rstrip", "lower",      "upper",    "replace", "find",
+                                               "rfind",  "splitlines", "isdigit",  "count"};
+
+bool is_space(char c) {
+    return isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+// Python's str.split(): no separator splits on runs of whitespace and drops empty parts.
+Value split(const std::string& s, const Value* sep, int64_t max) {
+    Value out = Value::list();
+    int64_t n = 0;
+    if (!sep || sep->is_null()) {
+        size_t i = 0;
+        while (true) {
+            while (i < s.size() && is_space(s[i])) ++i;
+            if (i >= s.size()) break;
+            size_t j = i;
+            if (max >= 0 && n++ >= max) {  // the rest as it is, as Python
+                out.push(Value::string(s.substr(i)));
+                break;
+            }
+            while (j < s.size() && !is_space(s[j])) ++j;
+            out.push(Value::string(s.substr(i, j - i)));
+            i = j;
+        }
+        return out;
+    }
+    const std::string d = sep->to_text();
+    if (d.empty()) throw Error("split(): empty separator");
+    size_t i = 0, j;
+    while ((max < 0 || n++ < max) && (j = s.find(d, i)) != std::string::npos) {
+        out.push(Value::string(s.substr(i, j - i)));
+        i = j + d.size();
+    }
+    out.push(Value::string(s.substr(i)));
+    return out;
+}
+
+// startswith/endswith take one string or a list (Python: a tuple) of them.
+bool affix(const std::string& s, const Value& what, bool start) {
+    if (what.is_list()) {
+        for (const auto& w : what.items())
+            if (affix(s, w, start)) return true;
+        return false;
+    }
+    const std::string w = what.to_text();
+    if (w.size() > s.size()) return false;
+    return start ? s.compare(0, w.size(), w) == 0 : s.compare(s.size() - w.size(), w.size(), w) == 0;
+}
+
+}  // namespace
+
+bool is_string_method(std::string_view name) {
+    for (auto m : kStringMethods)
+        if (m == name) return true;
+    return false;
+}
+
+Value string_method(std::string_view name, const Value& in, const std::vector<Value>& args) {
+    if (!in.is_scalar())
+        throw Error("method " + std::string(name) + "() needs a string, not a list or mapping");
+    const std::string s = in.to_text();
+    auto need = [&](size_t n) {
+        if (args.size() < n)
+            throw Error(std::string(name) + "() needs " + std::to_string(n) + " argument(s)");
+    };
+    auto num = [&](size_t i, int64_t dflt) {
+        return i < args.size() && args[i].kind() == Value::Kind::Int ? args[i].as_int() : dflt;
+    };
+    if (name == "split") return split(s, args.empty() ? nullptr : &args[0], num(1, -1));
+    if (name == "splitlines") {
+        Value out = Value::list();
+        size_t i = 0;
+        while (i < s.size()) {
+            size_t j = s.find_first_of("\r\n", i);
+            if (j == std::string::npos) j = s.size();
+            out.push(Value::string(s.substr(i, j - i)));
+            i = j + (s.compare(j, 2, "\r\n") == 0 ? 2 : 1);
+        }
+        return out;
+    }
+    if (name == "startswith" || name == "endswith") {
+        need(1);
+        return Value::boolean(affix(s, args[0], name == "startswith"));
+    }
+    if (name == "strip" || name == "lstrip" || name == "rstrip") {
+        const std::string chars = args.empty() || args[0].is_null() ? " \t\r\n\v\f" : args[0].to_text();
+        size_t a = name == "rstrip" ? 0 : s.find_first_not_of(chars);
+        if (a == std::string::npos) return Value::string("");
+        size_t b = name == "lstrip" ? s.size() : s.find_last_not_of(chars) + 1;
+        return Value::string(s.substr(a, b - a));
+    }
+    if (name == "lower" || name == "upper") return *text_filter(name, in, {});
+    if (name == "isdigit")
+        return Value::boolean(!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+            return isdigit(static_cast<unsigned char>(c));
+        }));
+    need(1);
+    const std::string a0 = args[0].to_text();
+    if (name == "find" || name == "rfind") {
+        const size_t p = name == "find" ? s.find(a0) : s.rfind(a0);
+        return Value::integer(p == std::string::npos ? -1 : static_cast<int64_t>(p));
+    }
+    if (name == "count") {
+        if (a0.empty()) return Value::integer(static_cast<int64_t>(s.size() + 1));
+        int64_t n = 0;
+        for (size_t p = s.find(a0); p != std::string::npos; p = s.find(a0, p + a0.size())) ++n;
+        return Value::integer(n);
+    }
+    // replace(old, new[, count])
+    need(2);
+    const std::string to = args[1].to_text();
+    int64_t left = num(2, -1);
+    std::string out;
+    size_t i = 0;
+    if (a0.empty()) throw Error("replace(): empty text to replace is not supported");
+    for (size_t p; left != 0 && (p = s.find(a0, i)) != std::string::npos; --left) {
+        out += s.substr(i, p - i) + to;
+        i = p + a0.size();
+    }
+    return Value::string(out + s.substr(i));
+}
+
 int compare(const Value& a, const Value& b) {
     if (a.kind() == Value::Kind::Int && b.kind() == Value::Kind::Int)
         return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();

@@ -267,3 +267,49 @@ TEST_CASE("template: the version test and version_compare, as LooseVersion") {
     CHECK(tmpl::check_condition("x is version").error.has_value());  // needs its argument
     CHECK(!tmpl::check_condition("x is version('1.2', '>=')").error.has_value());
 }
+
+TEST_CASE("template: Python str methods in expressions") {
+    Value vars = Value::map();
+    vars.set("img", Value::string("nginx:1.25"));
+    vars.set("pad", Value::string("  Hello World \n"));
+    vars.set("secrets", Value::map());
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ img.split(':')[0] }} {{ img.split(':')[-1] }} {{ img.split(':') | length }}") ==
+          "nginx 1.25 2");
+    CHECK(r("{{ pad.split() | join(',') }} {{ 'a,b,c'.split(',', 1) | last }} {{ 'a b  c '.split(None, 1) | "
+            "last }}.") == "Hello,World b,c b  c .");
+    CHECK(r("[{{ pad.strip() }}] [{{ 'xxaxx'.strip('x') }}] [{{ pad.rstrip() }}] [{{ 'xa'.lstrip('x') }}]") ==
+          "[Hello World] [a] [  Hello World] [a]");
+    CHECK(r("{{ pad.strip().lower() }} {{ img.upper() }}") == "hello world NGINX:1.25");
+    CHECK(r("{{ img.replace('1.25', '1.27') }} {{ 'aaa'.replace('a', 'b', 2) }}") == "nginx:1.27 bba");
+    CHECK(r("{{ img.find(':') }} {{ img.find('@') }} {{ img.rfind('.') }}") == "5 -1 7");
+    CHECK(tmpl::evaluate_condition(
+        "img.startswith('ngi') and img.endswith('.25') and not img.startswith('x')", s, o));
+    CHECK(tmpl::evaluate_condition("img.startswith(['x', 'n'])", s, o));
+    CHECK(tmpl::evaluate_condition("'12'.isdigit() and not 'a1'.isdigit()", s, o));
+    CHECK_THROWS_WITH_AS(r("{{ img.nosuch() }}"), doctest::Contains("unknown method"), tmpl::TemplateError);
+    // Check mode parses method calls and sees the names in their arguments.
+    auto c = tmpl::check_condition("x.split(sep)[0] == 'a' and y.startswith('b')");
+    CHECK(!c.error.has_value());
+    CHECK(tmpl::check_condition("x.nosuch()").error.has_value());
+}
+
+TEST_CASE("template: a secret's pieces stay secret through str methods") {
+    setenv("DECAMP_TEST_SECRET", "user:hunter2", 1);
+    Options o;
+    o.reveal_secrets = true;
+    Value v = Value::map();
+    Value secrets = Value::map();
+    secrets.set("pw", Value::secret("${env:DECAMP_TEST_SECRET}"));
+    v.set("secrets", secrets);
+    Scope s;
+    s.push(&v);
+    Value part = tmpl::evaluate("secrets.pw.split(':')[1]", s, o);
+    CHECK(part.as_string() == "hunter2");
+    CHECK(part.is_sensitive());
+    CHECK(tmpl::evaluate("'a:b'.split(':')[0]", s, o).is_sensitive() == false);
+    unsetenv("DECAMP_TEST_SECRET");
+}
