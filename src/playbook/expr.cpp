@@ -29,7 +29,7 @@ constexpr Known kFilters[] = {
     {"count", 0, false},  {"trim", 0, false},     {"int", 0, false},       {"string", 0, false},
     {"bool", 0, false},   {"first", 0, false},    {"last", 0, false},      {"replace", 2, false},
     {"list", 0, false},   {"basename", 0, false}, {"dirname", 0, false},   {"regex_search", 1, false},
-    {"version_compare", 1, false},
+    {"version_compare", 1, false}, {"regex_replace", 1, false},
 };
 
 constexpr Known kTests[] = {

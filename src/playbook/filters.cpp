@@ -12,6 +12,46 @@
 
 namespace decamp::tmpl::detail {
 
+namespace {
+
+// A re.sub replacement template: \\N and \\g<N> for group N, \\n \\t \\r, \\\\ for a backslash.
+std::string expand_replacement(const std::string& rep, const std::string& s,
+                               const std::vector<std::pair<size_t, size_t>>& g) {
+    std::string out;
+    auto group = [&](size_t n) {
+        if (n >= g.size()) throw Error("regex_replace: no group " + std::to_string(n) + " in the pattern");
+        if (g[n].first != std::string::npos) out += s.substr(g[n].first, g[n].second - g[n].first);
+    };
+    for (size_t i = 0; i < rep.size(); ++i) {
+        const char c = rep[i];
+        const char e = i + 1 < rep.size() ? rep[i + 1] : '\0';
+        if (c != '\\' || e == '\0') {
+            out += c;
+        } else if (isdigit(static_cast<unsigned char>(e))) {
+            size_t n = static_cast<size_t>(e - '0');
+            ++i;
+            if (i + 1 < rep.size() && isdigit(static_cast<unsigned char>(rep[i + 1])))
+                n = n * 10 + static_cast<size_t>(rep[++i] - '0');
+            group(n);
+        } else if (e == 'g' && i + 2 < rep.size() && rep[i + 2] == '<') {
+            const size_t close = rep.find('>', i + 3);
+            const std::string n = close == std::string::npos ? "" : rep.substr(i + 3, close - i - 3);
+            if (n.empty() || !std::all_of(n.begin(), n.end(),
+                                          [](char d) { return isdigit(static_cast<unsigned char>(d)); }))
+                throw Error("regex_replace: only numbered groups are supported in \\g<...>");
+            group(static_cast<size_t>(std::stoul(n)));
+            i = close;
+        } else {
+            out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+            if (e != 'n' && e != 't' && e != 'r' && e != '\\') out.insert(out.size() - 1, 1, '\\');
+            ++i;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args) {
     const std::string s = in.to_text();
     if (name == "lower" || name == "upper") {
@@ -52,6 +92,24 @@ std::optional<Value> text_filter(std::string_view name, const Value& in, const s
     if (name == "version_compare")
         return Value::boolean(
             version_compare(s, args.at(0).to_text(), args.size() > 1 ? args[1].to_text() : "=="));
+    if (name == "regex_replace") {
+        // Python's re.sub: every match replaced; \\1 and \\g<1> name a group (one that did not
+        // take part gives ""); an empty match next to the previous match is replaced too.
+        const bool icase = args.size() > 2 && args[2].truthy();
+        const util::Regex re((icase ? "(?i)" : "") + (args.empty() ? "" : args[0].to_text()));
+        const std::string rep = args.size() > 1 ? args[1].to_text() : "";
+        std::vector<std::pair<size_t, size_t>> g;
+        std::string out;
+        size_t pos = 0, copied = 0;
+        while (pos <= s.size() && re.search_at(s, pos, g)) {
+            out += s.substr(copied, g[0].first - copied);
+            out += expand_replacement(rep, s, g);
+            copied = g[0].second;
+            pos = g[0].second > g[0].first ? g[0].second : g[0].second + 1;
+            if (g[0].second == g[0].first && g[0].first < s.size()) out += s[g[0].first], copied = pos;
+        }
+        return Value::string(out + (copied < s.size() ? s.substr(copied) : ""));
+    }
     if (name == "regex_search") {
         // The first match (Ansible: None when nothing matches; here the empty string, which
         // tests false the same way).

@@ -313,3 +313,23 @@ TEST_CASE("template: a secret's pieces stay secret through str methods") {
     CHECK(tmpl::evaluate("'a:b'.split(':')[0]", s, o).is_sensitive() == false);
     unsetenv("DECAMP_TEST_SECRET");
 }
+
+TEST_CASE("template: regex_replace with Python re.sub semantics") {
+    Value vars = Value::map();
+    vars.set("host", Value::string("web-01.example.org"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ host | regex_replace('\\.example\\.org$', '') }}") == "web-01");
+    CHECK(r("{{ host | regex_replace('^(\\w+)-(\\d+)', '\\2-\\1') }}") == "01-web.example.org");
+    CHECK(r("{{ host | regex_replace('^(?P<n>\\w+)-', '\\g<1>_') }}") == "web_01.example.org");
+    CHECK(r("{{ 'a.b.c' | regex_replace('\\.', '/') }}") == "a/b/c");   // every match
+    CHECK(r("{{ 'abxd' | regex_replace('x*', '-') }}") == "-a-b--d-");  // empty matches, as Python 3.7+
+    CHECK(r("{{ 'ab' | regex_replace('(x)?b', '[\\1]') }}") == "a[]");  // a group that did not take part
+    CHECK(r("{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}") == "AxC");
+    CHECK(r("{{ 'foo bar' | regex_replace('(?<=o) ', '_') }}") == "foo_bar");
+    CHECK_THROWS_AS(r("{{ host | regex_replace('(', '') }}"), tmpl::TemplateError);
+    CHECK_THROWS_WITH_AS(r("{{ host | regex_replace('w', '\\3') }}"), doctest::Contains("no group 3"),
+                         tmpl::TemplateError);
+}
