@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "../unit/test_util.hpp"
 #include "transport/transport.hpp"
 
 extern char** environ;
@@ -169,17 +170,7 @@ public:
         if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ssh-keygen failed: " + cmd);
     }
 
-    static int free_port() {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        ::close(fd);
-        return ntohs(a.sin_port);
-    }
+    static int free_port() { return test::free_tcp_port(); }
 
 private:
     void start() {

@@ -1,5 +1,7 @@
 // The PowerDNS back-end against a real pdns_server that each test starts for itself on free
 // loopback ports (never the lab's 5300/8081), with a throwaway sqlite3 database.
+#include "dns/dns.hpp"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,13 +14,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
 
-#include "dns/dns.hpp"
+#include "dns_servers.hpp"
 #include "test_util.hpp"
 #include "util/http.hpp"
 
@@ -30,41 +32,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string find_binary(const std::string& name) {
-    for (const char* dir : {"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}) {
-        std::string p = std::string(dir) + "/" + name;
-        if (access(p.c_str(), X_OK) == 0) return p;
-    }
-    return "";
-}
-
 std::string find_schema() {
     for (const char* p : {"/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql",
                           "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"}) {
         if (access(p, R_OK) == 0) return p;
     }
     return "";
-}
-
-// A port free for both TCP and UDP on 127.0.0.1, never one the lab uses.
-int free_port() {
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        int t = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        getsockname(t, reinterpret_cast<sockaddr*>(&a), &len);
-        int port = ntohs(a.sin_port);
-        int u = socket(AF_INET, SOCK_DGRAM, 0);
-        bool udp_ok = bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        close(u);
-        close(t);
-        if (udp_ok && port != 5300 && port != 8081 && port != 53) return port;
-    }
-    FAIL("no free port");
-    return 0;
 }
 
 // Runs argv with output appended to `log`; returns the pid (wait == false) or exit status.
@@ -97,7 +70,7 @@ std::string read_file(const std::filesystem::path& p) {
 class PdnsServer {
 public:
     PdnsServer() {
-        std::string server = find_binary("pdns_server"), util = find_binary("pdnsutil");
+        std::string server = test::find_dns_binary("pdns_server"), util = test::find_dns_binary("pdnsutil");
         std::string schema = find_schema();
         if (geteuid() != 0) skip_ = "not root";
         else if (server.empty() || util.empty()) skip_ = "pdns_server/pdnsutil not installed";
@@ -106,8 +79,9 @@ public:
 
         std::mt19937_64 rng{std::random_device{}()};
         key_ = "k" + std::to_string(rng()) + std::to_string(rng());
-        dns_port_ = free_port();
-        do api_port_ = free_port(); while (api_port_ == dns_port_);
+        dns_port_ = test::free_dns_port();
+        do api_port_ = test::free_dns_port();
+        while (api_port_ == dns_port_);
         auto dir = tmp_.path();
         log_ = (dir / "pdns.log").string();
         std::string db = (dir / "pdns.sqlite3").string();
