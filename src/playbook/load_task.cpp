@@ -159,7 +159,7 @@ void add_tags(std::vector<std::string>& tags, const std::vector<std::string>& ex
         if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
 }
 
-bool parse_kv(const std::string& text, Value& out) {
+bool parse_kv(const std::string& text, Value& out, const Mark& mark) {
     std::vector<std::string> words;
     std::string cur;
     char q = 0;
@@ -195,7 +195,7 @@ bool parse_kv(const std::string& text, Value& out) {
     for (const auto& w : words) {
         auto eq = w.find('=');
         if (eq == std::string::npos || eq == 0) return false;
-        out.set(w.substr(0, eq), Value::string(w.substr(eq + 1)));
+        out.set(w.substr(0, eq), Value::string(w.substr(eq + 1)).at(mark));
     }
     return true;
 }
@@ -280,12 +280,13 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     } else if (raw.is_string() || raw.kind() == Value::Kind::Int) {
         std::string text = raw.to_text();
         if (foreign) {
-            if (!parse_kv(text, args)) args.set("_raw_params", Value::string(text).at(raw.mark()));
+            if (!parse_kv(text, args, raw.mark()))
+                args.set("_raw_params", Value::string(text).at(raw.mark()));
         } else if (mod && mod->free_form()) {
             args.set("cmd", Value::string(take_inline_options(text, args, raw.mark())).at(raw.mark()));
         } else if (task.module == "debug") {
             args.set("msg", Value::string(text).at(raw.mark()));
-        } else if (!parse_kv(text, args)) {
+        } else if (!parse_kv(text, args, raw.mark())) {
             c_.error(raw, mpath, "expected a map of arguments (or key=value pairs)");
             return;
         }

@@ -41,8 +41,9 @@ struct Ctx {
 
 // "a and b" of two conditions, either possibly empty.
 std::string and_conditions(const std::string& a, const std::string& b);
-// Ansible's old "k=v k2='v 2'" argument form; false when it is not that.
-bool parse_kv(const std::string& text, Value& out);
+// Ansible's old "k=v k2='v 2'" argument form; false when it is not that. Each value carries
+// `mark` (the string's position), so errors in it still say file:line:column.
+bool parse_kv(const std::string& text, Value& out, const Mark& mark = Mark{});
 // `b` over `a` (a map), key by key.
 Value merged(const Value& a, const Value& b);
 // `extra` appended to `tags` where missing.
