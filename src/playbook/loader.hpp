@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +27,8 @@ struct Ctx {
     std::string when;                            // and-ed conditions of the enclosing blocks/includes/roles
     Value vars = Value::map();                   // enclosing vars (role vars and params, block, include)
     Value defaults = Value::map();               // the role's defaults (and its dependencies')
-    Value group_vars = Value::map();             // group_vars/all beside the playbook: over role defaults
-    std::shared_ptr<const Value> task_defaults;  // defaults over group_vars, as the tasks hold it
+    Value group_vars = Value::map();             // group_vars/all beside the playbook (for the checks)
+    std::shared_ptr<const Value> task_defaults;  // defaults, as the tasks hold them
     std::vector<std::string> tags;
     std::optional<bool> become;
     std::string become_user;
@@ -120,6 +121,7 @@ private:
     Playbook* book_ = nullptr;
     std::vector<fs::path> stack_;                   // files being read, outermost first (cycles)
     std::deque<std::pair<fs::path, Value>> cache_;  // deque: pointers into it stay valid
+    std::map<fs::path, std::pair<Value, Value>> vars_dirs_;  // dir → its group_vars/, host_vars/
     std::vector<std::string> roles_done_;           // role dir + params, for "runs once per play"
     bool role_missing_ = false;  // this play names a role not found: its handlers are unknown
 };

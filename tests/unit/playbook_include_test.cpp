@@ -157,7 +157,7 @@ TEST_CASE("playbook: block, rescue and always with block-level when, vars, becom
     inventory::Host h;
     h.name = "h1";
     plan::HostVars vars(inv, h);
-    vars.set_play_vars(Value::map());
+    vars.set_play(playbook::Play{});
     tmpl::Options offline;
     offline.keep_undefined = true;
     auto steps = plan::plan_task(tasks[1], vars, offline).steps;
