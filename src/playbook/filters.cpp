@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "playbook/expr_detail.hpp"
+#include "util/json.hpp"
 #include "util/regex.hpp"
 #include "util/shell.hpp"
 
@@ -50,9 +51,49 @@ std::string expand_replacement(const std::string& rep, const std::string& s,
     return out;
 }
 
+// Python's json.dumps as Ansible's filters call it: to_json with ", " and ": " between items,
+// to_nice_json with `indent` spaces per level and keys sorted. (Non-ASCII text stays UTF-8
+// where Python would write \uXXXX: the same JSON value.)
+void dump_json(const Value& v, int indent, int depth, std::string& out) {
+    const std::string nl = indent > 0 ? "\n" + std::string(size_t(indent) * size_t(depth + 1), ' ') : "";
+    const std::string close = indent > 0 ? "\n" + std::string(size_t(indent) * size_t(depth), ' ') : "";
+    const std::string sep = indent > 0 ? "," : ", ";
+    if (v.is_list()) {
+        if (v.items().empty()) return void(out += "[]");
+        out += "[";
+        for (size_t i = 0; i < v.items().size(); ++i) {
+            out += (i ? sep : "") + nl;
+            dump_json(v.items()[i], indent, depth + 1, out);
+        }
+        out += close + "]";
+    } else if (v.is_map()) {
+        if (v.entries().empty()) return void(out += "{}");
+        std::vector<const std::pair<std::string, Value>*> es;
+        for (const auto& e : v.entries()) es.push_back(&e);
+        if (indent > 0) std::sort(es.begin(), es.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        out += "{";
+        for (size_t i = 0; i < es.size(); ++i) {
+            out += (i ? sep : "") + nl + json::quote(es[i]->first) + ": ";
+            dump_json(es[i]->second, indent, depth + 1, out);
+        }
+        out += close + "}";
+    } else {
+        out += v.to_json();
+    }
+}
+
 }  // namespace
 
 std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args) {
+    if (name == "to_json" || name == "to_nice_json") {
+        const int indent = name == "to_json" ? 0
+                           : !args.empty() && args[0].kind() == Value::Kind::Int
+                               ? int(std::clamp<int64_t>(args[0].as_int(), 0, 16))
+                               : 4;
+        std::string out;
+        dump_json(in, indent, 0, out);
+        return Value::string(out);
+    }
     const std::string s = in.to_text();
     if (name == "lower" || name == "upper") {
         std::string out = s;
@@ -181,9 +222,9 @@ bool version_compare(const std::string& a, const std::string& b, const std::stri
 
 namespace {
 
-constexpr std::string_view kStringMethods[] = {"split",  "startswith", "endswith", "strip",   "lstrip",
-                                               "rstrip", "lower",      "upper",    "replace", "find",
-                                               "rfind",  "splitlines", "isdigit",  "count"};
+constexpr std::string_view kStringMethods[] = {
+    "split", "startswith", "endswith",   "strip",   "lstrip", "rstrip", "lower",  "upper", "replace",
+    "find",  "rfind",      "splitlines", "isdigit", "count",  "keys",   "values", "items", "get"};
 
 bool is_space(char c) {
     return isspace(static_cast<unsigned char>(c)) != 0;
@@ -241,6 +282,22 @@ bool is_string_method(std::string_view name) {
 }
 
 Value string_method(std::string_view name, const Value& in, const std::vector<Value>& args) {
+    // A Python dict's keys(), values(), items() (as [key, value] pairs) and get(key, default).
+    if (in.is_map() && (name == "keys" || name == "values" || name == "items" || name == "get")) {
+        if (name == "get") {
+            if (args.empty()) throw Error("get() needs 1 argument(s)");
+            const Value* f = in.get(args[0].to_text());
+            return f ? *f : args.size() > 1 ? args[1] : Value();
+        }
+        Value out = Value::list();
+        for (const auto& [k, v] : in.entries())
+            out.push(name == "keys"     ? Value::string(k)
+                     : name == "values" ? v
+                                        : Value::list({Value::string(k), v}));
+        return out;
+    }
+    if (name == "keys" || name == "values" || name == "items" || name == "get")
+        throw Error("method " + std::string(name) + "() needs a mapping");
     if (!in.is_scalar())
         throw Error("method " + std::string(name) + "() needs a string, not a list or mapping");
     const std::string s = in.to_text();
@@ -334,6 +391,16 @@ std::optional<bool> value_test(std::string_view test, const Value& v, const std:
         const Value* f = v.get(k);
         return f && f->truthy();
     };
+    // Python's re.match (anchored at the start), re.search; `regex` is search unless
+    // match_type is given (positional here). A second argument is ignorecase.
+    if (test == "match" || test == "search" || test == "regex") {
+        const bool anchored =
+            test == "match" || (test == "regex" && args.size() > 2 && args[2].to_text() == "match");
+        const bool icase = args.size() > 1 && args[1].truthy();
+        const util::Regex re(std::string(icase ? "(?i)" : "") + (anchored ? "\\A(?:" : "(?:") +
+                             args.at(0).to_text() + ")");
+        return re.search(v.to_text(), nullptr);
+    }
     if (test == "none") return v.is_null();
     if (test == "string") return v.is_string();
     if (test == "number") return v.kind() == Value::Kind::Int;

@@ -210,7 +210,8 @@ TEST_CASE("every filter and test the check accepts, the evaluator implements") {
         }
     }
     for (const auto& t : tmpl::test_names()) {
-        const std::string args = t.rfind("version", 0) == 0 ? "('1')" : "";
+        const bool one = t.rfind("version", 0) == 0 || t == "match" || t == "search" || t == "regex";
+        const std::string args = one ? "('1')" : "";
         CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t + args, s, {}));
     }
 }
@@ -332,4 +333,34 @@ TEST_CASE("template: regex_replace with Python re.sub semantics") {
     CHECK_THROWS_AS(r("{{ host | regex_replace('(', '') }}"), tmpl::TemplateError);
     CHECK_THROWS_WITH_AS(r("{{ host | regex_replace('w', '\\3') }}"), doctest::Contains("no group 3"),
                          tmpl::TemplateError);
+}
+
+TEST_CASE("template: to_json, to_nice_json; match and search tests; dict methods") {
+    Value vars = Value::map();
+    Value m = Value::map();
+    m.set("b", Value::list({Value::integer(1), Value::string("x\"y")}));
+    m.set("a", Value::map());
+    m.set("c", Value::boolean(true));
+    vars.set("m", m);
+    vars.set("dir", Value::string("/var/log/pg"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    auto c = [&](const std::string& e) { return tmpl::evaluate_condition(e, s, o); };
+    CHECK(r("{{ m | to_json }}") == R"({"b": [1, "x\"y"], "a": {}, "c": true})");
+    CHECK(r("{{ m | to_nice_json }}") ==
+          "{\n    \"a\": {},\n    \"b\": [\n        1,\n        \"x\\\"y\"\n    ],\n"
+          "    \"c\": true\n}");
+    CHECK(r("{{ [] | to_nice_json(2) }}") == "[]");
+    CHECK(c("dir is match('/')"));
+    CHECK_FALSE(c("dir is match('log')"));  // anchored at the start, as re.match
+    CHECK(c("dir is search('log')"));
+    CHECK(c("dir is not match('var')"));
+    CHECK(c("dir is match('/VAR', true)"));
+    CHECK(c("m.keys() | length == 3"));
+    CHECK(r("{{ m.keys() | join(',') }}") == "b,a,c");
+    CHECK(r("{{ m.get('c') }}/{{ m.get('z', 'none') }}") == "true/none");
+    CHECK(r("{{ m.items() | first | first }}") == "b");
+    CHECK_THROWS_WITH_AS(r("{{ dir.keys() }}"), doctest::Contains("needs a mapping"), tmpl::TemplateError);
 }
