@@ -70,9 +70,9 @@ const std::vector<std::string> kCommandArgs = {"cmd", "argv", "creates", "remove
 const std::vector<std::string> kShellArgs = {"cmd", "creates", "removes", "chdir",
                                              "executable"};
 const std::vector<std::string> kLineinfileArgs = {
-    "path", "dest", "destfile", "name", "line", "value", "regexp", "regex", "search_string",
-    "state", "insertafter", "insertbefore", "create", "backrefs", "firstmatch", "mode",
-    "owner", "group", "backup"};
+    "path",       "dest",          "destfile", "name",        "line",         "value",   "regexp",
+    "regex",      "search_string", "state",    "insertafter", "insertbefore", "create",  "backrefs",
+    "firstmatch", "mode",          "owner",    "group",       "backup",       "validate"};
 const std::vector<std::string> kWaitForArgs = {"host", "port", "path", "state", "timeout",
                                                "delay", "sleep", "connect_timeout", "msg"};
 const std::vector<std::string> kHttpCheckArgs = {"url", "status", "host_header", "timeout",
