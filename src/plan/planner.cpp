@@ -204,6 +204,19 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
             }
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
+                // Not an argument error (those fail the load) but what this host lacks (a yum
+                // argument of `package` where apt runs): like a module decamp lacks, an error
+                // only where the task runs.
+                auto plan_module = [&] {
+                    try {
+                        st.action = mod->plan(st.args);
+                    } catch (const modules::ArgError&) {
+                        throw;
+                    } catch (const Error& e) {
+                        if (!st.conditional) throw task_error(task, e.what());
+                        st.action.summary = e.what();
+                    }
+                };
                 // An Ansible module decamp does not implement: an error only where it runs.
                 if (!mod && st.conditional)
                     st.action.summary = "module " + task.module + " is not implemented by decamp";
@@ -215,12 +228,12 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
                     // Offline, an argument still holds what only a host can tell (a fact, a
                     // registered result, a set_fact of one): the module cannot judge it yet.
                     try {
-                        st.action = mod->plan(st.args);
+                        plan_module();
                     } catch (const modules::ArgError&) {
                         st.action.summary = task.module + " with arguments known only on the host";
                     }
                 } else
-                    st.action = mod->plan(st.args);
+                    plan_module();
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

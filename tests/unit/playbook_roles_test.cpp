@@ -171,3 +171,30 @@ TEST_CASE("plan offline: an argument only a host can tell does not fail the modu
     tmpl::Options live;  // on a host, an unknown value is an error naming it
     CHECK_THROWS(plan::plan_task(book.plays[0].tasks.at(1), vars, live).steps);
 }
+
+TEST_CASE("plan: a yum argument of package loads, and fails only where the task runs") {
+    auto book = playbook::load_text(
+        "- hosts: all\n  tasks:\n"
+        "    - package: { name: git, enablerepo: epel }\n"
+        "      when: ansible_facts.os_family == 'RedHat'\n"
+        "    - package: { name: git, enablerepo: epel }\n"
+        "    - package: { name: git, enablerepo: \"{{ ansible_facts.repo }}\" }\n"
+        "      when: ansible_facts.os_family == 'RedHat'\n",
+        "pb.yml");
+    inventory::Inventory inv;
+    inventory::Host h;
+    h.name = "h1";
+    plan::HostVars vars(inv, h);
+    tmpl::Options offline;
+    offline.keep_undefined = true;
+    auto steps = plan::plan_task(book.plays[0].tasks.at(0), vars, offline).steps;
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].conditional);
+    CHECK(steps[0].action.summary.find("enablerepo is an argument of yum/dnf") != std::string::npos);
+    CHECK_THROWS_WITH(plan::plan_task(book.plays[0].tasks.at(1), vars, offline),
+                      doctest::Contains("pb.yml:5:7"));
+    // Its value known only on the host: still conditional, not an error.
+    auto templated = plan::plan_task(book.plays[0].tasks.at(2), vars, offline).steps;
+    REQUIRE(templated.size() == 1);
+    CHECK(templated[0].conditional);
+}
