@@ -23,32 +23,17 @@ struct Known {
     bool undefined_ok;
 };
 
+// clang-format off
 constexpr Known kFilters[] = {
-    {"default", 0, true},
-    {"d", 0, true},
-    {"join", 0, false},
-    {"lower", 0, false},
-    {"upper", 0, false},
-    {"quote", 0, false},
-    {"b64encode", 0, false},
-    {"length", 0, false},
-    {"count", 0, false},
-    {"trim", 0, false},
-    {"int", 0, false},
-    {"string", 0, false},
-    {"bool", 0, false},
-    {"first", 0, false},
-    {"last", 0, false},
-    {"replace", 2, false},
-    {"list", 0, false},
-    {"basename", 0, false},
-    {"dirname", 0, false},
-    {"regex_search", 1, false},
-    {"version_compare", 1, false},
-    {"regex_replace", 1, false},
-    {"to_json", 0, false},
-    {"to_nice_json", 0, false},
+    {"default", 0, true}, {"d", 0, true}, {"join", 0, false}, {"lower", 0, false},
+    {"upper", 0, false}, {"quote", 0, false}, {"b64encode", 0, false}, {"length", 0, false},
+    {"count", 0, false}, {"trim", 0, false}, {"int", 0, false}, {"string", 0, false},
+    {"bool", 0, false}, {"first", 0, false}, {"last", 0, false}, {"replace", 2, false},
+    {"list", 0, false}, {"basename", 0, false}, {"dirname", 0, false}, {"regex_search", 1, false},
+    {"version_compare", 1, false}, {"regex_replace", 1, false}, {"to_json", 0, false},
+    {"to_nice_json", 0, false}, {"dict2items", 0, false}, {"items2dict", 0, false},
 };
+// clang-format on
 
 constexpr Known kTests[] = {
     {"defined", 0, true},          {"undefined", 0, true}, {"none", 0, false},     {"string", 0, false},

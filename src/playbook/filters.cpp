@@ -94,6 +94,31 @@ std::optional<Value> text_filter(std::string_view name, const Value& in, const s
         dump_json(in, indent, 0, out);
         return Value::string(out);
     }
+    // dict2items(key_name='key', value_name='value') and back.
+    if (name == "dict2items" || name == "items2dict") {
+        const std::string kn = !args.empty() ? args[0].to_text() : "key";
+        const std::string vn = args.size() > 1 ? args[1].to_text() : "value";
+        if (name == "dict2items") {
+            if (!in.is_map()) throw Error("dict2items needs a mapping");
+            Value out = Value::list();
+            for (const auto& [k, v] : in.entries()) {
+                Value e = Value::map();
+                e.set(kn, Value::string(k));
+                e.set(vn, v);
+                out.push(e);
+            }
+            return out;
+        }
+        if (!in.is_list()) throw Error("items2dict needs a list of mappings");
+        Value out = Value::map();
+        for (const auto& e : in.items()) {
+            const Value* k = e.is_map() ? e.get(kn) : nullptr;
+            const Value* v = e.is_map() ? e.get(vn) : nullptr;
+            if (!k || !v) throw Error("items2dict: each item needs " + kn + " and " + vn);
+            out.set(k->to_text(), *v);
+        }
+        return out;
+    }
     const std::string s = in.to_text();
     if (name == "lower" || name == "upper") {
         std::string out = s;

@@ -71,6 +71,7 @@ private:
     void load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
                    std::vector<Task>& out, bool handler);
     void note_defines(const Value& t);
+    void load_loop(const Value& t, const std::string& path, Task& task);
     std::string conditions(const Value& t, const char* key, const std::string& path);
     void check_args(const std::string& name, const modules::Module* mod, const Value& args,
                     const std::string& path, const Task& task);

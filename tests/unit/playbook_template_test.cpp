@@ -364,3 +364,22 @@ TEST_CASE("template: to_json, to_nice_json; match and search tests; dict methods
     CHECK(r("{{ m.items() | first | first }}") == "b");
     CHECK_THROWS_WITH_AS(r("{{ dir.keys() }}"), doctest::Contains("needs a mapping"), tmpl::TemplateError);
 }
+
+TEST_CASE("template: dict2items and items2dict, with key_name and value_name") {
+    Value vars = Value::map();
+    Value m = Value::map();
+    m.set("a", Value::integer(1));
+    m.set("b", Value::string("x"));
+    vars.set("m", m);
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ m | dict2items | to_json }}") == R"([{"key": "a", "value": 1}, {"key": "b", "value": "x"}])");
+    CHECK(r("{{ (m | dict2items(key_name='o', value_name='v') | items2dict(key_name='o', value_name='v')).b "
+            "}}") == "x");
+    CHECK_THROWS_WITH_AS(r("{{ 'a' | dict2items }}"), doctest::Contains("needs a mapping"),
+                         tmpl::TemplateError);
+    CHECK_THROWS_WITH_AS(r("{{ [1] | items2dict }}"), doctest::Contains("each item needs key and value"),
+                         tmpl::TemplateError);
+}
