@@ -426,7 +426,10 @@ private:
         while (true) {
             if (peek("..")) return v;
             if (eat(".")) {
-                std::string key = ident();
+                // Jinja's `item.0`: a number after the dot indexes a list.
+                std::string key;
+                while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) key += s_[pos_++];
+                if (key.empty()) key = ident();
                 v = peek("(") ? method(v, key) : member(v, key);
             } else if (eat("[")) {
                 Res idx = parse_or();
@@ -469,6 +472,11 @@ private:
 
     Res member(const Res& base, const std::string& key) {
         if (base.undefined || check_) return base;
+        if (base.v.is_list() && isdigit(static_cast<unsigned char>(key[0]))) {
+            const size_t i = key.size() > 9 ? base.v.items().size() : std::stoul(key);
+            if (i < base.v.items().size()) return Res{reveal(base.v.items()[i], opts_)};
+            return Res::undef(key);
+        }
         if (const Value* f = base.v.get(key)) {
             Res r{reveal(*f, opts_)};
             r.missing = key;

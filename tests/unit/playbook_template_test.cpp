@@ -383,3 +383,15 @@ TEST_CASE("template: dict2items and items2dict, with key_name and value_name") {
     CHECK_THROWS_WITH_AS(r("{{ [1] | items2dict }}"), doctest::Contains("each item needs key and value"),
                          tmpl::TemplateError);
 }
+
+TEST_CASE("template: item.0 indexes a list, as Jinja's getattr falls back to getitem") {
+    Value vars = Value::map();
+    vars.set("item", Value::list({Value::string("a"), Value::list({Value::integer(7)})}));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    CHECK(tmpl::render("{{ item.0 }}-{{ item.1.0 }}", s, o) == "a-7");
+    CHECK(tmpl::render("{{ item.5 | default('none') }}", s, o) == "none");
+    CHECK_THROWS_AS(tmpl::render("{{ item.99999999999999999999 }}", s, o), tmpl::TemplateError);
+    CHECK_FALSE(tmpl::check_text("{{ item.0 }}").error.has_value());
+}
