@@ -65,7 +65,7 @@ int cmd_plan_offline(const Args& args, Session& l) {
             if (!per_host.count(h)) order.push_back(h);
             auto& hs = per_host[h];
             plan::HostVars vars(l.inv, *h);
-            vars.set_play_vars(a.play->vars);
+            vars.set_play(*a.play);
             std::string play_label = (a.play->name.empty() ? a.play->hosts : a.play->name);
             auto emit = [&](const playbook::Task& t, bool handler) {
                 auto steps = plan::plan_task(t, vars, opts).steps;  // offline: facts stay unknown

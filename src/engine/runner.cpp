@@ -180,7 +180,7 @@ void Engine::run_play_on_host(const plan::Assignment& a, HostCtx& c, std::atomic
         return;
     }
     if (progress_) progress_->host_started(c.host->name, a.play->tasks.size());
-    c.vars->set_play_vars(a.play->vars);
+    c.vars->set_play(*a.play);
     c.notified.clear();
     std::vector<const playbook::Task*> tasks;
     for (const auto& t : a.play->tasks) tasks.push_back(&t);

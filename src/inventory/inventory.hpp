@@ -177,6 +177,9 @@ struct Inventory {
     std::optional<BackupConfig> backup;
     std::optional<Objectives> objectives;
     Value vars = Value::map();
+    // group_vars/ and host_vars/ beside the inventory file: name → its variables.
+    Value group_vars = Value::map();
+    Value host_vars = Value::map();
     Value secrets = Value::map();    // name → Value::secret(reference)
 
     const Host* find_host(const std::string& name) const;

@@ -15,6 +15,7 @@
 #include "util/names.hpp"
 #include "util/schema.hpp"
 #include "util/secret.hpp"
+#include "util/vars_dir.hpp"
 #include "util/yaml.hpp"
 
 namespace decamp::inventory {
@@ -493,6 +494,8 @@ Inventory load_text(const std::string& text, const std::filesystem::path& file) 
     if (diags.empty() || !root.is_null()) {
         Loader loader(inv, diags);
         loader.load(root);
+        inv.group_vars = vars_dir::read_all(inv.base_dir / "group_vars", diags);
+        inv.host_vars = vars_dir::read_all(inv.base_dir / "host_vars", diags);
     }
     if (!diags.empty()) {
         std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {

@@ -9,6 +9,8 @@
 namespace decamp::modules {
 
 Action plan_package(const std::string& name, const Value& args);
+// Arguments of other package managers that `package` accepts at load (they fail at plan).
+const std::vector<std::string>& package_foreign_args();
 Action plan_file(const std::string& name, const Value& args);
 Action plan_copy(const std::string& name, const Value& args);
 Action plan_service(const std::string& name, const Value& args);

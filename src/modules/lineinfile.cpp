@@ -6,6 +6,7 @@
 #include "modules/args.hpp"
 #include "modules/attrs.hpp"
 #include "modules/builtin.hpp"
+#include "modules/command.hpp"
 #include "util/regex.hpp"
 #include "util/shell.hpp"
 
@@ -235,7 +236,8 @@ if ($exists) { require Cwd; $real = Cwd::realpath($path) // fail("cannot resolve
 $dir = "/" if $dir eq "";
 if (!-d $dir) { require File::Path; File::Path::make_path($dir) or fail("cannot create $dir") }
 my @attrs = map { $ENV{$_} // "" } qw(DC_MODE DC_OWNER DC_GROUP);
-eval { dc_write($real, sub { print { $_[0] } @n or die "cannot write: $!\n" }, @attrs); 1 }
+my @validate = map { $ENV{"DC_V$_"} } 0 .. ($ENV{DC_VN} // 0) - 1;
+eval { dc_write($real, sub { print { $_[0] } @n or die "cannot write: $!\n" }, @attrs, \@validate); 1 }
   or fail($@ =~ s/\n\z//r);
 exit 0;
 )PL";
@@ -293,6 +295,14 @@ Action plan_lineinfile(const std::string&, const Value& args) {
         }
     }
     const FileAttrs at = read_attrs(a);
+    // validate: split as Ansible splits it (shlex, no shell), run on the new file before it
+    // replaces the old one.
+    std::vector<std::string> validate;
+    if (auto v = a.str("validate")) {
+        if (v->find("%s") == std::string::npos)
+            throw ArgError("validate", "must contain %s (the file to check)");
+        validate = shlex_split(*v);
+    }
 
     std::string env;
     auto add_env = [&](const char* name, const std::optional<std::string>& v) {
@@ -310,6 +320,8 @@ Action plan_lineinfile(const std::string&, const Value& args) {
     add_env("DC_MODE", at.mode);
     add_env("DC_OWNER", at.owner);
     add_env("DC_GROUP", at.group);
+    for (size_t i = 0; i < validate.size(); ++i) add_env(("DC_V" + std::to_string(i)).c_str(), validate[i]);
+    if (!validate.empty()) env += "DC_VN=" + std::to_string(validate.size()) + " ";
     const std::string perl = env + "perl -e " + shell::quote(lineinfile_perl());
 
     std::vector<std::string> probe{"p=" + shell::quote(path),

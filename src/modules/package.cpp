@@ -100,8 +100,23 @@ Action plan_cache_update(const std::string& module, Args& a) {
 
 }  // namespace
 
+const std::vector<std::string>& package_foreign_args() {
+    static const std::vector<std::string> v = {
+        "enablerepo",     "disablerepo",      "disable_gpg_check", "exclude",       "conf_file",
+        "disable_plugin", "enable_plugin",    "installroot",       "releasever",    "security",
+        "bugfix",         "skip_broken",      "allowerasing",      "nobest",        "update_only",
+        "lock_timeout",   "disable_excludes", "install_weak_deps", "download_only", "download_dir",
+        "sslverify",      "cacheonly"};
+    return v;
+}
+
 Action plan_package(const std::string& module, const Value& args) {
     Args a(args);
+    // Not an ArgError: such a task loads and fails only on a host where it runs.
+    for (const auto& k : package_foreign_args())
+        if (a.has(k))
+            throw Error(module + ": " + k + " is an argument of yum/dnf; on this host " + module +
+                        " uses apt, which has no such argument");
     const std::string key = a.has("name") ? "name" : "pkg";
     if (!a.has(key) && a.flag("update_cache", false)) return plan_cache_update(module, a);
     if (!a.has(key)) throw ArgError("name", "is required (a package name or a list of them)");
@@ -120,6 +135,8 @@ Action plan_package(const std::string& module, const Value& args) {
         throw ArgError("default_release", "expected a release name such as bookworm-backports");
     const bool purge = a.flag("purge", false);
     const bool autoremove = a.flag("autoremove", false);
+    // apt's allow_downgrade: a version pin may install an older version than the one there.
+    const bool downgrade = a.flag("allow_downgrade", false);
     if (state == "latest")
         for (const auto& p : pkgs)
             if (!p.version.empty())
@@ -202,6 +219,7 @@ Action plan_package(const std::string& module, const Value& args) {
         std::string cmd = "DEBIAN_FRONTEND=noninteractive apt-get install " + apt_opts;
         if (recommends) cmd += *recommends ? " --install-recommends" : " --no-install-recommends";
         if (!release.empty()) cmd += " -t " + shell::quote(release);
+        if (downgrade) cmd += " --allow-downgrades";
         if (state == "latest") {
             // After a fresh update every named package is brought to its candidate;
             // apt-get leaves the ones already there alone.

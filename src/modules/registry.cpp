@@ -52,8 +52,15 @@ Traits reads(Traits::Src src) {
 }
 
 const std::vector<std::string> kPackageArgs = {
-    "name",  "pkg",        "state",          "update_cache", "cache_valid_time", "install_recommends",
-    "purge", "autoremove", "default_release"};
+    "name",  "pkg",        "state",           "update_cache",   "cache_valid_time", "install_recommends",
+    "purge", "autoremove", "default_release", "allow_downgrade"};
+// `package` hands its arguments to the host's package manager: these belong to yum/dnf and
+// load, then fail where the task runs on a Debian host (as Ansible's apt would refuse them).
+const std::vector<std::string> kPackageAnyArgs = [] {
+    std::vector<std::string> v = kPackageArgs;
+    for (const auto& k : package_foreign_args()) v.push_back(k);
+    return v;
+}();
 const std::vector<std::string> kFileArgs = {
     "path", "dest", "name", "state", "mode", "owner", "group", "src", "recurse", "force",
     "follow", "modification_time", "access_time"};
@@ -70,9 +77,9 @@ const std::vector<std::string> kCommandArgs = {"cmd", "argv", "creates", "remove
 const std::vector<std::string> kShellArgs = {"cmd", "creates", "removes", "chdir",
                                              "executable"};
 const std::vector<std::string> kLineinfileArgs = {
-    "path", "dest", "destfile", "name", "line", "value", "regexp", "regex", "search_string",
-    "state", "insertafter", "insertbefore", "create", "backrefs", "firstmatch", "mode",
-    "owner", "group", "backup"};
+    "path",       "dest",          "destfile", "name",        "line",         "value",   "regexp",
+    "regex",      "search_string", "state",    "insertafter", "insertbefore", "create",  "backrefs",
+    "firstmatch", "mode",          "owner",    "group",       "backup",       "validate"};
 const std::vector<std::string> kWaitForArgs = {"host", "port", "path", "state", "timeout",
                                                "delay", "sleep", "connect_timeout", "msg"};
 const std::vector<std::string> kHttpCheckArgs = {"url", "status", "host_header", "timeout",
@@ -87,8 +94,7 @@ const std::vector<TableModule>& table() {
     static const std::vector<TableModule> t = [] {
         std::vector<TableModule> v;
         v.emplace_back("apt", kPackageArgs, std::vector<std::string>{}, false, plan_package, slow());
-        v.emplace_back("package", kPackageArgs, std::vector<std::string>{}, false, plan_package,
-                       slow());
+        v.emplace_back("package", kPackageAnyArgs, std::vector<std::string>{}, false, plan_package, slow());
         v.emplace_back("file", kFileArgs, std::vector<std::string>{}, false, plan_file);
         v.emplace_back("copy", kCopyArgs, std::vector<std::string>{"dest"}, false, plan_copy,
                        reads(Traits::Src::File));

@@ -14,9 +14,6 @@ using inventory::Inventory;
 
 namespace {
 
-// The names facts are found under (gathered on first use).
-const char* const kFactRoots[] = {"facts", "ansible_facts"};
-
 std::vector<const Host*> provider_scope(const Inventory& inv, const std::string& provider) {
     if (provider.empty()) {
         std::vector<const Host*> all;
@@ -102,101 +99,6 @@ std::vector<Assignment> assign_plays(const Inventory& inv, const std::vector<pla
             out.push_back(std::move(a));
         }
     return out;
-}
-
-HostVars::HostVars(const Inventory& inv, const Host& host) {
-    globals_ = inv.vars.is_map() ? inv.vars : Value::map();
-    host_vars_ = host.vars.is_map() ? host.vars : Value::map();
-    magic_ = Value::map();
-    Value h = Value::map();
-    h.set("name", Value::string(host.name));
-    h.set("address", Value::string(host.address));
-    h.set("port", Value::integer(host.port));
-    h.set("user", Value::string(host.user));
-    h.set("provider", Value::string(host.provider));
-    Value roles = Value::list();
-    for (const auto& r : host.roles) roles.push(Value::string(r));
-    h.set("roles", roles);
-    magic_.set("host", h);
-    Value p = Value::map();
-    p.set("name", Value::string(host.provider));
-    magic_.set("provider", p);
-    magic_.set("inventory_hostname", Value::string(host.name));
-    magic_.set("ansible_host", Value::string(host.address));
-    magic_.set("project", Value::string(inv.project));
-    // role_hosts / groups: hosts by role within this host's provider, so a web host finds
-    // "its" database, old with old and new with new.
-    Value role_hosts = Value::map();
-    Value groups = Value::map();
-    Value all = Value::list();
-    for (const auto& other : inv.hosts) {
-        if (other.provider != host.provider) continue;
-        all.push(Value::string(other.name));
-        for (const auto& r : other.roles) {
-            Value entry = Value::map();
-            entry.set("name", Value::string(other.name));
-            entry.set("address", Value::string(other.address));
-            if (!role_hosts.get(r)) role_hosts.set(r, Value::list());
-            role_hosts.get(r)->push(entry);
-            if (!groups.get(r)) groups.set(r, Value::list());
-            groups.get(r)->push(Value::string(other.name));
-        }
-    }
-    for (const auto& role : inv.roles) {
-        if (!role_hosts.get(role.name)) role_hosts.set(role.name, Value::list());
-        if (!groups.get(role.name)) groups.set(role.name, Value::list());
-    }
-    groups.set("all", all);
-    // hostvars: each host of this provider by name, with its variables (inventory's, then
-    // its own) and the names decamp gives it. Facts of other hosts are not known here.
-    Value hostvars = Value::map();
-    for (const auto& other : inv.hosts) {
-        if (other.provider != host.provider) continue;
-        Value hv = globals_;
-        if (other.vars.is_map())
-            for (const auto& [k, v] : other.vars.entries()) hv.set(k, v);
-        hv.set("inventory_hostname", Value::string(other.name));
-        hv.set("ansible_host", Value::string(other.address));
-        hostvars.set(other.name, hv);
-    }
-    magic_.set("hostvars", hostvars);
-    magic_.set("role_hosts", role_hosts);
-    magic_.set("groups", groups);
-    magic_.set("secrets", inv.secrets);
-}
-
-void HostVars::set_facts(const Value& facts) {
-    facts_ = Value::map();
-    for (const char* root : kFactRoots) facts_.set(root, facts);
-    facts_loaded_ = true;
-}
-
-std::vector<std::string> HostVars::names() const {
-    std::vector<std::string> out;
-    for (const Value* layer : {&globals_, &host_vars_, &magic_})
-        for (const auto& [k, v] : layer->entries()) out.push_back(k);
-    out.insert(out.end(), std::begin(kFactRoots), std::end(kFactRoots));
-    return out;
-}
-
-tmpl::Scope HostVars::scope(const Value* task_vars, const Value* item, const Value* defaults) const {
-    tmpl::Scope s;
-    if (defaults) s.push(defaults);
-    s.push(&globals_);
-    s.push(&host_vars_);
-    s.push(&play_);
-    s.push(&facts_);
-    s.push(&registered_);
-    s.push(&magic_);  // magic names cannot be shadowed by accident
-    if (task_vars) s.push(task_vars);
-    if (item) s.push(item);
-    if (on_use_ && !facts_loaded_)
-        s.set_fallback([this](const std::string& n) -> const Value* {
-            if (std::find(std::begin(kFactRoots), std::end(kFactRoots), n) != std::end(kFactRoots))
-                wanted_ = true;
-            return nullptr;
-        });
-    return s;
 }
 
 std::string read_task_file(const playbook::Task& task, const std::string& src) {
@@ -302,6 +204,19 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
             }
             if (task.module != "debug" && task.module != "set_fact") {
                 const modules::Module* mod = modules::find(task.module);
+                // Not an argument error (those fail the load) but what this host lacks (a yum
+                // argument of `package` where apt runs): like a module decamp lacks, an error
+                // only where the task runs.
+                auto plan_module = [&] {
+                    try {
+                        st.action = mod->plan(st.args);
+                    } catch (const modules::ArgError&) {
+                        throw;
+                    } catch (const Error& e) {
+                        if (!st.conditional) throw task_error(task, e.what());
+                        st.action.summary = e.what();
+                    }
+                };
                 // An Ansible module decamp does not implement: an error only where it runs.
                 if (!mod && st.conditional)
                     st.action.summary = "module " + task.module + " is not implemented by decamp";
@@ -313,12 +228,12 @@ std::vector<Step> plan_steps(const playbook::Task& task, const HostVars& vars, c
                     // Offline, an argument still holds what only a host can tell (a fact, a
                     // registered result, a set_fact of one): the module cannot judge it yet.
                     try {
-                        st.action = mod->plan(st.args);
+                        plan_module();
                     } catch (const modules::ArgError&) {
                         st.action.summary = task.module + " with arguments known only on the host";
                     }
                 } else
-                    st.action = mod->plan(st.args);
+                    plan_module();
             }
         } catch (const modules::ArgError& e) {
             throw task_error(task, (e.key().empty() ? "" : e.key() + ": ") + e.what());

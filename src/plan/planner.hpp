@@ -40,11 +40,14 @@ std::vector<Assignment> assign_plays(const inventory::Inventory& inv,
                                      const std::vector<playbook::Playbook>& books,
                                      const std::vector<const inventory::Host*>& within, const std::string& limit);
 
-// The variables of one host during one play. Owns every layer; scope() points into them.
+// The variables of one host during one play, in Ansible's precedence (host_vars.cpp says
+// the order). Owns every layer but the inventory it reads (which outlives it); scope() points
+// into them.
 class HostVars {
 public:
     HostVars(const inventory::Inventory& inv, const inventory::Host& host);
-    void set_play_vars(const Value& vars) { play_ = vars; }
+    // The play's vars, and the group_vars/ and host_vars/ beside its playbook.
+    void set_play(const playbook::Play& play);
     void set_facts(const Value& facts);
     // Facts gathered on first use: with gather_on_use(true), a template that names `facts`
     // or `ansible_facts` before they are set finds them undefined and marks them wanted;
@@ -68,8 +71,9 @@ public:
     std::vector<std::string> names() const;
 
 private:
-    Value globals_;     // inventory vars
-    Value host_vars_;   // host's vars
+    const inventory::Inventory* inv_;
+    const inventory::Host* host_;
+    Value vars_;        // inventory, group_vars/, host vars, host_vars/ (merged, see above)
     Value magic_;       // host, provider, inventory_hostname, role_hosts, groups, secrets
     Value play_ = Value::map();
     Value facts_ = Value::map();  // facts, ansible_facts (once gathered)

@@ -23,19 +23,24 @@ struct Known {
     bool undefined_ok;
 };
 
+// clang-format off
 constexpr Known kFilters[] = {
-    {"default", 0, true}, {"d", 0, true},         {"join", 0, false},      {"lower", 0, false},
-    {"upper", 0, false},  {"quote", 0, false},    {"b64encode", 0, false}, {"length", 0, false},
-    {"count", 0, false},  {"trim", 0, false},     {"int", 0, false},       {"string", 0, false},
-    {"bool", 0, false},   {"first", 0, false},    {"last", 0, false},      {"replace", 2, false},
-    {"list", 0, false},   {"basename", 0, false}, {"dirname", 0, false},   {"regex_search", 1, false},
+    {"default", 0, true}, {"d", 0, true}, {"join", 0, false}, {"lower", 0, false},
+    {"upper", 0, false}, {"quote", 0, false}, {"b64encode", 0, false}, {"length", 0, false},
+    {"count", 0, false}, {"trim", 0, false}, {"int", 0, false}, {"string", 0, false},
+    {"bool", 0, false}, {"first", 0, false}, {"last", 0, false}, {"replace", 2, false},
+    {"list", 0, false}, {"basename", 0, false}, {"dirname", 0, false}, {"regex_search", 1, false},
+    {"version_compare", 1, false}, {"regex_replace", 1, false}, {"to_json", 0, false},
+    {"to_nice_json", 0, false}, {"dict2items", 0, false}, {"items2dict", 0, false},
 };
+// clang-format on
 
 constexpr Known kTests[] = {
-    {"defined", 0, true},  {"undefined", 0, true}, {"none", 0, false},     {"string", 0, false},
-    {"number", 0, false},  {"mapping", 0, false},  {"iterable", 0, false}, {"sequence", 0, false},
-    {"changed", 0, false}, {"failed", 0, false},   {"skipped", 0, false},  {"succeeded", 0, false},
-    {"success", 0, false}, {"true", 0, false},     {"false", 0, false},
+    {"defined", 0, true},          {"undefined", 0, true}, {"none", 0, false},     {"string", 0, false},
+    {"number", 0, false},          {"mapping", 0, false},  {"iterable", 0, false}, {"sequence", 0, false},
+    {"changed", 0, false},         {"failed", 0, false},   {"skipped", 0, false},  {"succeeded", 0, false},
+    {"success", 0, false},         {"true", 0, false},     {"false", 0, false},    {"version", 1, false},
+    {"version_compare", 1, false}, {"match", 1, false},    {"search", 1, false},   {"regex", 1, false},
 };
 
 template <size_t N>
@@ -192,27 +197,6 @@ private:
         return parse_cmp();
     }
 
-    static int compare(const Value& a, const Value& b) {
-        if (a.kind() == Value::Kind::Int && b.kind() == Value::Kind::Int)
-            return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
-        std::string x = a.to_text(), y = b.to_text();
-        return x < y ? -1 : x > y;
-    }
-    static bool loosely_equal(const Value& a, const Value& b) {
-        if (a.kind() == b.kind()) return a == b;
-        if (a.is_scalar() && b.is_scalar()) return a.to_text() == b.to_text();
-        return false;
-    }
-    static bool contains(const Value& hay, const Value& needle) {
-        if (hay.is_list()) {
-            for (const auto& i : hay.items())
-                if (loosely_equal(i, needle)) return true;
-            return false;
-        }
-        if (hay.is_map()) return hay.get(needle.to_text()) != nullptr;
-        return hay.to_text().find(needle.to_text()) != std::string::npos;
-    }
-
     Res parse_cmp() {
         size_t first_name = names_seen();
         Res l = parse_add();
@@ -221,11 +205,14 @@ private:
             std::string test = ident();
             const Known* k = find_known(kTests, test);
             if (!k) fail("unknown test \"" + test + "\"; expected one of " + known_list(kTests));
+            auto args = call_args();
+            if (args.size() < k->min_args)
+                fail("test \"" + test + "\" needs " + std::to_string(k->min_args) + " argument(s)");
             if (check_) {
                 if (k->undefined_ok) guard_names(first_name);
                 return Res{Value::boolean(false)};
             }
-            bool r = apply_test(test, l);
+            bool r = apply_test(test, l, args);
             return Res{Value::boolean(neg ? !r : r)};
         }
         static const char* ops[] = {"==", "!=", "<=", ">=", "<", ">"};
@@ -264,11 +251,25 @@ private:
         return l;
     }
 
-    bool apply_test(const std::string& test, const Res& r) {
+    // Arguments as values: an undefined one is an error.
+    std::vector<Value> plain(const std::vector<Res>& args) {
+        std::vector<Value> out;
+        for (const auto& a : args) {
+            if (a.undefined) fail("\"" + a.missing + "\" is undefined");
+            out.push_back(a.v);
+        }
+        return out;
+    }
+
+    bool apply_test(const std::string& test, const Res& r, const std::vector<Res>& args) {
         if (test == "defined") return !r.undefined;
         if (test == "undefined") return r.undefined;
         if (r.undefined) fail("\"" + r.missing + "\" is undefined (test \"" + test + "\")");
-        if (auto t = value_test(test, r.v)) return *t;
+        try {
+            if (auto t = value_test(test, r.v, plain(args))) return *t;
+        } catch (const Error& e) {  // a bad version operator
+            fail(e.what());
+        }
         fail("test \"" + test + "\" is listed in kTests but not implemented");
     }
 
@@ -313,7 +314,15 @@ private:
         if (!eat("(")) return args;
         if (eat(")")) return args;
         do {
-            args.push_back(parse_or());
+            // name=value: taken by position (operator=, ignorecase=), except the version
+            // test's strict= and version_type=, which change nothing here.
+            const size_t save = pos_;
+            std::string key;
+            skip_ws();
+            if (pos_ < s_.size() && (isalpha(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) key = ident();
+            if (key.empty() || !eat("=") || peek("=")) pos_ = save, key.clear();
+            Res a = parse_or();
+            if (key != "strict" && key != "version_type") args.push_back(std::move(a));
         } while (eat(","));
         if (!eat(")")) fail("expected ')'");
         return args;
@@ -401,14 +410,9 @@ private:
             return Res{derived(Value::string(s), {&v, &arg(0), &arg(1)})};
         }
         {
-            std::vector<Value> plain;
-            for (const auto& a : args) {
-                if (a.undefined) fail("\"" + a.missing + "\" is undefined");
-                plain.push_back(a.v);
-            }
             std::optional<Value> out;
             try {
-                out = text_filter(name, v, plain);
+                out = text_filter(name, v, plain(args));
             } catch (const Error& e) {  // a bad regular expression
                 fail(e.what());
             }
@@ -422,8 +426,11 @@ private:
         while (true) {
             if (peek("..")) return v;
             if (eat(".")) {
-                std::string key = ident();
-                v = member(v, key);
+                // Jinja's `item.0`: a number after the dot indexes a list.
+                std::string key;
+                while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) key += s_[pos_++];
+                if (key.empty()) key = ident();
+                v = peek("(") ? method(v, key) : member(v, key);
             } else if (eat("[")) {
                 Res idx = parse_or();
                 if (!eat("]")) fail("expected ']'");
@@ -447,8 +454,29 @@ private:
         }
     }
 
+    // A Python str method: `x.split(':')`. Its result keeps the provenance of all it used.
+    Res method(const Res& base, const std::string& name) {
+        if (!is_string_method(name)) fail("unknown method \"" + name + "\"");
+        auto args = call_args();
+        budget_.step();
+        if (base.undefined || check_) return base;
+        try {
+            Value out = string_method(name, base.v, plain(args));
+            if (out.kind() != Value::Kind::Bool)
+                for (const auto& a : args) out.add_taint(a.v.taint());
+            return Res{derived(std::move(out), {&base.v})};
+        } catch (const Error& e) {
+            fail(e.what());
+        }
+    }
+
     Res member(const Res& base, const std::string& key) {
         if (base.undefined || check_) return base;
+        if (base.v.is_list() && isdigit(static_cast<unsigned char>(key[0]))) {
+            const size_t i = key.size() > 9 ? base.v.items().size() : std::stoul(key);
+            if (i < base.v.items().size()) return Res{reveal(base.v.items()[i], opts_)};
+            return Res::undef(key);
+        }
         if (const Value* f = base.v.get(key)) {
             Res r{reveal(*f, opts_)};
             r.missing = key;
@@ -484,31 +512,9 @@ private:
             return Res{list};
         }
         if (c == '\'' || c == '"') {
-            ++pos_;
-            std::string out;
-            while (pos_ < s_.size() && s_[pos_] != c) {
-                if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) {
-                    ++pos_;
-                    // Python's rules: an unknown escape keeps its backslash ('\d' in a regex).
-                    char e = s_[pos_];
-                    if (e == 'n')
-                        out += '\n';
-                    else if (e == 't')
-                        out += '\t';
-                    else if (e == 'r')
-                        out += '\r';
-                    else if (e == '\\' || e == '\'' || e == '"')
-                        out += e;
-                    else
-                        out += std::string("\\") + e;
-                } else {
-                    out += s_[pos_];
-                }
-                ++pos_;
-            }
-            if (pos_ >= s_.size()) fail("unterminated string");
-            ++pos_;
-            return Res{Value::string(out)};
+            auto text = string_literal(s_, pos_);
+            if (!text) fail("unterminated string");
+            return Res{Value::string(std::move(*text))};
         }
         if (isdigit(static_cast<unsigned char>(c)) || (c == '-' && pos_ + 1 < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
             size_t start = pos_++;

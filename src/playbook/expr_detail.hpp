@@ -78,7 +78,25 @@ void note_sensitive(const Value& v);
 // The result is untainted; the caller adds its input's provenance. nullopt: not one of them.
 std::optional<Value> text_filter(std::string_view name, const Value& in, const std::vector<Value>& args);
 // A test on a defined value (filters.cpp); nullopt for a name it does not know.
-std::optional<bool> value_test(std::string_view test, const Value& v);
+std::optional<bool> value_test(std::string_view test, const Value& v, const std::vector<Value>& args = {});
+// Ansible's version test: `a` compared to `b` by `op` (<, lt, ==, eq, ...), as LooseVersion.
+// Throws Error for an unknown operator.
+bool version_compare(const std::string& a, const std::string& b, const std::string& op);
+
+// Comparisons (filters.cpp): two numbers by value, anything else as text; == between
+// scalars of different kinds compares text; `in` on a list, a map's keys or a substring.
+int compare(const Value& a, const Value& b);
+bool loosely_equal(const Value& a, const Value& b);
+bool contains(const Value& hay, const Value& needle);
+
+// A quoted string literal at s[pos] (Python escapes; an unknown one keeps its backslash),
+// expr_support.cpp: its text, `pos` moved past the closing quote; nullopt if it is not closed.
+std::optional<std::string> string_literal(std::string_view s, size_t& pos);
+
+// Python str methods in expressions (`x.split(':')[0]`), filters.cpp: whether `name` is one,
+// and its result on a scalar `in` (Error for a list or map, or bad arguments).
+bool is_string_method(std::string_view name);
+Value string_method(std::string_view name, const Value& in, const std::vector<Value>& args);
 
 // How a value shows in an error message: *** when derived from a secret.
 std::string shown(const Value& v);

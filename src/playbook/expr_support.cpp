@@ -117,6 +117,33 @@ bool has_template_inside(const Value& v) {
     }
 }
 
+std::optional<std::string> string_literal(std::string_view s, size_t& pos) {
+    const char quote = s[pos];
+    size_t i = pos + 1;
+    std::string out;
+    for (; i < s.size() && s[i] != quote; ++i) {
+        if (s[i] != '\\' || i + 1 >= s.size()) {
+            out += s[i];
+            continue;
+        }
+        // Python's rules: an unknown escape keeps its backslash ('\d' in a regex).
+        const char e = s[++i];
+        if (e == 'n')
+            out += '\n';
+        else if (e == 't')
+            out += '\t';
+        else if (e == 'r')
+            out += '\r';
+        else if (e == '\\' || e == '\'' || e == '"')
+            out += e;
+        else
+            out += std::string("\\") + e;
+    }
+    if (i >= s.size()) return std::nullopt;
+    pos = i + 1;
+    return out;
+}
+
 }  // namespace detail
 
 }  // namespace decamp::tmpl

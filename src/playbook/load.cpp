@@ -10,6 +10,7 @@
 #include "playbook/loader.hpp"
 #include "playbook/template.hpp"
 #include "playbook/template_check.hpp"
+#include "util/vars_dir.hpp"
 #include "util/yaml.hpp"
 
 namespace decamp::playbook {
@@ -126,11 +127,20 @@ void Loader::load_play(const Value& p, const fs::path& file, const std::string& 
     Ctx ctx;
     ctx.file_dir = pdir;
     ctx.depth = depth;
-    // group_vars/all beside the playbook: every host is in `all`. (Other groups' files are per
-    // host: not read yet.)
-    ctx.group_vars = role_vars_file(pdir, "group_vars", "all", p, path);
-    for (const auto& [k, v] : ctx.group_vars.entries()) book_->defines.push_back(k);
-    if (!ctx.group_vars.entries().empty()) ctx.task_defaults = std::make_shared<const Value>(ctx.group_vars);
+    // group_vars/ and host_vars/ beside the playbook: per host, layered by plan::HostVars; the
+    // names they define are known to the checks, group_vars/all's to every task's.
+    auto dirs = vars_dirs_.find(pdir);
+    if (dirs == vars_dirs_.end())
+        dirs = vars_dirs_
+                   .emplace(pdir, std::make_pair(vars_dir::read_all(pdir / "group_vars", diags_),
+                                                 vars_dir::read_all(pdir / "host_vars", diags_)))
+                   .first;
+    play.group_vars = dirs->second.first;
+    play.host_vars = dirs->second.second;
+    for (const Value* d : {&play.group_vars, &play.host_vars})
+        for (const auto& [name, vars] : d->entries())
+            for (const auto& [k, v] : vars.entries()) book_->defines.push_back(k);
+    if (const Value* all = play.group_vars.get("all")) ctx.group_vars = *all;
     if (auto t = c_.str_list(p, "tags", path)) play.tags = *t;
     ctx.tags = play.tags;
     if (auto u = c_.str(p, "remote_user", path)) play.remote_user = *u;

@@ -14,41 +14,25 @@ namespace decamp::playbook {
 namespace {
 
 const std::vector<std::string> kTaskKeys = {
-    "name",         "when",        "notify",        "loop",   "with_items",  "register",
-    "changed_when", "failed_when", "ignore_errors", "become", "become_user", "vars",
-    "listen",       "no_log",      "args",          "tags",   "check_mode"};
+    "name",        "when",          "notify",     "loop",        "with_items", "register", "changed_when",
+    "failed_when", "ignore_errors", "become",     "become_user", "vars",       "listen",   "no_log",
+    "args",        "tags",          "check_mode", "with_dict",   "with_list"};
 
 // Keywords Ansible has that decamp does not run yet: an error naming them, never a skip.
-const std::vector<std::string> kUnsupported = {"delegate_to",
-                                               "until",
-                                               "retries",
-                                               "delay",
-                                               "async",
-                                               "poll",
-                                               "environment",
-                                               "run_once",
-                                               "loop_control",
-                                               "with_dict",
-                                               "with_together",
-                                               "with_fileglob",
-                                               "with_first_found",
-                                               "with_nested",
-                                               "with_subelements",
-                                               "with_sequence",
-                                               "with_list",
-                                               "with_indexed_items",
-                                               "local_action",
-                                               "diff",
-                                               "throttle",
-                                               "connection",
-                                               "remote_user",
-                                               "any_errors_fatal",
-                                               "debugger",
-                                               "collections",
-                                               "module_defaults",
-                                               "delegate_facts",
-                                               "become_method",
-                                               "become_flags"};
+const std::vector<std::string> kUnsupported = {"delegate_to",     "until",
+                                               "retries",         "delay",
+                                               "async",           "poll",
+                                               "environment",     "run_once",
+                                               "loop_control",    "with_together",
+                                               "with_fileglob",   "with_first_found",
+                                               "with_nested",     "with_subelements",
+                                               "with_sequence",   "with_indexed_items",
+                                               "local_action",    "diff",
+                                               "throttle",        "connection",
+                                               "remote_user",     "any_errors_fatal",
+                                               "debugger",        "collections",
+                                               "module_defaults", "delegate_facts",
+                                               "become_method",   "become_flags"};
 
 // Modules the engine itself implements (they never reach a host).
 const std::vector<std::string> kBuiltins = {"debug", "set_fact"};
@@ -159,7 +143,7 @@ void add_tags(std::vector<std::string>& tags, const std::vector<std::string>& ex
         if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
 }
 
-bool parse_kv(const std::string& text, Value& out) {
+bool parse_kv(const std::string& text, Value& out, const Mark& mark) {
     std::vector<std::string> words;
     std::string cur;
     char q = 0;
@@ -195,9 +179,56 @@ bool parse_kv(const std::string& text, Value& out) {
     for (const auto& w : words) {
         auto eq = w.find('=');
         if (eq == std::string::npos || eq == 0) return false;
-        out.set(w.substr(0, eq), Value::string(w.substr(eq + 1)));
+        out.set(w.substr(0, eq), Value::string(w.substr(eq + 1)).at(mark));
     }
     return true;
+}
+
+// loop, with_items and with_list take the list as written (with_items does not flatten
+// nested lists here, as Ansible would); with_dict loops over the map's dict2items
+// (item.key, item.value).
+void Loader::load_loop(const Value& t, const std::string& path, Task& task) {
+    std::string key;
+    for (const char* k : {"loop", "with_items", "with_list", "with_dict"}) {
+        if (!t.get(k)) continue;
+        if (!key.empty()) {
+            c_.error(t.key_mark(k), path + "/" + k, "give one of " + key + " and " + k + ", not both");
+            return;
+        }
+        key = k;
+    }
+    if (key.empty()) return;
+    const Value& l = *t.get(key);
+    const std::string kpath = path + "/" + key;
+    const bool templated = l.is_string() && tmpl::has_template(l.as_string());
+    if (key != "with_dict") {
+        if (l.is_list() || templated)
+            task.loop = l;
+        else
+            c_.error(l, kpath, "expected a list or a \"{{ variable }}\" that gives a list");
+        return;
+    }
+    if (l.is_map()) {
+        Value items = Value::list();
+        for (const auto& [k, v] : l.entries()) {
+            Value e = Value::map();
+            e.set("key", Value::string(k).at(l.mark()));
+            e.set("value", v);
+            items.push(e);
+        }
+        task.loop = items.at(l.mark());
+        return;
+    }
+    // "{{ expr }}" alone: loop over "{{ (expr) | dict2items }}".
+    std::string text = templated ? l.as_string() : "";
+    const size_t a = text.find_first_not_of(" \t\n"), b = text.find_last_not_of(" \t\n");
+    if (a != std::string::npos) text = text.substr(a, b - a + 1);
+    if (text.size() < 5 || text.compare(0, 2, "{{") != 0 || text.compare(text.size() - 2, 2, "}}") != 0 ||
+        text.find("{{", 2) != std::string::npos) {
+        c_.error(l, kpath, "expected a map or a \"{{ variable }}\" that gives a map");
+        return;
+    }
+    task.loop = Value::string("{{ (" + text.substr(2, text.size() - 4) + ") | dict2items }}").at(l.mark());
 }
 
 void Loader::load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
@@ -280,12 +311,13 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
     } else if (raw.is_string() || raw.kind() == Value::Kind::Int) {
         std::string text = raw.to_text();
         if (foreign) {
-            if (!parse_kv(text, args)) args.set("_raw_params", Value::string(text).at(raw.mark()));
+            if (!parse_kv(text, args, raw.mark()))
+                args.set("_raw_params", Value::string(text).at(raw.mark()));
         } else if (mod && mod->free_form()) {
             args.set("cmd", Value::string(take_inline_options(text, args, raw.mark())).at(raw.mark()));
         } else if (task.module == "debug") {
             args.set("msg", Value::string(text).at(raw.mark()));
-        } else if (!parse_kv(text, args)) {
+        } else if (!parse_kv(text, args, raw.mark())) {
             c_.error(raw, mpath, "expected a map of arguments (or key=value pairs)");
             return;
         }
@@ -316,12 +348,7 @@ void Loader::load_task(const Value& t, const std::string& path, Play& play, cons
         if (!handler)
             c_.error(t.key_mark("listen"), path + "/listen", "listen is only meaningful on handlers");
     }
-    if (const Value* l = t.get("loop") ? t.get("loop") : t.get("with_items")) {
-        if (l->is_list() || (l->is_string() && tmpl::has_template(l->as_string())))
-            task.loop = *l;
-        else
-            c_.error(*l, path + "/loop", "expected a list or a \"{{ variable }}\" that gives a list");
-    }
+    load_loop(t, path, task);
     if (auto r = c_.str(t, "register", path)) {
         task.register_as = *r;
         if (r->empty() || !(isalpha(static_cast<unsigned char>((*r)[0])) || (*r)[0] == '_') ||

@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +27,8 @@ struct Ctx {
     std::string when;                            // and-ed conditions of the enclosing blocks/includes/roles
     Value vars = Value::map();                   // enclosing vars (role vars and params, block, include)
     Value defaults = Value::map();               // the role's defaults (and its dependencies')
-    Value group_vars = Value::map();             // group_vars/all beside the playbook: over role defaults
-    std::shared_ptr<const Value> task_defaults;  // defaults over group_vars, as the tasks hold it
+    Value group_vars = Value::map();             // group_vars/all beside the playbook (for the checks)
+    std::shared_ptr<const Value> task_defaults;  // defaults, as the tasks hold them
     std::vector<std::string> tags;
     std::optional<bool> become;
     std::string become_user;
@@ -41,8 +42,9 @@ struct Ctx {
 
 // "a and b" of two conditions, either possibly empty.
 std::string and_conditions(const std::string& a, const std::string& b);
-// Ansible's old "k=v k2='v 2'" argument form; false when it is not that.
-bool parse_kv(const std::string& text, Value& out);
+// Ansible's old "k=v k2='v 2'" argument form; false when it is not that. Each value carries
+// `mark` (the string's position), so errors in it still say file:line:column.
+bool parse_kv(const std::string& text, Value& out, const Mark& mark = Mark{});
 // `b` over `a` (a map), key by key.
 Value merged(const Value& a, const Value& b);
 // `extra` appended to `tags` where missing.
@@ -69,6 +71,7 @@ private:
     void load_task(const Value& t, const std::string& path, Play& play, const Ctx& ctx,
                    std::vector<Task>& out, bool handler);
     void note_defines(const Value& t);
+    void load_loop(const Value& t, const std::string& path, Task& task);
     std::string conditions(const Value& t, const char* key, const std::string& path);
     void check_args(const std::string& name, const modules::Module* mod, const Value& args,
                     const std::string& path, const Task& task);
@@ -119,6 +122,7 @@ private:
     Playbook* book_ = nullptr;
     std::vector<fs::path> stack_;                   // files being read, outermost first (cycles)
     std::deque<std::pair<fs::path, Value>> cache_;  // deque: pointers into it stay valid
+    std::map<fs::path, std::pair<Value, Value>> vars_dirs_;  // dir → its group_vars/, host_vars/
     std::vector<std::string> roles_done_;           // role dir + params, for "runs once per play"
     bool role_missing_ = false;  // this play names a role not found: its handlers are unknown
 };

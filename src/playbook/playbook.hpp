@@ -29,8 +29,8 @@ struct Task {
     bool ignore_errors = false;
     bool no_log = false;
     Value vars = Value::map();  // the task's vars over its blocks', includes' and role's vars
-    // Its role's defaults (and group_vars/all beside the playbook): below every other layer, as
-    // Ansible orders them. Shared by the tasks of a role, never copied per task.
+    // Its role's defaults: below every other layer, as Ansible orders them. Shared by the tasks
+    // of a role, never copied per task.
     std::shared_ptr<const Value> defaults;
     std::vector<std::string> tags;  // its own and every enclosing play's, role's, block's, include's
     bool rescue = false;            // in a block's rescue: runs only when a task of the block failed
@@ -59,6 +59,10 @@ struct Play {
     int max_fail_percentage = -1;
     bool any_errors_fatal = false;
     std::vector<std::string> tags;  // the play's tags (each task holds them too)
+    // group_vars/ and host_vars/ beside the play's file: name → its variables (per host:
+    // plan::HostVars layers them).
+    Value group_vars = Value::map();
+    Value host_vars = Value::map();
     std::string remote_user;        // as written (the inventory's ssh user wins today)
     std::string connection;         // "" or as written (local, ssh)
     Mark mark;

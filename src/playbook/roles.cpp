@@ -10,6 +10,7 @@
 
 #include "playbook/loader.hpp"
 #include "playbook/template.hpp"
+#include "util/vars_dir.hpp"
 
 namespace decamp::playbook::detail {
 
@@ -65,28 +66,14 @@ std::vector<std::string> cfg_roles_path(const fs::path& cfg) {
 Value Loader::role_vars_file(const fs::path& dir, const std::string& sub, const std::string& name,
                              const Value& where, const std::string& path) {
     Value out = Value::map();
-    std::error_code ec;
-    for (const char* ext : {".yml", ".yaml", ""}) {
-        const fs::path f = dir / sub / (name + ext);
-        if (!fs::is_regular_file(f, ec)) continue;
+    // main.yml (or main, main.yaml, main.json), or every file of a directory main/ in order.
+    for (const auto& f : vars_dir::files_of(dir / sub, name))
         if (const Value* v = read_yaml(f, where.mark(), path)) {
             if (v->is_map())
-                out = *v;
+                out = merged(out, *v);
             else if (!v->is_null())
                 c_.error(*v, f.string(), "expected a map of variable name to value");
         }
-        return out;
-    }
-    // A directory main/ holds several files, read in name order.
-    if (fs::is_directory(dir / sub / name, ec)) {
-        std::vector<fs::path> files;
-        for (const auto& e : fs::directory_iterator(dir / sub / name, ec))
-            if (e.is_regular_file(ec) && (e.path().extension() == ".yml" || e.path().extension() == ".yaml"))
-                files.push_back(e.path());
-        std::sort(files.begin(), files.end());
-        for (const auto& f : files)
-            if (const Value* v = read_yaml(f, where.mark(), path); v && v->is_map()) out = merged(out, *v);
-    }
     return out;
 }
 
@@ -214,7 +201,7 @@ void Loader::load_role(const fs::path& dir, const std::string& name, const Value
         }
     }
     rc.defaults = merged(rc.defaults, defaults);
-    rc.task_defaults = std::make_shared<const Value>(merged(rc.defaults, rc.group_vars));
+    rc.task_defaults = std::make_shared<const Value>(rc.defaults);
     rc.vars = merged(merged(rc.vars, vars), params);
     for (const auto& [k, x] : params.entries()) book_->defines.push_back(k);
 

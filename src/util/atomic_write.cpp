@@ -75,7 +75,7 @@ sub dc_id {
   return $id;
 }
 sub dc_write {
-  my ($dest, $fill, $mode, $owner, $group) = @_;
+  my ($dest, $fill, $mode, $owner, $group, $validate) = @_;
   my $dir = $dest =~ m{\A(.*)/[^/]*\z}s ? ($1 eq "" ? "/" : $1) : ".";
   my @ref = lstat $dest;
   die "$dest is a directory\n" if @ref && -d _;
@@ -103,6 +103,17 @@ sub dc_write {
     $fh->sync or die "cannot write $tmp: $!\n";
     my @mine = stat $fh;
     close $fh or die "cannot write $tmp: $!\n";
+    # Ansible's validate: the command (argv, %s = the new file) must accept it before it
+    # replaces the destination; its output goes to stderr, with the step's.
+    if ($validate && @$validate) {
+      my @cmd = map { (my $w = $_) =~ s/%s/$tmp/g; $w } @$validate;
+      open(my $out, ">&", \*STDOUT) or die "cannot dup stdout: $!\n";
+      open(STDOUT, ">&", \*STDERR) or die "cannot redirect stdout: $!\n";
+      my $rc = system { $cmd[0] } @cmd;
+      open(STDOUT, ">&", $out) or die "cannot restore stdout: $!\n";
+      die "validation failed: $validate->[0] " . ($rc == -1 ? "could not run: $!" : "exited " . ($? >> 8))
+        . " (" . $dest . " left unchanged)\n" if $rc != 0;
+    }
     rename($tmp, $dest) or die "cannot rename to $dest: $!\n";
     my @now = lstat $dest;
     die "$dest was replaced by someone else during the write\n"

@@ -53,10 +53,24 @@ Regex& Regex::operator=(Regex&&) noexcept = default;
 const std::string& Regex::pattern() const { return impl_->pattern; }
 
 bool Regex::search(std::string_view subject, std::vector<std::string>* groups) const {
+    if (!groups) {
+        std::vector<std::pair<size_t, size_t>> spans;
+        return search_at(subject, 0, spans);
+    }
+    std::vector<std::pair<size_t, size_t>> spans;
+    if (!search_at(subject, 0, spans)) return false;
+    groups->clear();
+    for (const auto& [b, e] : spans)
+        groups->emplace_back(b == std::string::npos ? std::string_view() : subject.substr(b, e - b));
+    return true;
+}
+
+bool Regex::search_at(std::string_view subject, size_t start,
+                      std::vector<std::pair<size_t, size_t>>& spans) const {
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
     if (!md) throw Error("out of memory matching /" + impl_->pattern + "/");
-    const int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
-                               md, impl_->mctx);
+    const int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
+                               start, 0, md, impl_->mctx);
     if (rc == PCRE2_ERROR_NOMATCH) {
         pcre2_match_data_free(md);
         return false;
@@ -68,18 +82,16 @@ bool Regex::search(std::string_view subject, std::vector<std::string>* groups) c
                              "/ is too expensive on this input (PCRE2: " + error_text(rc) + ")");
         throw Error("regular expression /" + impl_->pattern + "/: " + error_text(rc));
     }
-    if (groups) {
-        groups->clear();
-        uint32_t count = 0;
-        pcre2_pattern_info(impl_->code, PCRE2_INFO_CAPTURECOUNT, &count);
-        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-        for (size_t g = 0; g <= count; ++g) {
-            // Groups past rc did not take part; so does one whose start is unset.
-            if (int(g) < rc && ov[2 * g] != PCRE2_UNSET)
-                groups->emplace_back(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
-            else
-                groups->emplace_back();
-        }
+    spans.clear();
+    uint32_t count = 0;
+    pcre2_pattern_info(impl_->code, PCRE2_INFO_CAPTURECOUNT, &count);
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    for (size_t g = 0; g <= count; ++g) {
+        // Groups past rc did not take part; so does one whose start is unset.
+        if (int(g) < rc && ov[2 * g] != PCRE2_UNSET)
+            spans.emplace_back(ov[2 * g], ov[2 * g + 1]);
+        else
+            spans.emplace_back(std::string::npos, std::string::npos);
     }
     pcre2_match_data_free(md);
     return true;

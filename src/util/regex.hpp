@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/error.hpp"
@@ -26,6 +27,12 @@ public:
     // as in Perl). When `groups` is given it receives group 0 (the match) and every capture
     // group, "" for one that did not take part. Throws Error past the step budget.
     bool search(std::string_view subject, std::vector<std::string>* groups = nullptr) const;
+
+    // The first match at or after `start` (lookbehind and \b still see what precedes it):
+    // `spans` receives the [begin, end) of group 0 and of every capture group, npos for one
+    // that did not take part. Throws Error past the step budget.
+    bool search_at(std::string_view subject, size_t start,
+                   std::vector<std::pair<size_t, size_t>>& spans) const;
 
     const std::string& pattern() const;
 

@@ -7,9 +7,15 @@ Every playbook (a YAML file whose plays have `hosts:` or `import_playbook:`) and
 has every role the plays' `hosts:` name. Reported: the share of entry points that load and
 plan, the share of tasks that load, and the most frequent reasons for failure.
 
-A task loads when no error of its entry point falls inside its lines; when an entry point
-fails with an error outside every task (a structural one: an unsupported keyword of a play,
-a file it cannot include), none of its tasks count as loaded.
+A task loads when no error of its entry point falls inside its lines. When an entry point
+fails only with errors outside every task (structural ones: a role that is not installed, an
+unsupported keyword of a play), its tasks are loaded once more on their own: the entry runs
+again from a mirror of the corpus in the temp dir (symlinks, except the files holding those
+errors, copied with each offending node blanked line for line so that positions still match),
+and a task counts as loaded when neither run reports an error inside it (a blanked role takes
+its handlers along, so the second run's "notify names handler" errors are not counted, as
+decamp does not report them beside a missing role). Where a node cannot
+be blanked, or the second run fails outside its tasks again, none of its tasks count.
 
   tests/compat/run.py [--decamp build/decamp] [--corpus DIR] [--list] [--json]
                       [--min-entry PCT] [--min-tasks PCT]
@@ -162,6 +168,120 @@ def reason_of(message):
     return m[:110]
 
 
+def key_path_node(root, key_path):
+    """The node a diagnostic's key path names inside its own file (the part after the last
+    import_playbook), with its parent; (None, None) when the path does not lead to a node."""
+    parts = key_path.split("/")
+    if "import_playbook" in parts:
+        parts = parts[len(parts) - parts[::-1].index("import_playbook"):]
+    node, parent, key = root, None, None
+    for part in parts:
+        parent = node
+        if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            key, node = None, node.value[int(part)]
+        elif isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if pair is None:
+                return None, None
+            key, node = pair
+        else:
+            return None, None
+    return (key or node), parent
+
+
+def blank(lines, root, key_path):
+    """Blanks, in place, the lines of the node `key_path` names (a list item or a key with its
+    value); False when the node does not own whole lines (flow style) or cannot be found."""
+    first, parent = key_path_node(root, key_path)
+    if first is None or parent is None:
+        return False
+    if isinstance(parent, yaml.MappingNode):
+        value = next(v for k, v in parent.value if k is first)
+        end = value.end_mark
+        prefix_ok = lines[first.start_mark.line][:first.start_mark.column].strip() == ""
+    else:
+        end = first.end_mark
+        prefix_ok = re.match(r"^\s*-\s*$", lines[first.start_mark.line][:first.start_mark.column]) is not None
+    last = end.line if end.column > 0 else end.line - 1
+    if not prefix_ok or last < first.start_mark.line or last >= len(lines):
+        return False
+    rest = lines[last][end.column:] if end.column > 0 else ""
+    if rest.strip() and not rest.strip().startswith("#"):
+        return False
+    for i in range(first.start_mark.line, last + 1):
+        lines[i] = "\n"
+    return True
+
+
+def mirror(corpus, mroot, entry, edits):
+    """A copy of the corpus under `mroot` made of symlinks, except the directories leading to
+    `entry` and to the edited files (real) and the edited files (written from `edits`)."""
+    real = set()
+    for path in [entry] + list(edits):
+        d = os.path.dirname(path) if path in edits or os.path.isfile(path) else path
+        while True:
+            real.add(d)
+            if d == corpus or not d.startswith(corpus + os.sep):
+                break
+            d = os.path.dirname(d)
+    for d in sorted(real):
+        target = os.path.join(mroot, os.path.relpath(d, corpus))
+        os.makedirs(target, exist_ok=True)
+        for child in os.listdir(d):
+            src = os.path.join(d, child)
+            if src in real:
+                continue
+            if src in edits:
+                with open(os.path.join(target, child), "w", encoding="utf-8") as f:
+                    f.write(edits[src])
+            else:
+                os.symlink(src, os.path.join(target, child))
+    return os.path.join(mroot, os.path.relpath(entry, corpus))
+
+
+def in_tasks(task_files, diag):
+    return diag[0] in task_files and any(a <= diag[1] <= b for (a, b) in task_files[diag[0]])
+
+
+def recheck(decamp, tmp, corpus, task_files, name, entry, res, terms):
+    """The entry again from a mirror with its structural errors blanked (see the module's
+    docstring); the diagnostics of that run, or None when it cannot say more."""
+    paths = {}  # file -> key paths to blank, all resolved against the file as written
+    for (path, line, msg) in res["diags"]:
+        if in_tasks(task_files, (path, line, msg)):
+            continue
+        if not path.startswith(corpus + os.sep) or ": " not in msg:
+            return None
+        paths.setdefault(path, []).append(msg.split(": ", 1)[0])
+    edits = {}
+    for path, key_paths in paths.items():
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        lines, root = text.splitlines(keepends=True), yaml.compose(text)
+        if root is None or not all(blank(lines, root, k) for k in key_paths):
+            return None
+        edits[path] = "".join(lines)
+    if not edits:
+        return None
+    mroot = os.path.join(tmp, name + ".mirror")
+    moved = mirror(corpus, mroot, entry, edits)
+    if os.path.isdir(entry):  # a role: a wrapper naming its mirrored directory
+        playbook = os.path.join(tmp, name + ".mirror.yml")
+        with open(playbook, "w") as f:
+            f.write("- hosts: all\n  roles:\n    - role: %s\n" % json.dumps(moved))
+    else:
+        playbook = moved
+    again = check_entry(decamp, tmp, name + ".mirror", playbook, terms)
+    back = {os.path.realpath(os.path.join(mroot, os.path.relpath(p, corpus))): p for p in edits}
+    diags = [(back.get(p, p), line, msg) for (p, line, msg) in again["diags"]]
+    if not again["ok"] and not any(in_tasks(task_files, d) for d in diags):
+        return None
+    # A blanked role took its handlers along: the original run did not check notify there.
+    if any("/roles/" in k for keys in paths.values() for k in keys):
+        diags = [d for d in diags if "notify names handler" not in d[2]]
+    return diags
+
+
 def check_entry(decamp, tmp, name, playbook, terms):
     inv = os.path.join(tmp, name + ".inv.yml")
     empty = os.path.join(tmp, "empty.yml")
@@ -239,6 +359,11 @@ def main():
             with open(wrapper, "w") as f:
                 f.write("- hosts: all\n  roles:\n    - role: %s\n" % json.dumps(r))
             results[r] = check_entry(a.decamp, tmp, "role%d" % i, wrapper, set())
+        if yaml is not None:
+            for i, (entry, res) in enumerate(sorted(results.items())):
+                if not res["ok"] and not any(in_tasks(c.task_files, d) for d in res["diags"]):
+                    res["again"] = recheck(a.decamp, tmp, corpus_dir, c.task_files, "again%d" % i, entry, res,
+                                           c.terms.get(entry, set()))
 
     # Tasks: each file belongs to its role, else to every playbook of its directory tree
     # that loaded it (counted once, against the playbook closest to it).
@@ -254,10 +379,10 @@ def main():
             total += 1
             if res is None:
                 continue
-            bad = [d for d in res["diags"] if d[0] == path and lo <= d[1] <= hi]
-            structural = not res["ok"] and not any(
-                d[0] in c.task_files and any(a0 <= d[1] <= b0 for (a0, b0) in c.task_files[d[0]])
-                for d in res["diags"])
+            again = res.get("again")
+            diags = res["diags"] + (again or [])
+            bad = [d for d in diags if d[0] == path and lo <= d[1] <= hi]
+            structural = not res["ok"] and again is None and not any(in_tasks(c.task_files, d) for d in diags)
             if not bad and not structural:
                 loaded += 1
     failures = {k: v for k, v in results.items() if not v["ok"]}

@@ -141,4 +141,37 @@ TEST_CASE("lineinfile: argument errors") {
     CHECK(arg_error_key("lineinfile", args({{"path", S("/x")}, {"line", S("a")}, {"backrefs", B(true)}})) == "backrefs");
     CHECK(arg_error_key("lineinfile", args({{"path", S("/x")}, {"line", S("a")}, {"backup", B(true)}})) == "backup");
     CHECK(arg_error_key("lineinfile", args({{"dest", S("/x")}, {"line", S("a")}, {"regexp", S("a")}, {"search_string", S("a")}})) == "search_string");
+    CHECK(arg_error_key("lineinfile",
+                        args({{"path", S("/x")}, {"line", S("a")}, {"validate", S("visudo -c")}})) ==
+          "validate");
+}
+
+TEST_CASE("lineinfile: validate runs on the new file (argv, no shell) before it replaces the old one") {
+    TempDir dir;
+    auto p = dir.write("sshd_config", "Port 22\n");
+    // Accepted: the command sees the new content at %s.
+    auto ok = plan("lineinfile", args({{"path", S(p.string())},
+                                       {"line", S("PermitRootLogin no")},
+                                       {"validate", S("grep -q 'PermitRootLogin no' %s")}}));
+    auto r = run_sh(ok.change);
+    REQUIRE_MESSAGE(r.code == 0, r.out);
+    CHECK(read_file(p) == "Port 22\nPermitRootLogin no\n");
+    // Refused: the file stays as it was, no temp file is left, the step fails saying why.
+    auto bad = plan("lineinfile", args({{"path", S(p.string())},
+                                        {"line", S("Port 2222")},
+                                        {"regexp", S("^Port")},
+                                        {"validate", S("grep -q 'Port 22$' %s")}}));
+    r = run_sh(bad.change);
+    CHECK(r.code != 0);
+    CHECK(r.out.find("validation failed: grep exited 1") != std::string::npos);
+    CHECK(read_file(p) == "Port 22\nPermitRootLogin no\n");
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
+    CHECK(files == 1);
+    // Not a shell: metacharacters are arguments.
+    auto hostile =
+        plan("lineinfile",
+             args({{"path", S(p.string())}, {"line", S("x")}, {"validate", S("test -f %s; touch pwned")}}));
+    CHECK(run_sh(hostile.change, dir.path()).code != 0);
+    CHECK_FALSE(fs::exists(dir.path() / "pwned"));
 }

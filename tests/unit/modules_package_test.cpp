@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "modules/args.hpp"
 #include "modules_sh.hpp"
 
 using namespace decamp;
@@ -79,4 +82,30 @@ TEST_CASE("apt: default_release installs from that release") {
     CHECK(act.change.find("apt-get install -y -q") != std::string::npos);
     CHECK(act.change.find(" -t bookworm-backports") != std::string::npos);
     CHECK_THROWS(plan("apt", args({{"name", S("nginx")}, {"default_release", S("x; rm -rf /")}})));
+}
+
+TEST_CASE("apt: allow_downgrade lets a version pin install an older version") {
+    auto act = plan("apt", args({{"name", S("nginx=1.22.1-9")}, {"allow_downgrade", B(true)}}));
+    CHECK(act.change.find("apt-get install -y -q") != std::string::npos);
+    CHECK(act.change.find(" --allow-downgrades") != std::string::npos);
+    CHECK(plan("apt", args({{"name", S("nginx")}})).change.find("--allow-downgrades") == std::string::npos);
+}
+
+TEST_CASE("package: yum/dnf arguments load, and fail where the task runs (this host uses apt)") {
+    const auto& pkg = modules::find("package")->allowed_args();
+    const auto& apt = modules::find("apt")->allowed_args();
+    CHECK(std::find(pkg.begin(), pkg.end(), "enablerepo") != pkg.end());
+    CHECK(std::find(apt.begin(), apt.end(), "enablerepo") == apt.end());
+    Value a = args({{"name", S("git")}, {"enablerepo", S("epel")}});
+    bool arg_error = false;
+    std::string what;
+    try {
+        (void)plan("package", a);
+    } catch (const modules::ArgError&) {
+        arg_error = true;
+    } catch (const Error& e) {
+        what = e.what();
+    }
+    CHECK_FALSE(arg_error);  // an ArgError would fail the load
+    CHECK(what.find("enablerepo is an argument of yum/dnf") != std::string::npos);
 }

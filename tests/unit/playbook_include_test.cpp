@@ -157,7 +157,7 @@ TEST_CASE("playbook: block, rescue and always with block-level when, vars, becom
     inventory::Host h;
     h.name = "h1";
     plan::HostVars vars(inv, h);
-    vars.set_play_vars(Value::map());
+    vars.set_play(playbook::Play{});
     tmpl::Options offline;
     offline.keep_undefined = true;
     auto steps = plan::plan_task(tasks[1], vars, offline).steps;
@@ -317,9 +317,9 @@ TEST_CASE("playbook: an Ansible keyword decamp does not run yet fails only where
       command: /bin/true
       until: r is succeeded
       register: r
-    - name: dict loop
-      debug: { msg: "{{ item.key }}" }
-      with_dict: { a: 1 }
+    - name: zipped loop
+      debug: { msg: "{{ item[0] }}" }
+      with_together: [[a], [1]]
 )",
                                     "pb.yml");
     const auto& tasks = book.plays.at(0).tasks;
@@ -335,8 +335,8 @@ TEST_CASE("playbook: an Ansible keyword decamp does not run yet fails only where
     CHECK(plan::plan_task(tasks[0], vars, live).steps.at(0).skipped);  // never runs here: no error
     CHECK_THROWS_WITH_AS(plan::plan_task(tasks[1], vars, live).steps,
                          doctest::Contains("keyword until is not supported"), Error);
-    CHECK_THROWS_WITH_AS(plan::plan_task(tasks[2], vars, live).steps, doctest::Contains("keyword with_dict"),
-                         Error);
+    CHECK_THROWS_WITH_AS(plan::plan_task(tasks[2], vars, live).steps,
+                         doctest::Contains("keyword with_together"), Error);
     // Offline, where the condition cannot be decided: a conditional step that says why.
     inventory::Host unknown;
     unknown.name = "h2";

@@ -36,6 +36,18 @@ void write_web_role(const TempDir& t, const std::string& dir) {
     t.write(dir + "/handlers/main.yml", "- name: restart web\n  service: { name: web, state: restarted }\n");
 }
 
+// An empty inventory's one host, h1, for planning a task alone.
+struct OneHost {
+    inventory::Inventory inv;
+    inventory::Host host;
+    OneHost() { host.name = "h1"; }
+};
+
+tmpl::Options offline_options() {
+    tmpl::Options o;
+    o.keep_undefined = true;
+    return o;
+}
 }  // namespace
 
 TEST_CASE("playbook: roles: load tasks, handlers, defaults and vars; files come from the role") {
@@ -159,15 +171,69 @@ TEST_CASE("plan offline: an argument only a host can tell does not fail the modu
         "- hosts: all\n  tasks:\n    - set_fact: { pkg: \"{{ ansible_facts.x }}\" }\n"
         "    - package: { name: \"{{ pkg }}\" }\n",
         "pb.yml");
-    inventory::Inventory inv;
-    inventory::Host h;
-    h.name = "h1";
-    plan::HostVars vars(inv, h);
-    tmpl::Options offline;
-    offline.keep_undefined = true;
+    OneHost one;
+    plan::HostVars vars(one.inv, one.host);
+    const tmpl::Options offline = offline_options();
     auto steps = plan::plan_task(book.plays[0].tasks.at(1), vars, offline).steps;
     REQUIRE(steps.size() == 1);
     CHECK(steps[0].action.summary == "package with arguments known only on the host");
     tmpl::Options live;  // on a host, an unknown value is an error naming it
     CHECK_THROWS(plan::plan_task(book.plays[0].tasks.at(1), vars, live).steps);
+}
+
+TEST_CASE("plan: a yum argument of package loads, and fails only where the task runs") {
+    auto book = playbook::load_text(
+        "- hosts: all\n  tasks:\n"
+        "    - package: { name: git, enablerepo: epel }\n"
+        "      when: ansible_facts.os_family == 'RedHat'\n"
+        "    - package: { name: git, enablerepo: epel }\n"
+        "    - package: { name: git, enablerepo: \"{{ ansible_facts.repo }}\" }\n"
+        "      when: ansible_facts.os_family == 'RedHat'\n",
+        "pb.yml");
+    OneHost one;
+    plan::HostVars vars(one.inv, one.host);
+    const tmpl::Options offline = offline_options();
+    auto steps = plan::plan_task(book.plays[0].tasks.at(0), vars, offline).steps;
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].conditional);
+    CHECK(steps[0].action.summary.find("enablerepo is an argument of yum/dnf") != std::string::npos);
+    CHECK_THROWS_WITH(plan::plan_task(book.plays[0].tasks.at(1), vars, offline),
+                      doctest::Contains("pb.yml:5:7"));
+    // Its value known only on the host: still conditional, not an error.
+    auto templated = plan::plan_task(book.plays[0].tasks.at(2), vars, offline).steps;
+    REQUIRE(templated.size() == 1);
+    CHECK(templated[0].conditional);
+}
+
+TEST_CASE("plan: with_dict loops over item.key / item.value; with_list as loop; one loop keyword only") {
+    auto book = playbook::load_text(
+        "- hosts: all\n  vars: { users: { alice: 1001, bob: 1002 } }\n  tasks:\n"
+        "    - debug: { msg: \"{{ item.key }}={{ item.value }}\" }\n"
+        "      with_dict: \"{{ users }}\"\n"
+        "    - debug: { msg: \"{{ item.key }}\" }\n"
+        "      with_dict: { x: 1 }\n"
+        "    - debug: { msg: \"{{ item }}\" }\n"
+        "      with_list: [a, b]\n",
+        "pb.yml");
+    OneHost one;
+    plan::HostVars vars(one.inv, one.host);
+    vars.set_play(book.plays[0]);
+    tmpl::Options opts;
+    auto s0 = plan::plan_task(book.plays[0].tasks.at(0), vars, opts).steps;
+    REQUIRE(s0.size() == 2);
+    CHECK(s0[0].args.get("msg")->as_string() == "alice=1001");
+    CHECK(s0[1].args.get("msg")->as_string() == "bob=1002");
+    auto s1 = plan::plan_task(book.plays[0].tasks.at(1), vars, opts).steps;
+    REQUIRE(s1.size() == 1);
+    CHECK(s1[0].args.get("msg")->as_string() == "x");
+    CHECK(plan::plan_task(book.plays[0].tasks.at(2), vars, opts).steps.size() == 2);
+    std::vector<Diagnostic> d;
+    (void)playbook::load_text(
+        "- hosts: all\n  tasks:\n    - debug: { msg: hi }\n      loop: [1]\n      with_dict: {a: 1}\n"
+        "    - debug: { msg: hi }\n      with_dict: \"a {{ b }}\"\n",
+        "pb.yml", d);
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].message.find("give one of loop and with_dict") != std::string::npos);
+    CHECK(d[1].message.find("expected a map or a") != std::string::npos);
+    CHECK(d[1].mark.line == 7);
 }

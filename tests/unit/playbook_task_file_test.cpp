@@ -79,6 +79,24 @@ TEST_CASE("load: copy/template src that cannot be read is an error with file:lin
     CHECK(d[3].message.find("does not exist") != std::string::npos);
 }
 
+TEST_CASE("load: errors in key=value arguments say file:line:column") {
+    test::TempDir dir;
+    dir.write("files/good", "x");
+    fs::create_directory(dir.path() / "files/adir");
+    auto pb = dir.write("site.yml", R"(- hosts: all
+  tasks:
+    - copy: "src=good dest=/etc/a"
+    - name: kv
+      copy: src=adir dest=/etc/b
+)");
+    auto d = errors_of(pb);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].mark.file == pb.string());
+    CHECK(d[0].mark.line == 5);
+    CHECK(d[0].mark.column == 13);
+    CHECK(d[0].message.find("cannot read adir") != std::string::npos);
+}
+
 TEST_CASE("load: a NUL byte in any module argument is refused") {
     test::TempDir dir;
     auto pb = dir.write("site.yml", R"(- hosts: all

@@ -209,7 +209,11 @@ TEST_CASE("every filter and test the check accepts, the evaluator implements") {
             CHECK_MESSAGE(std::string(e.what()).find("not implemented") == std::string::npos, f);
         }
     }
-    for (const auto& t : tmpl::test_names()) CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t, s, {}));
+    for (const auto& t : tmpl::test_names()) {
+        const bool one = t.rfind("version", 0) == 0 || t == "match" || t == "search" || t == "regex";
+        const std::string args = one ? "('1')" : "";
+        CHECK_NOTHROW((void)tmpl::evaluate("xs is " + t + args, s, {}));
+    }
 }
 
 TEST_CASE("an unknown filter fails even on an undefined value, and undefined values never change the syntax") {
@@ -241,4 +245,153 @@ TEST_CASE("template: basename, dirname, regex_search, list; is true / is false")
     CHECK(!tmpl::evaluate_condition("one is true", s, o));  // truthy is not true
     CHECK(tmpl::evaluate_condition("one is not false", s, o));
     CHECK_THROWS_AS(tmpl::render("{{ v | regex_search('(') }}", s, o), tmpl::TemplateError);
+}
+
+TEST_CASE("template: the version test and version_compare, as LooseVersion") {
+    Value vars = Value::map();
+    vars.set("v", Value::string("2.10.1"));
+    vars.set("op", Value::string("ge"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto c = [&](const std::string& e) { return tmpl::evaluate_condition(e, s, o); };
+    CHECK(c("v is version('2.9', '>=')"));  // by number, not as text
+    CHECK(!c("v is version('2.9', '<')"));
+    CHECK(c("v is version('2.10.1', 'eq') and v is version('2.10.1', '=') and v is version('2.10.1')"));
+    CHECK(c("v is version('2.10', 'gt') and v is not version('2.10', 'le')"));
+    CHECK(c("v is version('2.10.1', op) and not (v is version('2.10.1', '<>'))"));
+    CHECK(c("'1.0' is version('1.0a', 'lt') and '1.10' is version('1.9', 'ne')"));
+    CHECK(c("'1.2.3' is version_compare('1.2', '>', strict=true)") == true);
+    CHECK(c("v | version_compare('3', 'lt')"));
+    CHECK_THROWS_WITH_AS(c("v is version('1', 'bad')"), doctest::Contains("unknown version operator"),
+                         tmpl::TemplateError);
+    CHECK(tmpl::check_condition("x is version").error.has_value());  // needs its argument
+    CHECK(!tmpl::check_condition("x is version('1.2', '>=')").error.has_value());
+}
+
+TEST_CASE("template: Python str methods in expressions") {
+    Value vars = Value::map();
+    vars.set("img", Value::string("nginx:1.25"));
+    vars.set("pad", Value::string("  Hello World \n"));
+    vars.set("secrets", Value::map());
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ img.split(':')[0] }} {{ img.split(':')[-1] }} {{ img.split(':') | length }}") ==
+          "nginx 1.25 2");
+    CHECK(r("{{ pad.split() | join(',') }} {{ 'a,b,c'.split(',', 1) | last }} {{ 'a b  c '.split(None, 1) | "
+            "last }}.") == "Hello,World b,c b  c .");
+    CHECK(r("[{{ pad.strip() }}] [{{ 'xxaxx'.strip('x') }}] [{{ pad.rstrip() }}] [{{ 'xa'.lstrip('x') }}]") ==
+          "[Hello World] [a] [  Hello World] [a]");
+    CHECK(r("{{ pad.strip().lower() }} {{ img.upper() }}") == "hello world NGINX:1.25");
+    CHECK(r("{{ img.replace('1.25', '1.27') }} {{ 'aaa'.replace('a', 'b', 2) }}") == "nginx:1.27 bba");
+    CHECK(r("{{ img.find(':') }} {{ img.find('@') }} {{ img.rfind('.') }}") == "5 -1 7");
+    CHECK(tmpl::evaluate_condition(
+        "img.startswith('ngi') and img.endswith('.25') and not img.startswith('x')", s, o));
+    CHECK(tmpl::evaluate_condition("img.startswith(['x', 'n'])", s, o));
+    CHECK(tmpl::evaluate_condition("'12'.isdigit() and not 'a1'.isdigit()", s, o));
+    CHECK_THROWS_WITH_AS(r("{{ img.nosuch() }}"), doctest::Contains("unknown method"), tmpl::TemplateError);
+    // Check mode parses method calls and sees the names in their arguments.
+    auto c = tmpl::check_condition("x.split(sep)[0] == 'a' and y.startswith('b')");
+    CHECK(!c.error.has_value());
+    CHECK(tmpl::check_condition("x.nosuch()").error.has_value());
+}
+
+TEST_CASE("template: a secret's pieces stay secret through str methods") {
+    setenv("DECAMP_TEST_SECRET", "user:hunter2", 1);
+    Options o;
+    o.reveal_secrets = true;
+    Value v = Value::map();
+    Value secrets = Value::map();
+    secrets.set("pw", Value::secret("${env:DECAMP_TEST_SECRET}"));
+    v.set("secrets", secrets);
+    Scope s;
+    s.push(&v);
+    Value part = tmpl::evaluate("secrets.pw.split(':')[1]", s, o);
+    CHECK(part.as_string() == "hunter2");
+    CHECK(part.is_sensitive());
+    CHECK(tmpl::evaluate("'a:b'.split(':')[0]", s, o).is_sensitive() == false);
+    unsetenv("DECAMP_TEST_SECRET");
+}
+
+TEST_CASE("template: regex_replace with Python re.sub semantics") {
+    Value vars = Value::map();
+    vars.set("host", Value::string("web-01.example.org"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ host | regex_replace('\\.example\\.org$', '') }}") == "web-01");
+    CHECK(r("{{ host | regex_replace('^(\\w+)-(\\d+)', '\\2-\\1') }}") == "01-web.example.org");
+    CHECK(r("{{ host | regex_replace('^(?P<n>\\w+)-', '\\g<1>_') }}") == "web_01.example.org");
+    CHECK(r("{{ 'a.b.c' | regex_replace('\\.', '/') }}") == "a/b/c");   // every match
+    CHECK(r("{{ 'abxd' | regex_replace('x*', '-') }}") == "-a-b--d-");  // empty matches, as Python 3.7+
+    CHECK(r("{{ 'ab' | regex_replace('(x)?b', '[\\1]') }}") == "a[]");  // a group that did not take part
+    CHECK(r("{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}") == "AxC");
+    CHECK(r("{{ 'foo bar' | regex_replace('(?<=o) ', '_') }}") == "foo_bar");
+    CHECK_THROWS_AS(r("{{ host | regex_replace('(', '') }}"), tmpl::TemplateError);
+    CHECK_THROWS_WITH_AS(r("{{ host | regex_replace('w', '\\3') }}"), doctest::Contains("no group 3"),
+                         tmpl::TemplateError);
+}
+
+TEST_CASE("template: to_json, to_nice_json; match and search tests; dict methods") {
+    Value vars = Value::map();
+    Value m = Value::map();
+    m.set("b", Value::list({Value::integer(1), Value::string("x\"y")}));
+    m.set("a", Value::map());
+    m.set("c", Value::boolean(true));
+    vars.set("m", m);
+    vars.set("dir", Value::string("/var/log/pg"));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    auto c = [&](const std::string& e) { return tmpl::evaluate_condition(e, s, o); };
+    CHECK(r("{{ m | to_json }}") == R"({"b": [1, "x\"y"], "a": {}, "c": true})");
+    CHECK(r("{{ m | to_nice_json }}") ==
+          "{\n    \"a\": {},\n    \"b\": [\n        1,\n        \"x\\\"y\"\n    ],\n"
+          "    \"c\": true\n}");
+    CHECK(r("{{ [] | to_nice_json(2) }}") == "[]");
+    CHECK(c("dir is match('/')"));
+    CHECK_FALSE(c("dir is match('log')"));  // anchored at the start, as re.match
+    CHECK(c("dir is search('log')"));
+    CHECK(c("dir is not match('var')"));
+    CHECK(c("dir is match('/VAR', true)"));
+    CHECK(c("m.keys() | length == 3"));
+    CHECK(r("{{ m.keys() | join(',') }}") == "b,a,c");
+    CHECK(r("{{ m.get('c') }}/{{ m.get('z', 'none') }}") == "true/none");
+    CHECK(r("{{ m.items() | first | first }}") == "b");
+    CHECK_THROWS_WITH_AS(r("{{ dir.keys() }}"), doctest::Contains("needs a mapping"), tmpl::TemplateError);
+}
+
+TEST_CASE("template: dict2items and items2dict, with key_name and value_name") {
+    Value vars = Value::map();
+    Value m = Value::map();
+    m.set("a", Value::integer(1));
+    m.set("b", Value::string("x"));
+    vars.set("m", m);
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    auto r = [&](const std::string& t) { return tmpl::render(t, s, o); };
+    CHECK(r("{{ m | dict2items | to_json }}") == R"([{"key": "a", "value": 1}, {"key": "b", "value": "x"}])");
+    CHECK(r("{{ (m | dict2items(key_name='o', value_name='v') | items2dict(key_name='o', value_name='v')).b "
+            "}}") == "x");
+    CHECK_THROWS_WITH_AS(r("{{ 'a' | dict2items }}"), doctest::Contains("needs a mapping"),
+                         tmpl::TemplateError);
+    CHECK_THROWS_WITH_AS(r("{{ [1] | items2dict }}"), doctest::Contains("each item needs key and value"),
+                         tmpl::TemplateError);
+}
+
+TEST_CASE("template: item.0 indexes a list, as Jinja's getattr falls back to getitem") {
+    Value vars = Value::map();
+    vars.set("item", Value::list({Value::string("a"), Value::list({Value::integer(7)})}));
+    tmpl::Scope s;
+    s.push(&vars);
+    tmpl::Options o;
+    CHECK(tmpl::render("{{ item.0 }}-{{ item.1.0 }}", s, o) == "a-7");
+    CHECK(tmpl::render("{{ item.5 | default('none') }}", s, o) == "none");
+    CHECK_THROWS_AS(tmpl::render("{{ item.99999999999999999999 }}", s, o), tmpl::TemplateError);
+    CHECK_FALSE(tmpl::check_text("{{ item.0 }}").error.has_value());
 }
