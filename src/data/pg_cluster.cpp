@@ -117,21 +117,19 @@ shell::Argv as_user(const Cluster& c, shell::Argv argv) {
 
 // Script preamble: a psql_ function (as the OS user, over the local socket, stop on error,
 // tuples only). psql warns when it cannot read the cwd as that user, hence `cd /`.
+shell::Argv psql_argv(const Cluster& c, const std::string& db) {
+    return as_user(
+        c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-h",
+            c.socket_dir, "-p", std::to_string(c.port), "-d", "dbname=" + conninfo_quote(db)});
+}
+
 std::string preamble(const Cluster& c, const std::string& db) {
-    return "cd / || exit 1\npsql_() { " +
-           join(as_user(
-               c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse",
-                   "-h", c.socket_dir, "-p", std::to_string(c.port), "-d", "dbname=" + conninfo_quote(db)})) +
-           " \"$@\" </dev/null; }\n";
+    return "cd / || exit 1\npsql_() { " + join(psql_argv(c, db)) + " \"$@\" </dev/null; }\n";
 }
 
 // psql_ reads /dev/null; this one reads the script's stdin (SQL that holds a secret).
 std::string psql_stdin_fn(const Cluster& c, const std::string& db) {
-    return "psql_stdin() { " +
-           join(as_user(
-               c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse",
-                   "-h", c.socket_dir, "-p", std::to_string(c.port), "-d", "dbname=" + conninfo_quote(db)})) +
-           "; }\n";
+    return "psql_stdin() { " + join(psql_argv(c, db)) + "; }\n";
 }
 
 std::string psql_c(const std::string& sql) {

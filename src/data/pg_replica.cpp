@@ -129,8 +129,11 @@ std::string data_size_cmd(const Cluster& c, const std::string& db) {
 
 std::string hba_line(const ReplicaPlan& p) {
     check_plan(p);
-    return "hostssl replication " + p.repl_user + " " + host_cidr(p.target_address) +
-           " scram-sha-256  " + marker(p);
+    if (p.hba_database != "replication" && !all_chars(p.hba_database, "_-$"))
+        throw Error("database '" + p.hba_database + "' must be letters, digits, '_', '-' or '$'");
+    const std::string db = p.hba_database == "replication" ? p.hba_database : "\"" + p.hba_database + "\"";
+    return "hostssl " + db + " " + p.repl_user + " " + host_cidr(p.target_address) + " scram-sha-256  " +
+           marker(p);
 }
 
 std::string grant_replication_stdin(const ReplicaPlan& p) {
@@ -141,9 +144,11 @@ std::string grant_replication_stdin(const ReplicaPlan& p) {
            "SET password_encryption = 'scram-sha-256';\n"
            "SELECT format('%s ROLE %I WITH REPLICATION LOGIN PASSWORD %L', "
            "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " +
-           quote_literal(p.repl_user) + ") THEN 'ALTER' ELSE 'CREATE' END, " +
-           quote_literal(p.repl_user) + ", " + quote_literal(p.repl_password.reveal()) +
-           ")\n\\gexec\n";
+           quote_literal(p.repl_user) + ") THEN 'ALTER' ELSE 'CREATE' END, " + quote_literal(p.repl_user) +
+           ", " + quote_literal(p.repl_password.reveal()) + ")\n\\gexec\n" +
+           (p.read_all_data ? "ALTER ROLE " + quote_ident(p.repl_user) +
+                                  " BYPASSRLS;\nGRANT pg_read_all_data TO " + quote_ident(p.repl_user) + ";\n"
+                            : std::string());
 }
 
 std::string grant_replication_cmd(const ReplicaPlan& p) {
@@ -166,14 +171,17 @@ std::string revoke_replication_cmd(const ReplicaPlan& p) {
     const std::string line = hba_line(p);
     const Cluster& c = p.source;
     const std::string user = quote_literal(p.repl_user);
-    return preamble(c) + "line=" + quote(line) + "\n" +
-           "if grep -qxF -- \"$line\" " + quote(hba_path(c)) + "; then\n" +
-           rewrite_file(hba_path(c), "grep -vxF -- \"$line\" \"$f\"") + "fi\n" +
+    return preamble(c) + "line=" + quote(line) + "\n" + "if grep -qxF -- \"$line\" " + quote(hba_path(c)) +
+           "; then\n" + rewrite_file(hba_path(c), "grep -vxF -- \"$line\" \"$f\"") + "fi\n" +
            psql_c("SELECT pg_catalog.pg_reload_conf()") + " >/dev/null || exit 1\n" +
-           psql_c("SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM "
-                  "pg_catalog.pg_stat_activity WHERE usename = " + user) +
-           " >/dev/null || exit 1\n" + psql_c("DROP ROLE IF EXISTS " + quote_ident(p.repl_user)) +
-           " || exit 1\n";
+           psql_c(
+               "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM "
+               "pg_catalog.pg_stat_activity WHERE usename = " +
+               user) +
+           " >/dev/null || exit 1\n" +
+           // A fenced source starts every session read-only; this one must write.
+           "psql_ -c " + quote("SET default_transaction_read_only = off") + " -c " +
+           quote("DROP ROLE IF EXISTS " + quote_ident(p.repl_user)) + " || exit 1\n";
 }
 
 std::string basebackup_stdin(const ReplicaPlan& p) {

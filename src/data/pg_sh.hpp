@@ -16,6 +16,8 @@ bool all_chars(const std::string& s, const char* extra);  // letters, digits and
 std::string bin(const Cluster& c, const char* prog);      // the cluster's program path
 std::string hba_path(const Cluster& c);
 shell::Argv as_user(const Cluster& c, shell::Argv argv);
+// psql as the OS user over the local socket on `db`: stop on error, tuples only, unaligned.
+shell::Argv psql_argv(const Cluster& c, const std::string& db);
 // Script preamble: `cd /` and a psql_ function (as the OS user, over the local socket, stop
 // on error, tuples only, stdin from /dev/null).
 std::string preamble(const Cluster& c, const std::string& db = "postgres");
