@@ -181,7 +181,7 @@ std::string source_check_cmd(const Cluster& c, const std::string& db) {
            " || exit 1\n" +
            psql_c("SELECT 'large_objects' || E'\\t' || count(*) FROM pg_catalog.pg_largeobject_metadata") +
            " || exit 1\n" +
-           psql_c("SELECT 'nokey' || E'\\t' || " + names + " || E'\\t' || c.relreplident " + rel +
+           psql_c("SELECT 'nokey' || E'\\t' || " + names + " || E'\\t' || c.relreplident::text " + rel +
                   " AND c.relpersistence = 'p' AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT "
                   "EXISTS "
                   "(SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) "
@@ -335,7 +335,10 @@ std::string fingerprint_cmd(const Cluster& c, const std::string& db) {
     return "cd / || exit 1\nout=$(" +
            join(plus(client(c, "pg_dump"), {"--schema-only", "--no-publications", "--no-subscriptions", "-d",
                                             "dbname=" + pg::conninfo_quote(db)})) +
-           ") || exit 1\nprintf '%s' \"$out\" | sha256sum | cut -d ' ' -f 1\n";
+           ") || exit 1\n"
+           // pg_dump (15.14, 17.6 and later) frames its output with \restrict and a random key.
+           "printf '%s\\n' \"$out\" | grep -v -e '^\\\\restrict ' -e '^\\\\unrestrict ' | sha256sum | cut -d "
+           "' ' -f 1\n";
 }
 
 std::string publication_sql(const std::string& migration_id) {
