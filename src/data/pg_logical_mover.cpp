@@ -221,10 +221,15 @@ std::string LogicalMove::rollback() {
         unfence();
         done = "every fenced role of " + p_.database + "'s source may log in again; ";
     }
-    return done + abort();
+    // The target's copy stays: it may hold writes made after promote, for whoever looks.
+    return done + undo(false);
 }
 
 std::string LogicalMove::abort() {
+    return undo(true);
+}
+
+std::string LogicalMove::undo(bool drop_target_copy) {
     if (!ctx_.step_begun(step_name("target"))) return "";
     std::string done;
     if (ctx_.step_begun(step_name("grant"))) done += cleanup() + "; ";
@@ -234,7 +239,7 @@ std::string LogicalMove::abort() {
                 "restoring the replica identities", &p_);
         done += "replica identities restored; ";
     }
-    if (ctx_.step_begun(step_name("schema"))) {
+    if (drop_target_copy && ctx_.step_begun(step_name("schema"))) {
         pg::run_checked(dst_, "dropping the target's copy", drop_target_db_cmd(p_.target, p_.database), &p_);
         done += "the target's copy of " + p_.database + " dropped; ";
     }

@@ -27,8 +27,8 @@ public:
     void fence();       // every login role NOLOGIN, sessions ended, then DDL checked again
     void final_sync();  // the final position confirmed, every sequence set on the target
     void promote();     // subscription dropped (data kept), the source's objects removed
-    std::string rollback();
-    std::string abort();
+    std::string rollback();  // unfence and undo; the target's copy is kept
+    std::string abort();     // undo, and the target's copy of the database dropped
 
 private:
     std::string key(const std::string& what) const;
@@ -38,6 +38,7 @@ private:
     std::vector<std::string> fenced_roles();
     void unfence();
     std::string cleanup();
+    std::string undo(bool drop_target_copy);
 
     MoveContext& ctx_;
     transport::Transport& src_;

@@ -1,13 +1,18 @@
 // The PostgreSQL mover: the target becomes a streaming replica of the source (a replication
 // user and one pg_hba line on the source for the target's address only, pg_basebackup over
 // TLS), the source is fenced at cutover, the replica catches up to the source's last WAL
-// position and is promoted. The commands themselves are built in migrate/pg_replica.
+// position and is promoted. The commands themselves are built in data/pg_replica.
+// Across major versions (the Debian releases differ), or with `method: logical`, the set
+// moves by logical replication instead (data/pg_logical_mover); preflight picks the method
+// and keeps it in the state, so a resumed run goes on the same way.
 // Backups are logical dumps restored through a scratch database: postgres_backup.cpp.
 #include "data/postgres.hpp"
 
 #include <ostream>
 
 #include "data/mover.hpp"
+#include "data/pg_logical.hpp"
+#include "data/pg_logical_mover.hpp"
 #include "data/pg_replica.hpp"
 #include "engine/script.hpp"
 #include "util/names.hpp"
@@ -33,32 +38,44 @@ public:
             const auto& src = ctx.first(ctx.source(), ds_.role);
             const auto& dst = ctx.first(ctx.target(), ds_.role);
             pg::Cluster c = pg::discover(ctx.conn(src));
-            // Same Debian release on both sides means the same PostgreSQL major from apt.
-            const std::string codename = ". /etc/os-release; echo $VERSION_CODENAME";
-            std::string a = trim(ctx.sh(src, codename, "reading the OS release"));
-            std::string b = trim(ctx.sh(dst, codename, "reading the OS release"));
-            if (a != b)
-                throw Error("source runs Debian " + a + " and target " + b +
-                            ": their PostgreSQL major versions would differ; streaming replication needs the same major");
+            auto method = choose(ctx, src, dst);
+            ctx.set(key("method"), pglogical::method_name(method));
             uint64_t size = std::stoull(
                 "0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring the database")));
             ctx.set(key("cluster"), c.version + " " + c.name + " " + std::to_string(c.port));
             ctx.set(key("bytes"), std::to_string(size));
-            return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size);
+            return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size) + ", " +
+                   pglogical::method_name(method) + " replication";
         });
+        if (logical(ctx)) move(ctx).preflight();
         return ctx.get_u64(key("bytes"));
     }
 
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
+        const auto& dst = ctx.first(ctx.target(), ds_.role);
         pg::Cluster c = pg::discover(ctx.conn(src));
         uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring")));
+        auto method = choose(ctx, src, dst);
         return "postgres " + ds_.name + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " +
-               c.version + ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name +
-               ", promoted at cutover";
+               c.version + ") → " +
+               (method == pglogical::Method::Logical
+                    ? "logical replica (schema, then publication and subscription)"
+                    : "streaming replica") +
+               " on " + dst.name + ", promoted at cutover";
     }
 
     uint64_t replicate(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            ctx.step("replicate", "pg-logical-versions/" + ds_.name, [&] {
+                pg::Cluster t = pg::discover(ctx.conn(ctx.first(ctx.target(), ds_.role)));
+                pg::Cluster s = replica_plan(ctx).source;
+                pglogical::check_majors(pglogical::Method::Logical, s.version, t.version);
+                ctx.set(key("target_cluster"), t.version + " " + t.name + " " + std::to_string(t.port));
+                return "PostgreSQL " + s.version + " → " + t.version;
+            });
+            return move(ctx).replicate();
+        }
         auto p = replica_plan(ctx);
         const auto& src = ctx.first(ctx.source(), ds_.role);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
@@ -90,6 +107,12 @@ public:
     }
 
     std::optional<std::string> verify(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            auto m = move(ctx);
+            std::string line = m.verify();
+            lag_ = m.lag();
+            return line;
+        }
         auto p = replica_plan(ctx);
         lag_ = pg::lag_bytes(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
         if (lag_ < 0)
@@ -99,6 +122,7 @@ public:
     int64_t lag_bytes() const override { return lag_; }
 
     void fence(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).fence();
         auto p = replica_plan(ctx);
         ctx.step("cutover", "pg-fence/" + ds_.name, [&] {
             pg::fence(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
@@ -107,6 +131,10 @@ public:
     }
 
     uint64_t final_sync(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            move(ctx).final_sync();
+            return 0;
+        }
         auto p = replica_plan(ctx);
         ctx.step("cutover", "pg-catch-up/" + ds_.name, [&] {
             uint64_t lsn = pg::wait_caught_up(ctx.conn(ctx.first(ctx.source(), ds_.role)),
@@ -119,6 +147,7 @@ public:
     }
 
     void promote(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).promote();
         auto p = replica_plan(ctx);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
         ctx.step("cutover", "pg-promote/" + ds_.name, [&] {
@@ -133,11 +162,13 @@ public:
     }
 
     std::string rollback(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).rollback();
         pg::unfence(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
         return "source database " + ds_.name + " writable again";
     }
 
     std::string abort(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).abort();
         if (!ctx.step_begun("pg-grant/" + ds_.name)) return "";  // nothing was added
         ctx.log() << "  removing the replication user and pg_hba line from the source …" << std::flush;
         auto p = replica_plan(ctx);
@@ -160,7 +191,11 @@ public:
             auto v = inv.hosts_of(provider, ds_.role);
             return v.empty() ? std::string("-") : v.front()->name;
         };
-        return first(source) + " → streaming replica on " + first(target);
+        const std::string how = setting("method") == "logical" ? " → logical replica on "
+                                : setting("method") == "physical"
+                                    ? " → streaming replica on "
+                                    : " → replica (streaming, or logical across majors) on ";
+        return first(source) + how + first(target);
     }
     std::string describe_fence(const std::string& source) const override {
         return "fence " + source + "'s database " + ds_.name + " (read-only for good)";
@@ -190,6 +225,26 @@ public:
 
 private:
     std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.name; }
+    std::string setting(const std::string& name) const {
+        const Value* v = ds_.settings.get(name);
+        return v && v->is_string() ? v->as_string() : "";
+    }
+    // The same Debian release on both sides means the same PostgreSQL major from apt (the
+    // target may have no PostgreSQL yet at preflight: provision installs it).
+    pglogical::Method choose(MoveContext& ctx, const inventory::Host& src, const inventory::Host& dst) {
+        const std::string codename = ". /etc/os-release; echo $VERSION_CODENAME";
+        return pglogical::choose_method(setting("method"),
+                                        trim(ctx.sh(src, codename, "reading the OS release")),
+                                        trim(ctx.sh(dst, codename, "reading the OS release")));
+    }
+    bool logical(MoveContext& ctx) { return ctx.get(key("method")).value_or("") == "logical"; }
+    pglogical::LogicalMove move(MoveContext& ctx) {
+        auto p = replica_plan(ctx);
+        if (auto t = ctx.get(key("target_cluster"))) p.target = pg::parse_discovered(*t);
+        const Value* full = ds_.settings.get("replica_identity_full");
+        return {ctx, ctx.first(ctx.source(), ds_.role), ctx.first(ctx.target(), ds_.role), p,
+                full && full->kind() == Value::Kind::Bool && full->as_bool()};
+    }
 
     std::string repl_password(MoveContext& ctx) {
         auto pw = ctx.get("repl_password");
@@ -223,6 +278,10 @@ private:
 
 // An inventory entry {kind: postgres, role, database}: the database names the set.
 std::string validate_postgres_set(const Value& entry, const std::string& path, schema::Checker& check) {
+    if (auto m = check.str(entry, "method", path); m && *m != "auto" && *m != "physical" && *m != "logical")
+        check.error(*entry.get("method"), schema::Checker::join(path, "method"),
+                    "expected auto (streaming within a major, logical across), physical or logical");
+    check.boolean(entry, "replica_identity_full", path);
     return check.shaped(entry, "database", path, names::check_pg_name, true).value_or("");
 }
 

@@ -11,8 +11,8 @@
 
 namespace decamp::engine {
 
-constexpr size_t kCaptureFull = 1024 * 1024;  // a registered stdout/stderr holds at most this
-constexpr size_t kCaptureTail = 64 * 1024;    // what reports keep of a bigger stream
+constexpr size_t kCaptureFull = size_t{1024} * 1024;  // a registered stdout/stderr holds at most this
+constexpr size_t kCaptureTail = size_t{64} * 1024;    // what reports keep of a bigger stream
 
 class Capture {
 public:

@@ -42,13 +42,6 @@ pg::ReplicaPlan sample_plan() {
     return p;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("pg: parse_lsn") {
@@ -218,6 +211,7 @@ using test::pg_clusters::kBin;
 using test::pg_clusters::make_cluster;
 using test::pg_clusters::psql;
 using test::pg_clusters::sh;
+using test::pg_clusters::slurp;
 
 // An application client over TCP with TLS and a password: what fence must lock out.
 std::string app_psql(const pg::Cluster& c) {
@@ -229,10 +223,7 @@ std::string app_psql(const pg::Cluster& c) {
 }  // namespace
 
 TEST_CASE("pg: real replica between two local clusters") {
-    if (::geteuid() != 0 || !fs::exists(kBin + "/initdb") || !fs::exists("/usr/bin/openssl")) {
-        MESSAGE("skipped: needs root, PostgreSQL 15 binaries in " << kBin << " and openssl");
-        return;
-    }
+    if (!test::pg_clusters::available()) return;
     const auto started = std::chrono::steady_clock::now();
     test::TempDir tmp;
     auto t = transport::make_local();

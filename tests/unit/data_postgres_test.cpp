@@ -7,6 +7,7 @@
 #include "data/mover.hpp"
 #include "data/pg_dump.hpp"
 #include "data/postgres.hpp"
+#include "move_context.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -156,4 +157,42 @@ TEST_CASE("postgres teardown says what it could not do") {
         t.push_result(0, "\n");  // no cluster at all
         CHECK(m->teardown(t, h).rfind("spare-db1: database forum NOT dropped, PostgreSQL NOT stopped (", 0) == 0);
     }
+}
+
+TEST_CASE("postgres mover: streaming within a Debian release, logical across, the choice kept for resume") {
+    auto ds = forum();
+    auto run = [&](const std::string& target_release, const std::string& check_out,
+                   const std::string& method) {
+        ds.settings = Value::map();
+        if (!method.empty()) ds.settings.set("method", Value::string(method));
+        transport::RecordingTransport t("db");
+        t.push_result(0, "15 main 5432\n");
+        t.push_result(0, "bookworm\n");
+        t.push_result(0, target_release + "\n");
+        t.push_result(0, "123456\n");
+        t.push_result(0, check_out);
+        test::LocalContext ctx(t, "m1");
+        auto m = data::make_mover(ds);
+        uint64_t size = m->preflight(ctx);
+        CHECK(size == 123456);
+        return ctx.state.at("pg_method/forum") + " " + std::to_string(t.commands().size());
+    };
+    const std::string fine = "wal_level\tlogical\nfree_slots\t8\nlarge_objects\t0\n";
+    CHECK(run("bookworm", "", "") == "physical 4");
+    CHECK(run("trixie", fine, "") == "logical 5");  // the source checked for what would be lost
+    CHECK(run("bookworm", fine, "logical") == "logical 5");
+    try {
+        run("trixie", "", "physical");
+        FAIL("physical across releases must throw");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("use method: logical") != std::string::npos);
+    }
+    try {
+        run("trixie", fine + "nokey\t7075626c6963\t6c6f67\td\n", "");
+        FAIL("a table without a key must be refused");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("\"public\".\"log\"") != std::string::npos);
+    }
+    CHECK(data::make_mover(forum())->describe_move(inventory::Inventory{}, "old", "new") ==
+          "- → replica (streaming, or logical across majors) on -");
 }

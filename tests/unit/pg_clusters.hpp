@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,20 @@ namespace fs = std::filesystem;
 namespace pg = decamp::data::pg;
 
 inline const std::string kBin = "/usr/lib/postgresql/15/bin";
+
+// Whether real clusters can run here (root for runuser, PostgreSQL 15, openssl); says why not.
+inline bool available() {
+    if (::geteuid() == 0 && fs::exists(kBin + "/initdb") && fs::exists("/usr/bin/openssl")) return true;
+    MESSAGE("skipped: needs root, PostgreSQL 15 binaries in " << kBin << " and openssl");
+    return false;
+}
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 inline std::string sh(transport::Transport& t, const std::string& cmd, const std::string& in = {}) {
     transport::RunOptions o;
