@@ -9,6 +9,7 @@
 
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "data/pg_logical.hpp"
 #include "data/pg_logical_mover.hpp"
@@ -238,6 +239,12 @@ TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL ca
     CHECK(has(m.preflight(), "1 table(s) without a key get REPLICA IDENTITY FULL"));
     m.replicate();
     m.replicate();  // every step done: nothing runs again
+    // A kill after the subscription was made, before its step was journaled: the rerun of
+    // both steps finds it and makes no second one.
+    ctx.done.erase("pg-logical-subscription/forum");
+    ctx.done.erase("pg-logical-initial-copy/forum");
+    m.replicate();
+    CHECK(q(*t, dst, "forum", "SELECT count(*) FROM pg_subscription") == "1\n");
     CHECK(q(*t, src, "forum", "SELECT relreplident FROM pg_class WHERE relname = 'no key'") == "f\n");
     CHECK(q(*t, dst, "forum", "SELECT count(*) FROM posts") == "500\n");
     CHECK(q(*t, dst, "postgres", "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'reporter'") == "t\n");
@@ -254,12 +261,34 @@ TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL ca
         "WHERE rolname <> 'decamp_repl'";
     const std::string logins_before = q(*t, src, "postgres", logins);
 
+    // An open session of another role, which the fence must end.
+    transport::RunResult session;
+    auto t2 = transport::make_local();
+    std::thread session_thread([&] {
+        transport::RunOptions o;
+        o.timeout = std::chrono::seconds(40);
+        session = t2->run(app_sql(src, "reporter", "forum") + " -c 'SELECT pg_sleep(30)'", o);
+    });
+    for (int i = 0; i < 100 && q(*t, src, "postgres",
+                                 "SELECT count(*) FROM pg_stat_activity WHERE usename = "
+                                 "'reporter'") != "1\n";
+         ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
     const auto freeze = std::chrono::steady_clock::now();
+    m.fence();
+    session_thread.join();
+    CHECK(session.exit_status != 0);
+    CHECK(has(session.err, "terminating connection"));
+    // A kill after the roles were fenced, before the step was journaled: the rerun fences the
+    // roles kept in the state, not the (now empty) list of roles that can log in.
+    ctx.done.erase("pg-logical-fence/forum");
     m.fence();
     m.final_sync();
     m.promote();
     const double freeze_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - freeze).count();
-    MESSAGE("logical cutover (fence, catch-up, sequences, drop subscription) took " << freeze_s << " s");
+    MESSAGE("logical cutover (fence run twice, catch-up, sequences, drop subscription) took " << freeze_s
+                                                                                              << " s");
 
     // Every login role is fenced, not just the app's; our own socket session starts read-only.
     for (const char* role : {"app", "reporter"}) {
@@ -302,6 +331,8 @@ TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL ca
     LocalContext ctx2(*t, "t2");
     pgl::LogicalMove m2(ctx2, ctx2.src_, ctx2.dst_, plan_for("t2", "shop", src, dst), false);
     m2.preflight();
+    // A slot left by a CREATE SUBSCRIPTION killed before it committed is dropped, then made anew.
+    q(*t, src, "shop", "SELECT pg_create_logical_replication_slot('decamp_t2', 'pgoutput')");
     m2.replicate();
     CHECK(q(*t, dst, "shop", "SELECT sum(n) FROM items") == "1275\n");
     CHECK(q(*t, src, "postgres", "SELECT count(*) FROM pg_replication_slots") == "1\n");
