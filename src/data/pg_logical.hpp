@@ -78,6 +78,10 @@ std::string dump_schema_cmd(const Cluster& c, const std::string& db);
 // schema (stop at the first error).
 std::string load_roles_cmd(const Cluster& c);
 std::string load_schema_cmd(const Cluster& c);
+// Source: hex names of the materialized views holding data, oldest first (a schema-only
+// dump creates them empty). Target: REFRESH for each, in that order, in one transaction.
+std::string matviews_cmd(const Cluster& c, const std::string& db);
+std::string refresh_matviews_sql(const std::string& matviews_out);
 // Source: sha256 of the schema (pg_dump --schema-only without publications).
 std::string fingerprint_cmd(const Cluster& c, const std::string& db);
 // Source: CREATE PUBLICATION … FOR ALL TABLES unless it exists.

@@ -33,6 +33,25 @@ std::string terminate_clients_sql() {
 
 }  // namespace
 
+std::string matviews_cmd(const Cluster& c, const std::string& db) {
+    return pg::preamble(c, db) +
+           psql_c(
+               "SELECT " + hex_sql("n.nspname") + " || E'\\t' || " + hex_sql("c.relname") +
+               " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE "
+               "c.relkind = 'm' AND c.relispopulated ORDER BY c.oid");
+}
+
+std::string refresh_matviews_sql(const std::string& matviews_out) {
+    std::string sql = "BEGIN;\n";
+    for (const auto& l : lines(matviews_out)) {
+        auto f = split(l, '\t');
+        if (f.size() != 2)
+            throw Error("unexpected materialized view line from the source: '" + l.substr(0, 80) + "'");
+        sql += "REFRESH MATERIALIZED VIEW " + qualified({hex_decode(f[0]), hex_decode(f[1])}) + ";\n";
+    }
+    return sql + "COMMIT;\n";
+}
+
 std::string login_roles_cmd(const Cluster& c, const std::string& repl_user) {
     return pg::preamble(c) +
            psql_c("SELECT " + hex_sql("rolname") +

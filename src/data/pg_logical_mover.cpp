@@ -123,6 +123,13 @@ uint64_t LogicalMove::replicate() {
         wait_initial_copy(dst_, p_, 600);
         return std::string("every table copied; changes streaming");
     });
+    ctx_.step(ph, step_name("matviews"), [&] {
+        // As fresh as a refresh on the source would make them; outside the write freeze.
+        const std::string out =
+            pg::run_checked(src_, "listing the materialized views", matviews_cmd(p_.source, db), &p_).out;
+        run_sql(dst_, p_.target, db, refresh_matviews_sql(out), "refreshing the materialized views", &p_);
+        return std::to_string(lines(out).size()) + " materialized view(s) refreshed on the target";
+    });
     return 0;
 }
 

@@ -115,6 +115,9 @@ TEST_CASE("pg logical: SQL quotes every name a host gave, and the password stays
           "BEGIN;\nSELECT pg_catalog.setval('\"public\".\"posts_id_seq\"'::regclass, 1042, true);\n"
           "SELECT pg_catalog.setval('\"s\".\"''\"'::regclass, -5, true);\nCOMMIT;\n");
     CHECK_THROWS_AS(pgl::set_sequences_sql("73\t74\t1); DROP TABLE x; --\n"), Error);
+    CHECK(pgl::refresh_matviews_sql("73\t6d2227\n") ==
+          "BEGIN;\nREFRESH MATERIALIZED VIEW \"s\".\"m\"\"'\";\nCOMMIT;\n");
+    CHECK_THROWS_AS(pgl::refresh_matviews_sql("73\n"), Error);
 
     const std::vector<std::string> roles = {"app", "it's"};
     CHECK(has(pgl::fence_sql(roles), "WHERE rolcanlogin AND rolname IN ('app', 'it''s')\n\\gexec\n"));
@@ -219,7 +222,10 @@ TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL ca
        "CREATE TABLE \"no key\" (x int, y text);\nCREATE SEQUENCE tickets;\n"
        "INSERT INTO posts (body) SELECT 'p' || g FROM generate_series(1, 500) g;\n"
        "INSERT INTO \"no key\" SELECT g, 'v' FROM generate_series(1, 20) g;\n"
-       "SELECT nextval('tickets') FROM generate_series(1, 41);\nGRANT SELECT ON posts TO reporter;\n");
+       "SELECT nextval('tickets') FROM generate_series(1, 41);\nGRANT SELECT ON posts TO reporter;\n"
+       "CREATE MATERIALIZED VIEW post_count AS SELECT count(*) AS n FROM posts;\n"
+       "CREATE MATERIALIZED VIEW \"of counts\" AS SELECT n * 2 AS n2 FROM post_count;\n"
+       "CREATE MATERIALIZED VIEW never AS SELECT 1 AS one WITH NO DATA;\n");
 
     // The target's own cluster has wal_level = replica: as a source it would be refused.
     auto as_source = pgl::parse_source_check(sh(*t, pgl::source_check_cmd(dst, "postgres")));
@@ -248,6 +254,10 @@ TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL ca
     CHECK(q(*t, src, "forum", "SELECT relreplident FROM pg_class WHERE relname = 'no key'") == "f\n");
     CHECK(q(*t, dst, "forum", "SELECT count(*) FROM posts") == "500\n");
     CHECK(q(*t, dst, "postgres", "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'reporter'") == "t\n");
+    // A schema-only copy makes materialized views empty: those with data on the source are
+    // refreshed, in creation order (one reads the other); the one never refreshed stays so.
+    CHECK(q(*t, dst, "forum", "SELECT n2 FROM \"of counts\"") == "1000\n");
+    CHECK(q(*t, dst, "forum", "SELECT relispopulated FROM pg_class WHERE relname = 'never'") == "f\n");
 
     // Writes while the subscription streams, from the app's own connection.
     sh(*t, app_sql(src, "app", "forum"),
