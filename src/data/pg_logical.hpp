@@ -129,6 +129,9 @@ bool is_integer(const std::string& s);
 // Runs `sql` (on stdin) with psql on database `db`; returns stdout.
 std::string run_sql(transport::Transport& t, const Cluster& c, const std::string& db, const std::string& sql,
                     const std::string& what, const pg::ReplicaPlan* p = nullptr);
+// Runs the source check; Error naming everything refusal() found.
+SourceCheck check_source(transport::Transport& source, const Cluster& c, const std::string& db,
+                         bool allow_identity_full);
 // Streams the source command's stdout into the target command; bytes moved.
 uint64_t copy_stream(transport::Transport& source, const std::string& source_cmd,
                      transport::Transport& target, const std::string& target_cmd, const std::string& what);

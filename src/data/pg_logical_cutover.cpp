@@ -151,6 +151,16 @@ std::string run_sql(transport::Transport& t, const Cluster& c, const std::string
         .out;
 }
 
+SourceCheck check_source(transport::Transport& source, const Cluster& c, const std::string& db,
+                         bool allow_identity_full) {
+    SourceCheck s = parse_source_check(pg::run_checked(source, "checking what logical replication would lose",
+                                                       source_check_cmd(c, db), nullptr)
+                                           .out);
+    std::string why = refusal(s, allow_identity_full, c);
+    if (!why.empty()) throw Error("database " + db + " cannot move by logical replication: " + why);
+    return s;
+}
+
 uint64_t copy_stream(transport::Transport& source, const std::string& source_cmd,
                      transport::Transport& target, const std::string& target_cmd, const std::string& what) {
     return transport::pump(source, source_cmd, target, target_cmd, nullptr, what).bytes;

@@ -28,13 +28,7 @@ std::string LogicalMove::step_name(const std::string& what) const {
 
 std::string LogicalMove::preflight() {
     return ctx_.step("preflight", step_name("check"), [&] {
-        SourceCheck s =
-            parse_source_check(pg::run_checked(src_, "checking what logical replication would lose",
-                                               source_check_cmd(p_.source, p_.database), &p_)
-                                   .out);
-        std::string why = refusal(s, identity_full_, p_.source);
-        if (!why.empty())
-            throw Error("database " + p_.database + " cannot move by logical replication: " + why);
+        SourceCheck s = check_source(src_, p_.source, p_.database, identity_full_);
         ctx_.set(key("identity_full"), encode_tables(s.no_key));
         return s.no_key.empty()
                    ? std::string("nothing logical replication would lose")

@@ -57,6 +57,8 @@ public:
         pg::Cluster c = pg::discover(ctx.conn(src));
         uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring")));
         auto method = choose(ctx, src, dst);
+        if (method == pglogical::Method::Logical)
+            pglogical::check_source(ctx.conn(src), c, ds_.name, identity_full());
         return "postgres " + ds_.name + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " +
                c.version + ") → " +
                (method == pglogical::Method::Logical
@@ -241,9 +243,12 @@ private:
     pglogical::LogicalMove move(MoveContext& ctx) {
         auto p = replica_plan(ctx);
         if (auto t = ctx.get(key("target_cluster"))) p.target = pg::parse_discovered(*t);
-        const Value* full = ds_.settings.get("replica_identity_full");
         return {ctx, ctx.first(ctx.source(), ds_.role), ctx.first(ctx.target(), ds_.role), p,
-                full && full->kind() == Value::Kind::Bool && full->as_bool()};
+                identity_full()};
+    }
+    bool identity_full() const {
+        const Value* full = ds_.settings.get("replica_identity_full");
+        return full && full->kind() == Value::Kind::Bool && full->as_bool();
     }
 
     std::string repl_password(MoveContext& ctx) {

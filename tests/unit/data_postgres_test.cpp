@@ -193,6 +193,25 @@ TEST_CASE("postgres mover: streaming within a Debian release, logical across, th
     } catch (const Error& e) {
         CHECK(std::string(e.what()).find("\"public\".\"log\"") != std::string::npos);
     }
+    // --dry-run says the method, and refuses there already what logical replication would lose.
+    transport::RecordingTransport t("db");
+    for (const char* out : {"15 main 5432\n", "123456\n", "bookworm\n", "trixie\n"}) t.push_result(0, out);
+    t.push_result(0, fine + "unlogged\t7075626c6963\t6361636865\n");
+    test::LocalContext ctx(t, "m2");
+    ds.settings = Value::map();
+    try {
+        data::make_mover(ds)->plan(ctx);
+        FAIL("--dry-run must refuse an unlogged table");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("unlogged table(s) would not be replicated: \"public\".\"cache\"") !=
+              std::string::npos);
+    }
+    CHECK(ctx.state.empty());  // a dry run keeps nothing
+    for (const char* out : {"15 main 5432\n", "123456\n", "bookworm\n", "trixie\n"}) t.push_result(0, out);
+    t.push_result(0, fine);
+    CHECK(data::make_mover(ds)->plan(ctx) ==
+          "postgres forum on old-db1: 120.6 KiB (PostgreSQL 15) → logical replica "
+          "(schema, then publication and subscription) on new-db1, promoted at cutover");
     CHECK(data::make_mover(forum())->describe_move(inventory::Inventory{}, "old", "new") ==
           "- → replica (streaming, or logical across majors) on -");
 }
