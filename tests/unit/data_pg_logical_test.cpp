@@ -169,12 +169,7 @@ TEST_CASE("pg logical: SQL quotes every name a host gave, and the password stays
 namespace {
 
 using test::LocalContext;
-using test::pg_clusters::ClusterReaper;
-using test::pg_clusters::kBin;
-using test::pg_clusters::make_cluster;
-using test::pg_clusters::psql;
-using test::pg_clusters::sh;
-using test::pg_clusters::slurp;
+using namespace test::pg_clusters;
 
 pg::ReplicaPlan plan_for(const std::string& id, const std::string& db, const pg::Cluster& s,
                          const pg::Cluster& d) {

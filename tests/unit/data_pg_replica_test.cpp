@@ -206,12 +206,7 @@ TEST_CASE("pg: ctl mode drives pg_ctl, service mode systemctl") {
 namespace {
 
 using test::free_tcp_port;
-using test::pg_clusters::ClusterReaper;
-using test::pg_clusters::kBin;
-using test::pg_clusters::make_cluster;
-using test::pg_clusters::psql;
-using test::pg_clusters::sh;
-using test::pg_clusters::slurp;
+using namespace test::pg_clusters;
 
 // An application client over TCP with TLS and a password: what fence must lock out.
 std::string app_psql(const pg::Cluster& c) {
