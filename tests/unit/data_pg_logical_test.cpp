@@ -32,6 +32,20 @@ bool has(const std::string& hay, const std::string& needle) {
     return hay.find(needle) != std::string::npos;
 }
 
+pg::ReplicaPlan plan_for(const std::string& id, const std::string& db, const pg::Cluster& s,
+                         const pg::Cluster& d, const std::string& source_address = "127.0.0.1",
+                         const std::string& target_address = "127.0.0.1") {
+    pg::ReplicaPlan p;
+    p.migration_id = id;
+    p.source_address = source_address;
+    p.target_address = target_address;
+    p.database = db;
+    p.repl_password = SecretString(kPassword);
+    p.source = s;
+    p.target = d;
+    return p;
+}
+
 std::string error_of(const std::function<void()>& fn) {
     try {
         fn();
@@ -126,14 +140,8 @@ TEST_CASE("pg logical: SQL quotes every name a host gave, and the password stays
     CHECK(has(pgl::unfence_sql({}), "ALTER SYSTEM RESET default_transaction_read_only;"));
     CHECK(!has(pgl::unfence_sql({}), "\\gexec"));
 
-    pg::ReplicaPlan p;
-    p.migration_id = "m-1";
-    p.source_address = "198.18.1.12";
-    p.target_address = "198.18.2.12";
-    p.database = "forum";
-    p.repl_password = SecretString(kPassword);
-    p.source = pg::debian_cluster("15");
-    p.target = pg::debian_cluster("17");
+    auto p = plan_for("m-1", "forum", pg::debian_cluster("15"), pg::debian_cluster("17"), "198.18.1.12",
+                      "198.18.2.12");
     const std::string sub = pgl::subscription_sql(p);
     CHECK(has(sub, "SET log_statement = 'none';"));
     CHECK(has(sub,
@@ -170,19 +178,6 @@ namespace {
 
 using test::LocalContext;
 using namespace test::pg_clusters;
-
-pg::ReplicaPlan plan_for(const std::string& id, const std::string& db, const pg::Cluster& s,
-                         const pg::Cluster& d) {
-    pg::ReplicaPlan p;
-    p.migration_id = id;
-    p.source_address = "127.0.0.1";
-    p.target_address = "127.0.0.1";
-    p.database = db;
-    p.repl_password = SecretString(kPassword);
-    p.source = s;
-    p.target = d;
-    return p;
-}
 
 std::string app_sql(const pg::Cluster& c, const std::string& user, const std::string& db) {
     return "cd / && PGPASSWORD=apppw " + kBin +
