@@ -194,7 +194,7 @@ std::string q(transport::Transport& t, const pg::Cluster& c, const std::string& 
 TEST_CASE("pg logical: a real move between two local clusters, a refusal, DDL caught, an abort") {
     if (!test::pg_clusters::available()) return;
     const auto started = std::chrono::steady_clock::now();
-    test::TempDir tmp;
+    test::TempDir tmp(cluster_base());
     auto t = transport::make_local();
     test::pg_clusters::make_tls_cert(*t, tmp.path());
     ClusterReaper reaper;

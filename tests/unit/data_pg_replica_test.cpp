@@ -220,7 +220,7 @@ std::string app_psql(const pg::Cluster& c) {
 TEST_CASE("pg: real replica between two local clusters") {
     if (!test::pg_clusters::available()) return;
     const auto started = std::chrono::steady_clock::now();
-    test::TempDir tmp;
+    test::TempDir tmp(cluster_base());
     auto t = transport::make_local();
     sh(*t, "chown postgres: '" + tmp.path().string() + "'");
     test::pg_clusters::make_tls_cert(*t, tmp.path());

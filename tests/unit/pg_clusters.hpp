@@ -32,6 +32,15 @@ inline bool available() {
     return false;
 }
 
+// Where a test's clusters live: the servers run as the postgres user, who must be able to
+// walk into the temp directory; when it is not open to others (a /tmp left 0700 by some
+// other program), /var/tmp.
+inline fs::path cluster_base() {
+    const fs::path tmp = fs::temp_directory_path();
+    const auto others = fs::perms::others_exec;
+    return (fs::status(tmp).permissions() & others) != fs::perms::none ? tmp : fs::path("/var/tmp");
+}
+
 inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
