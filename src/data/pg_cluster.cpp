@@ -3,10 +3,11 @@
 // replica can move between (pg_replica.hpp declares them).
 #include <cctype>
 
-#include "data/pg_replica.hpp"
+#include "data/pg_sh.hpp"
 #include "modules/module.hpp"
 #include "modules/postgresql.hpp"
 #include "util/error.hpp"
+#include "util/shell.hpp"
 
 namespace decamp::data::pg {
 
@@ -116,8 +117,117 @@ std::string physical_refusal(const std::string& source_host, const std::string& 
     if (target.version.empty() || target.version == source_major) return "";
     return "PostgreSQL " + source_major + " on " + source_host + " but " + target.version + " on " +
            target_host + (target.from == "apt" ? " (the version its apt installs)" : "") +
-           ": the physical streaming replica needs the same major version on both sides; moving across "
-           "major versions is the logical mover's job (publication/subscription, coming with issue 16)";
+           ": the physical streaming replica needs the same major version on both sides; with method: auto "
+           "or logical decamp moves it by logical replication (publication/subscription) — abort this "
+           "migration and run it again";
+}
+
+// ---- sh pieces (pg_sh.hpp) ----
+
+using shell::join;
+using shell::quote;
+
+bool all_chars(const std::string& s, const char* extra) {
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  std::string_view(extra).find(c) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return !s.empty();
+}
+
+std::string bin(const Cluster& c, const char* prog) {
+    std::string dir = c.bin_dir.empty() ? "/usr/lib/postgresql/" + c.version + "/bin" : c.bin_dir;
+    return dir + "/" + prog;
+}
+
+std::string hba_path(const Cluster& c) {
+    return c.conf_dir + "/pg_hba.conf";
+}
+
+shell::Argv as_user(const Cluster& c, shell::Argv argv) {
+    shell::Argv out = {"runuser", "-u", c.os_user, "--"};
+    out.insert(out.end(), argv.begin(), argv.end());
+    return out;
+}
+
+// Script preamble: a psql_ function (as the OS user, over the local socket, stop on error,
+// tuples only). psql warns when it cannot read the cwd as that user, hence `cd /`.
+shell::Argv psql_argv(const Cluster& c, const std::string& db) {
+    return as_user(
+        c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-h",
+            c.socket_dir, "-p", std::to_string(c.port), "-d", "dbname=" + conninfo_quote(db)});
+}
+
+std::string preamble(const Cluster& c, const std::string& db) {
+    return "cd / || exit 1\npsql_() { " + join(psql_argv(c, db)) + " \"$@\" </dev/null; }\n";
+}
+
+// psql_ reads /dev/null; this one reads the script's stdin (SQL that holds a secret).
+std::string psql_stdin_fn(const Cluster& c, const std::string& db) {
+    return "psql_stdin() { " + join(psql_argv(c, db)) + "; }\n";
+}
+
+std::string psql_c(const std::string& sql) {
+    return "psql_ -c " + quote(sql);
+}
+
+// Replaces `path` by the output of `filter` (which reads "$f"), atomically, keeping owner
+// and mode. grep -v exits 1 when it selects nothing: an empty file is a fine result.
+std::string rewrite_file(const std::string& path, const std::string& filter) {
+    return "f=" + quote(path) + "\n" + shell::write_output_atomic(path, filter, "", "", "", {0, 1}) +
+           " || exit 1\n";
+}
+
+std::string reload_and_check_hba() {
+    return psql_c("SELECT pg_reload_conf()") + " >/dev/null || exit 1\n" + "bad=$(" +
+           psql_c(
+               "SELECT line_number || ': ' || error FROM pg_catalog.pg_hba_file_rules "
+               "WHERE error IS NOT NULL") +
+           ") || exit 1\n" +
+           "if [ -n \"$bad\" ]; then echo \"decamp: pg_hba.conf has errors: $bad\" >&2; exit 3; fi\n";
+}
+
+std::string mask(std::string text, const ReplicaPlan& p) {
+    const std::string& pw = p.repl_password.reveal();
+    if (pw.empty()) return text;
+    for (const std::string& needle : {pw, quote_literal(pw), conninfo_quote(pw)}) {
+        for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at))
+            text.replace(at, needle.size(), "***");
+    }
+    return text;
+}
+
+std::string tail(const std::string& s, size_t n) {
+    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t;
+}
+
+transport::RunResult run_checked(transport::Transport& t, const std::string& what, const std::string& cmd,
+                                 const ReplicaPlan* p, const transport::RunOptions& opts) {
+    // Every command holds one lock on the host: if the orchestrator was killed, the command
+    // it had started may still be running there (sshd does not stop a command without a
+    // tty); the resumed run then waits for it instead of racing it, and its own idempotent
+    // checks see what the orphan did. -o: a server the command starts must not inherit it.
+    const std::string locked = "exec flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + quote(cmd);
+    transport::RunResult r = t.run(locked, opts);
+    if (r.exit_status != 0) {
+        std::string msg = t.describe() + ": " + what + " failed (" +
+                          (r.timed_out ? std::string("timed out") : "exit " + std::to_string(r.exit_status)) +
+                          ")";
+        std::string err = tail(r.err.empty() ? r.out : r.err);
+        if (!err.empty()) msg += ": " + err;
+        throw Error(p ? mask(msg, *p) : msg);
+    }
+    return r;
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
+    size_t i = 0;
+    while (i < s.size() && std::isspace((unsigned char)s[i])) ++i;
+    return s.substr(i);
 }
 
 }  // namespace decamp::data::pg

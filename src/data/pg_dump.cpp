@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "data/pg_sh.hpp"
 #include "util/error.hpp"
 #include "util/shell.hpp"
 
@@ -9,28 +10,15 @@ namespace decamp::data::pgdump {
 
 namespace {
 
+using data::pg::bin;
 using data::pg::conninfo_quote;
+using data::pg::preamble;
+using data::pg::psql_argv;
+using data::pg::psql_c;
 using data::pg::quote_ident;
 using data::pg::quote_literal;
 using shell::join;
 using shell::quote;
-
-std::string bin(const Cluster& c, const char* prog) {
-    std::string dir = c.bin_dir.empty() ? "/usr/lib/postgresql/" + c.version + "/bin" : c.bin_dir;
-    return dir + "/" + prog;
-}
-
-shell::Argv psql_argv(const Cluster& c, const std::string& db) {
-    return {"runuser", "-u", c.os_user, "--", bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-v", "VERBOSITY=terse", "-h", c.socket_dir, "-p", std::to_string(c.port), "-d",
-            "dbname=" + conninfo_quote(db)};
-}
-
-std::string preamble(const Cluster& c, const std::string& db = "postgres") {
-    return "cd / || exit 1\npsql_() { " + join(psql_argv(c, db)) + " \"$@\" </dev/null; }\n";
-}
-
-std::string psql_c(const std::string& sql) { return "psql_ -c " + quote(sql); }
 
 // The same names and order as data::pg::row_counts_cmd, so the two compare directly.
 const char* kCountsSql =

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <thread>
 
+#include "data/pg_sh.hpp"
 #include "modules/module.hpp"
 #include "modules/postgresql.hpp"
 #include "util/error.hpp"
@@ -24,15 +25,6 @@ namespace {
 
 using shell::join;
 using shell::quote;
-
-bool all_chars(const std::string& s, const char* extra) {
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  std::string_view(extra).find(c) != std::string_view::npos;
-        if (!ok) return false;
-    }
-    return !s.empty();
-}
 
 // The migration id marks lines in pg_hba.conf; keep it to characters that need no escaping.
 void check_plan(const ReplicaPlan& p) {
@@ -65,103 +57,11 @@ std::string host_cidr(const std::string& addr) {
     throw Error("target address '" + addr + "' must be an IP address or a host name");
 }
 
-std::string bin(const Cluster& c, const char* prog) {
-    std::string dir = c.bin_dir.empty() ? "/usr/lib/postgresql/" + c.version + "/bin" : c.bin_dir;
-    return dir + "/" + prog;
-}
-
-std::string hba_path(const Cluster& c) { return c.conf_dir + "/pg_hba.conf"; }
-
-shell::Argv as_user(const Cluster& c, shell::Argv argv) {
-    shell::Argv out = {"runuser", "-u", c.os_user, "--"};
-    out.insert(out.end(), argv.begin(), argv.end());
-    return out;
-}
-
-// Script preamble: a psql_ function (as the OS user, over the local socket, stop on error,
-// tuples only). psql warns when it cannot read the cwd as that user, hence `cd /`.
-std::string preamble(const Cluster& c, const std::string& db = "postgres") {
-    return "cd / || exit 1\npsql_() { " +
-           join(as_user(c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v",
-                            "VERBOSITY=terse", "-h", c.socket_dir, "-p", std::to_string(c.port),
-                            "-d", "dbname=" + conninfo_quote(db)})) +
-           " \"$@\" </dev/null; }\n";
-}
-
-// psql_ reads /dev/null; this one reads the script's stdin (SQL that holds a secret).
-std::string psql_stdin_fn(const Cluster& c, const std::string& db = "postgres") {
-    return "psql_stdin() { " +
-           join(as_user(c, {bin(c, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v",
-                            "VERBOSITY=terse", "-h", c.socket_dir, "-p", std::to_string(c.port),
-                            "-d", "dbname=" + conninfo_quote(db)})) +
-           "; }\n";
-}
-
-std::string psql_c(const std::string& sql) { return "psql_ -c " + quote(sql); }
-
-// Replaces `path` by the output of `filter` (which reads "$f"), atomically, keeping owner
-// and mode. grep -v exits 1 when it selects nothing: an empty file is a fine result.
-std::string rewrite_file(const std::string& path, const std::string& filter) {
-    return "f=" + quote(path) + "\n" +
-           shell::write_output_atomic(path, filter, "", "", "", {0, 1}) + " || exit 1\n";
-}
-
-std::string reload_and_check_hba() {
-    return psql_c("SELECT pg_reload_conf()") + " >/dev/null || exit 1\n" +
-           "bad=$(" + psql_c("SELECT line_number || ': ' || error FROM pg_catalog.pg_hba_file_rules "
-                             "WHERE error IS NOT NULL") + ") || exit 1\n" +
-           "if [ -n \"$bad\" ]; then echo \"decamp: pg_hba.conf has errors: $bad\" >&2; exit 3; fi\n";
-}
-
 std::string pg_ctl_options(const Cluster& c) {
     std::string o = "-p " + std::to_string(c.port);
     if (!c.conf_dir.empty() && c.conf_dir != c.data_dir)
         o += " -c " + quote("config_file=" + c.conf_dir + "/postgresql.conf");
     return o;  // pg_ctl hands this to sh, hence the inner quoting
-}
-
-std::string mask(std::string text, const ReplicaPlan& p) {
-    const std::string& pw = p.repl_password.reveal();
-    if (pw.empty()) return text;
-    for (const std::string& needle : {pw, quote_literal(pw), conninfo_quote(pw)}) {
-        for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at))
-            text.replace(at, needle.size(), "***");
-    }
-    return text;
-}
-
-std::string tail(const std::string& s, size_t n = 2000) {
-    std::string t = s.size() > n ? "…" + s.substr(s.size() - n) : s;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-    return t;
-}
-
-transport::RunResult run_checked(transport::Transport& t, const std::string& what,
-                                 const std::string& cmd, const ReplicaPlan* p,
-                                 const transport::RunOptions& opts = {}) {
-    // Every command holds one lock on the host: if the orchestrator was killed, the command
-    // it had started may still be running there (sshd does not stop a command without a
-    // tty); the resumed run then waits for it instead of racing it, and its own idempotent
-    // checks see what the orphan did. -o: a server the command starts must not inherit it.
-    const std::string locked = "exec flock -o -w 1800 /run/lock/decamp-pg.lock sh -c " + quote(cmd);
-    transport::RunResult r = t.run(locked, opts);
-    if (r.exit_status != 0) {
-        std::string msg = t.describe() + ": " + what + " failed (" +
-                          (r.timed_out ? std::string("timed out")
-                                       : "exit " + std::to_string(r.exit_status)) +
-                          ")";
-        std::string err = tail(r.err.empty() ? r.out : r.err);
-        if (!err.empty()) msg += ": " + err;
-        throw Error(p ? mask(msg, *p) : msg);
-    }
-    return r;
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
-    size_t i = 0;
-    while (i < s.size() && std::isspace((unsigned char)s[i])) ++i;
-    return s.substr(i);
 }
 
 std::string marker(const ReplicaPlan& p) { return "# decamp-migration " + p.migration_id; }
@@ -229,8 +129,11 @@ std::string data_size_cmd(const Cluster& c, const std::string& db) {
 
 std::string hba_line(const ReplicaPlan& p) {
     check_plan(p);
-    return "hostssl replication " + p.repl_user + " " + host_cidr(p.target_address) +
-           " scram-sha-256  " + marker(p);
+    if (p.hba_database != "replication" && !all_chars(p.hba_database, "_-$"))
+        throw Error("database '" + p.hba_database + "' must be letters, digits, '_', '-' or '$'");
+    const std::string db = p.hba_database == "replication" ? p.hba_database : "\"" + p.hba_database + "\"";
+    return "hostssl " + db + " " + p.repl_user + " " + host_cidr(p.target_address) + " scram-sha-256  " +
+           marker(p);
 }
 
 std::string grant_replication_stdin(const ReplicaPlan& p) {
@@ -241,9 +144,11 @@ std::string grant_replication_stdin(const ReplicaPlan& p) {
            "SET password_encryption = 'scram-sha-256';\n"
            "SELECT format('%s ROLE %I WITH REPLICATION LOGIN PASSWORD %L', "
            "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " +
-           quote_literal(p.repl_user) + ") THEN 'ALTER' ELSE 'CREATE' END, " +
-           quote_literal(p.repl_user) + ", " + quote_literal(p.repl_password.reveal()) +
-           ")\n\\gexec\n";
+           quote_literal(p.repl_user) + ") THEN 'ALTER' ELSE 'CREATE' END, " + quote_literal(p.repl_user) +
+           ", " + quote_literal(p.repl_password.reveal()) + ")\n\\gexec\n" +
+           (p.read_all_data ? "ALTER ROLE " + quote_ident(p.repl_user) +
+                                  " BYPASSRLS;\nGRANT pg_read_all_data TO " + quote_ident(p.repl_user) + ";\n"
+                            : std::string());
 }
 
 std::string grant_replication_cmd(const ReplicaPlan& p) {
@@ -266,14 +171,17 @@ std::string revoke_replication_cmd(const ReplicaPlan& p) {
     const std::string line = hba_line(p);
     const Cluster& c = p.source;
     const std::string user = quote_literal(p.repl_user);
-    return preamble(c) + "line=" + quote(line) + "\n" +
-           "if grep -qxF -- \"$line\" " + quote(hba_path(c)) + "; then\n" +
-           rewrite_file(hba_path(c), "grep -vxF -- \"$line\" \"$f\"") + "fi\n" +
+    return preamble(c) + "line=" + quote(line) + "\n" + "if grep -qxF -- \"$line\" " + quote(hba_path(c)) +
+           "; then\n" + rewrite_file(hba_path(c), "grep -vxF -- \"$line\" \"$f\"") + "fi\n" +
            psql_c("SELECT pg_catalog.pg_reload_conf()") + " >/dev/null || exit 1\n" +
-           psql_c("SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM "
-                  "pg_catalog.pg_stat_activity WHERE usename = " + user) +
-           " >/dev/null || exit 1\n" + psql_c("DROP ROLE IF EXISTS " + quote_ident(p.repl_user)) +
-           " || exit 1\n";
+           psql_c(
+               "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM "
+               "pg_catalog.pg_stat_activity WHERE usename = " +
+               user) +
+           " >/dev/null || exit 1\n" +
+           // A fenced source starts every session read-only; this one must write.
+           "psql_ -c " + quote("SET default_transaction_read_only = off") + " -c " +
+           quote("DROP ROLE IF EXISTS " + quote_ident(p.repl_user)) + " || exit 1\n";
 }
 
 std::string basebackup_stdin(const ReplicaPlan& p) {

@@ -63,6 +63,10 @@ struct ReplicaPlan {
     std::string database;         // the data set's database (for checks and row counts)
     std::string repl_user = "decamp_repl";
     SecretString repl_password;
+    // What the pg_hba line lets the user reach: physical replication, or for a logical
+    // subscription the database itself (which a "replication" line does not match).
+    std::string hba_database = "replication";
+    bool read_all_data = false;  // logical: the initial copy reads every table (and row)
     Cluster source;
     Cluster target;
 };

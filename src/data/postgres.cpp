@@ -1,7 +1,10 @@
 // The PostgreSQL mover: the target becomes a streaming replica of the source (a replication
 // user and one pg_hba line on the source for the target's address only, pg_basebackup over
 // TLS), the source is fenced at cutover, the replica catches up to the source's last WAL
-// position and is promoted. The commands themselves are built in migrate/pg_replica.
+// position and is promoted. The commands themselves are built in data/pg_replica.
+// Across major versions (the Debian releases differ), or with `method: logical`, the set
+// moves by logical replication instead (data/pg_logical_mover); preflight picks the method
+// and keeps it in the state, so a resumed run goes on the same way.
 // Backups are logical dumps restored through a scratch database: postgres_backup.cpp.
 #include "data/postgres.hpp"
 
@@ -9,6 +12,8 @@
 #include <utility>
 
 #include "data/mover.hpp"
+#include "data/pg_logical.hpp"
+#include "data/pg_logical_mover.hpp"
 #include "data/pg_replica.hpp"
 #include "engine/script.hpp"
 #include "util/names.hpp"
@@ -33,26 +38,46 @@ public:
         ctx.step("preflight", "postgres-version/" + ds_.name, [&] {
             const auto& src = ctx.first(ctx.source(), ds_.role);
             const auto [c, t] = versions(ctx);
+            auto method = choose(c, t);
+            ctx.set(key("method"), pglogical::method_name(method));
             uint64_t size = std::stoull(
                 "0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring the database")));
             ctx.set(key("cluster"), c.version + " " + c.name + " " + std::to_string(c.port));
             ctx.set(key("bytes"), std::to_string(size));
             return "PostgreSQL " + c.version + " (" + c.name + "), " + human_bytes(size) + "; " +
-                   target_line(t);
+                   target_line(t) + "; " + pglogical::method_name(method) + " replication";
         });
+        if (logical(ctx)) move(ctx).preflight();
         return ctx.get_u64(key("bytes"));
     }
 
     std::string plan(MoveContext& ctx) override {
         const auto& src = ctx.first(ctx.source(), ds_.role);
+        const auto& dst = ctx.first(ctx.target(), ds_.role);
         const auto [c, t] = versions(ctx);
         uint64_t size = std::stoull("0" + trim(ctx.sh(src, pg::data_size_cmd(c, ds_.name), "measuring")));
+        auto method = choose(c, t);
+        if (method == pglogical::Method::Logical)
+            pglogical::check_source(ctx.conn(src), c, ds_.name, identity_full());
         return "postgres " + ds_.name + " on " + src.name + ": " + human_bytes(size) + " (PostgreSQL " +
-               c.version + ") → streaming replica on " + ctx.first(ctx.target(), ds_.role).name + " (" +
-               target_line(t) + "), promoted at cutover";
+               c.version + ") → " +
+               (method == pglogical::Method::Logical
+                    ? "logical replica (schema, then publication and subscription)"
+                    : "streaming replica") +
+               " on " + dst.name + " (" + target_line(t) + "), promoted at cutover";
     }
 
     uint64_t replicate(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            ctx.step("replicate", "pg-logical-versions/" + ds_.name, [&] {
+                pg::Cluster t = pg::discover(ctx.conn(ctx.first(ctx.target(), ds_.role)));
+                pg::Cluster s = replica_plan(ctx).source;
+                pglogical::check_majors(pglogical::Method::Logical, s.version, t.version);
+                ctx.set(key("target_cluster"), t.version + " " + t.name + " " + std::to_string(t.port));
+                return "PostgreSQL " + s.version + " → " + t.version;
+            });
+            return move(ctx).replicate();
+        }
         auto p = replica_plan(ctx);
         const auto& src = ctx.first(ctx.source(), ds_.role);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
@@ -84,6 +109,12 @@ public:
     }
 
     std::optional<std::string> verify(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            auto m = move(ctx);
+            std::string line = m.verify();
+            lag_ = m.lag();
+            return line;
+        }
         auto p = replica_plan(ctx);
         lag_ = pg::lag_bytes(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
         if (lag_ < 0)
@@ -93,6 +124,7 @@ public:
     int64_t lag_bytes() const override { return lag_; }
 
     void fence(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).fence();
         auto p = replica_plan(ctx);
         ctx.step("cutover", "pg-fence/" + ds_.name, [&] {
             pg::fence(ctx.conn(ctx.first(ctx.source(), ds_.role)), p);
@@ -101,6 +133,10 @@ public:
     }
 
     uint64_t final_sync(MoveContext& ctx) override {
+        if (logical(ctx)) {
+            move(ctx).final_sync();
+            return 0;
+        }
         auto p = replica_plan(ctx);
         ctx.step("cutover", "pg-catch-up/" + ds_.name, [&] {
             uint64_t lsn = pg::wait_caught_up(ctx.conn(ctx.first(ctx.source(), ds_.role)),
@@ -113,6 +149,7 @@ public:
     }
 
     void promote(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).promote();
         auto p = replica_plan(ctx);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
         ctx.step("cutover", "pg-promote/" + ds_.name, [&] {
@@ -127,11 +164,13 @@ public:
     }
 
     std::string rollback(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).rollback();
         pg::unfence(ctx.conn(ctx.first(ctx.source(), ds_.role)), replica_plan(ctx));
         return "source database " + ds_.name + " writable again";
     }
 
     std::string abort(MoveContext& ctx) override {
+        if (logical(ctx)) return move(ctx).abort();
         if (!ctx.step_begun("pg-grant/" + ds_.name)) return "";  // nothing was added
         ctx.log() << "  removing the replication user and pg_hba line from the source …" << std::flush;
         auto p = replica_plan(ctx);
@@ -154,7 +193,11 @@ public:
             auto v = inv.hosts_of(provider, ds_.role);
             return v.empty() ? std::string("-") : v.front()->name;
         };
-        return first(source) + " → streaming replica on " + first(target);
+        const std::string how = setting("method") == "logical" ? " → logical replica on "
+                                : setting("method") == "physical"
+                                    ? " → streaming replica on "
+                                    : " → replica (streaming, or logical across majors) on ";
+        return first(source) + how + first(target);
     }
     std::string describe_fence(const std::string& source) const override {
         return "fence " + source + "'s database " + ds_.name + " (read-only for good)";
@@ -184,16 +227,37 @@ public:
 
 private:
     std::string key(const std::string& what) const { return "pg_" + what + "/" + ds_.name; }
+    std::string setting(const std::string& name) const {
+        const Value* v = ds_.settings.get(name);
+        return v && v->is_string() ? v->as_string() : "";
+    }
+    // The same Debian release on both sides means the same PostgreSQL major from apt (the
+    // target may have no PostgreSQL yet at preflight: provision installs it).
+    // Streaming within a major, logical across (or what the inventory's `method:` forces); a
+    // target without PostgreSQL yet counts as the same major until pg-grant sees its cluster.
+    pglogical::Method choose(const pg::Cluster& c, const pg::TargetMajor& t) const {
+        return pglogical::choose_method(setting("method"), c.version, t.version);
+    }
+    bool logical(MoveContext& ctx) { return ctx.get(key("method")).value_or("") == "logical"; }
+    pglogical::LogicalMove move(MoveContext& ctx) {
+        auto p = replica_plan(ctx);
+        if (auto t = ctx.get(key("target_cluster"))) p.target = pg::parse_discovered(*t);
+        return {ctx, ctx.first(ctx.source(), ds_.role), ctx.first(ctx.target(), ds_.role), p,
+                identity_full()};
+    }
+    bool identity_full() const {
+        const Value* full = ds_.settings.get("replica_identity_full");
+        return full && full->kind() == Value::Kind::Bool && full->as_bool();
+    }
 
-    // The source's cluster and the target's major; Error when the replica cannot carry the
-    // set between them (the hosts' Debian releases may differ, the PostgreSQL majors may not).
+    // The source's cluster and the target's major (the hosts' Debian releases may differ;
+    // choose() decides what carries the set between the majors).
     std::pair<pg::Cluster, pg::TargetMajor> versions(MoveContext& ctx) {
         const auto& src = ctx.first(ctx.source(), ds_.role);
         const auto& dst = ctx.first(ctx.target(), ds_.role);
         pg::Cluster c = pg::discover(ctx.conn(src));
         auto t = pg::parse_target_major(
             ctx.sh(dst, pg::target_major_cmd(), "reading the target's PostgreSQL version"));
-        if (auto why = pg::physical_refusal(src.name, c.version, dst.name, t); !why.empty()) throw Error(why);
         return {c, t};
     }
     static std::string target_line(const pg::TargetMajor& t) {
@@ -233,6 +297,10 @@ private:
 
 // An inventory entry {kind: postgres, role, database}: the database names the set.
 std::string validate_postgres_set(const Value& entry, const std::string& path, schema::Checker& check) {
+    if (auto m = check.str(entry, "method", path); m && *m != "auto" && *m != "physical" && *m != "logical")
+        check.error(*entry.get("method"), schema::Checker::join(path, "method"),
+                    "expected auto (streaming within a major, logical across), physical or logical");
+    check.boolean(entry, "replica_identity_full", path);
     return check.shaped(entry, "database", path, names::check_pg_name, true).value_or("");
 }
 

@@ -24,7 +24,8 @@ struct Row {
 // The data kinds: a new kind is one row here and its mover file.
 const std::vector<Row>& rows() {
     static const std::vector<Row> table{
-        {{"postgres", {"database"}, validate_postgres_set}, make_postgres_mover},
+        {{"postgres", {"database", "method", "replica_identity_full"}, validate_postgres_set},
+         make_postgres_mover},
         {{"files", {"path"}, validate_files_set}, make_files_mover},
     };
     return table;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "data/pg_dump.hpp"
+#include "pg_clusters.hpp"
 #include "test_util.hpp"
 #include "transport/pump.hpp"
 #include "util/error.hpp"
@@ -83,7 +84,7 @@ TEST_CASE("backup pg: dump in a snapshot, restore into scratch, swap") {
         MESSAGE("skipped: needs root and PostgreSQL 15 binaries in " << kBin);
         return;
     }
-    test::TempDir tmp;
+    test::TempDir tmp(test::pg_clusters::cluster_base());
     auto t = transport::make_local();
     sh(*t, "chown postgres: '" + tmp.path().string() + "'");
     data::pg::Cluster c;

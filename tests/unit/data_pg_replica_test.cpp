@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "data/pg_replica.hpp"
+#include "pg_clusters.hpp"
 #include "test_util.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
@@ -39,13 +40,6 @@ pg::ReplicaPlan sample_plan() {
     p.source = pg::debian_cluster("15");
     p.target = pg::debian_cluster("15");
     return p;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -211,69 +205,8 @@ TEST_CASE("pg: ctl mode drives pg_ctl, service mode systemctl") {
 
 namespace {
 
-const std::string kBin = "/usr/lib/postgresql/15/bin";
-
 using test::free_tcp_port;
-
-std::string sh(transport::Transport& t, const std::string& cmd, const std::string& in = {}) {
-    transport::RunOptions o;
-    o.stdin_data = in;
-    o.timeout = std::chrono::seconds(60);
-    auto r = t.run(cmd, o);
-    INFO(cmd);
-    INFO(r.err);
-    REQUIRE(r.exit_status == 0);
-    return r.out;
-}
-
-// Stops every postmaster we started, by the PID in postmaster.pid, whatever happened.
-struct ClusterReaper {
-    std::vector<fs::path> data_dirs;
-    ~ClusterReaper() {
-        for (auto& d : data_dirs) {
-            std::ifstream in(d / "postmaster.pid");
-            pid_t pid = 0;
-            if (!(in >> pid) || pid <= 0) continue;
-            ::kill(pid, SIGINT);  // fast shutdown
-            for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
-        }
-    }
-};
-
-pg::Cluster make_cluster(transport::Transport& t, const fs::path& dir, const std::string& name,
-                         int port, bool ssl) {
-    pg::Cluster c;
-    c.data_dir = (dir / name).string();
-    c.conf_dir = c.data_dir;
-    c.port = port;
-    c.bin_dir = kBin;
-    c.service = "";
-    c.socket_dir = dir.string();
-    c.log_file = (dir / (name + ".log")).string();
-    sh(t, "cd / && runuser -u postgres -- " + kBin + "/initdb -N -U postgres -A peer "
-              "--auth-host=scram-sha-256 -D '" + c.data_dir + "' >/dev/null");
-    std::string conf = "port = " + std::to_string(port) +
-                       "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '" +
-                       dir.string() + "'\nshared_buffers = 16MB\nfsync = off\n"
-                       "log_statement = 'all'\nlog_connections = on\n";
-    if (ssl)
-        conf += "ssl = on\nssl_cert_file = '" + (dir / "server.crt").string() +
-                "'\nssl_key_file = '" + (dir / "server.key").string() + "'\n";
-    std::ofstream(fs::path(c.data_dir) / "postgresql.conf", std::ios::app) << conf;
-    // No blanket replication line: only the one grant adds may let the replica in.
-    std::ofstream(fs::path(c.data_dir) / "pg_hba.conf")
-        << "# test cluster\nlocal all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n";
-    sh(t, "chown postgres: '" + c.data_dir + "/pg_hba.conf'");
-    sh(t, pg::start_cmd(c));
-    return c;
-}
-
-std::string psql(const pg::Cluster& c, const std::string& db) {
-    return "cd / && runuser -u postgres -- " + kBin + "/psql -X -q -At -v ON_ERROR_STOP=1 -h " +
-           c.socket_dir + " -p " + std::to_string(c.port) + " -d " + db;
-}
+using namespace test::pg_clusters;
 
 // An application client over TCP with TLS and a password: what fence must lock out.
 std::string app_psql(const pg::Cluster& c) {
@@ -285,18 +218,12 @@ std::string app_psql(const pg::Cluster& c) {
 }  // namespace
 
 TEST_CASE("pg: real replica between two local clusters") {
-    if (::geteuid() != 0 || !fs::exists(kBin + "/initdb") || !fs::exists("/usr/bin/openssl")) {
-        MESSAGE("skipped: needs root, PostgreSQL 15 binaries in " << kBin << " and openssl");
-        return;
-    }
+    if (!test::pg_clusters::available()) return;
     const auto started = std::chrono::steady_clock::now();
-    test::TempDir tmp;
+    test::TempDir tmp(cluster_base());
     auto t = transport::make_local();
     sh(*t, "chown postgres: '" + tmp.path().string() + "'");
-    sh(*t, "cd '" + tmp.path().string() + "' && openssl req -x509 -newkey ec -pkeyopt "
-           "ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost -keyout server.key "
-           "-out server.crt 2>/dev/null && chown postgres: server.key server.crt && chmod 0600 "
-           "server.key");
+    test::pg_clusters::make_tls_cert(*t, tmp.path());
     ClusterReaper reaper;
     reaper.data_dirs = {tmp.path() / "source", tmp.path() / "target"};
     pg::ReplicaPlan p;

@@ -10,6 +10,7 @@
 #include "data/pg_replica.hpp"
 #include "data/postgres.hpp"
 #include "fake_move_context.hpp"
+#include "move_context.hpp"
 #include "transport/recording.hpp"
 #include "util/error.hpp"
 #include "util/json.hpp"
@@ -175,14 +176,14 @@ TEST_CASE(
         CHECK_MESSAGE(parse_target_major(bad).version.empty(), bad);
 }
 
-TEST_CASE("pg physical_refusal: only another major, named with both hosts and the logical mover") {
+TEST_CASE("pg physical_refusal: only another major, named with both hosts and the logical way") {
     using data::pg::physical_refusal;
     CHECK(physical_refusal("old-db1", "15", "new-db1", {"15", "apt"}) == "");
     CHECK(physical_refusal("old-db1", "15", "new-db1", {"", ""}) == "");  // not knowable yet
     std::string why = physical_refusal("old-db1", "15", "new-db1", {"17", "apt"});
     CHECK(why.find("PostgreSQL 15 on old-db1 but 17 on new-db1 (the version its apt installs)") == 0);
     CHECK(why.find("same major version") != std::string::npos);
-    CHECK(why.find("logical mover") != std::string::npos);
+    CHECK(why.find("logical replication") != std::string::npos);
     CHECK(physical_refusal("a", "17", "b", {"15", "cluster"}).find("but 15 on b:") != std::string::npos);
 }
 
@@ -198,33 +199,44 @@ void script_hosts(test::FakeMoveContext& ctx, const std::string& target, const s
 
 }  // namespace
 
-TEST_CASE("postgres preflight: another Debian release with the same major moves; another major is refused") {
-    auto m = data::make_mover(forum());
-    test::FakeMoveContext ctx("db");
+TEST_CASE("postgres preflight: streaming within a major whatever the release, logical across, physical forced is refused") {
+    const std::string fine = "wal_level\tlogical\nfree_slots\t8\nlarge_objects\t0\n";
     SUBCASE("same major (bookworm → a host whose apt also brings 15)") {
+        auto m = data::make_mover(forum());
+        test::FakeMoveContext ctx("db");
         script_hosts(ctx, "apt 15\n", "123456\n");
         CHECK(m->preflight(ctx) == 123456);
         REQUIRE(ctx.steps.size() == 1);
         CHECK(ctx.steps[0].second.find("target 15 (from its apt)") != std::string::npos);
         CHECK(ctx.kv.at("pg_cluster/forum") == "15 main 5432");
+        CHECK(ctx.kv.at("pg_method/forum") == "physical");
         CHECK(ctx.on_target.commands() == std::vector<std::string>{data::pg::target_major_cmd()});
     }
-    SUBCASE("no cluster and no package lists on the target yet: checked again at pg-grant") {
+    SUBCASE("no cluster and no package lists on the target yet: streaming, checked again at pg-grant") {
+        auto m = data::make_mover(forum());
+        test::FakeMoveContext ctx("db");
         script_hosts(ctx, "unknown\n", "1\n");
         CHECK(m->preflight(ctx) == 1);
         CHECK(ctx.steps[0].second.find("checked once it is provisioned") != std::string::npos);
+        CHECK(ctx.kv.at("pg_method/forum") == "physical");
     }
-    SUBCASE("15 on the source, 17 on the target: refused before anything is measured") {
-        script_hosts(ctx, "cluster 17\n");
-        CHECK_THROWS_WITH_AS(
-            m->preflight(ctx),
-            doctest::Contains("PostgreSQL 15 on old-db1 but 17 on new-db1: the physical streaming "
-                              "replica needs the same major version"),
-            Error);
-        CHECK(ctx.on_source.commands().size() == 1);  // the size was never asked
-        CHECK(ctx.kv.empty());
-        // --dry-run's line refuses the same way.
+    SUBCASE("15 on the source, 17 on the target: logical, the source checked for what it would lose") {
+        auto m = data::make_mover(forum());
+        test::FakeMoveContext ctx("db");
+        script_hosts(ctx, "cluster 17\n", "123456\n");
+        ctx.on_source.push_result(0, fine);
+        CHECK(m->preflight(ctx) == 123456);
+        CHECK(ctx.kv.at("pg_method/forum") == "logical");
+        CHECK(ctx.steps[0].second.find("logical replication") != std::string::npos);
+    }
+    SUBCASE("method: physical across majors is refused, naming both and the way out") {
+        auto ds = forum();
+        ds.settings = Value::map();
+        ds.settings.set("method", Value::string("physical"));
+        auto m = data::make_mover(ds);
+        test::FakeMoveContext ctx("db");
         script_hosts(ctx, "apt 17\n");
-        CHECK_THROWS_WITH_AS(m->plan(ctx), doctest::Contains("logical mover"), Error);
+        CHECK_THROWS_WITH_AS(m->preflight(ctx), doctest::Contains("use method: logical or auto"), Error);
+        CHECK(ctx.kv.empty());
     }
 }

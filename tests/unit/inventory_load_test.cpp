@@ -252,6 +252,8 @@ data:
   - { kind: postgres, role: web, path: /srv/x }
   - { kind: files, role: web, path: relative/dir }
   - { kind: files, role: web, path: /srv/ok, database: forum }
+  - { kind: postgres, role: web, database: shop, method: logcal, replica_identity_full: "yes" }
+  - { kind: postgres, role: web, database: blog, method: logical, replica_identity_full: true }
 )";
     auto errs = errors_of(text, dir);
     std::string all;
@@ -264,5 +266,11 @@ data:
     CHECK(all.find("data/1/database") != std::string::npos);
     CHECK(all.find("data/2/path") != std::string::npos);
     CHECK(all.find("data/3/database") != std::string::npos);
-    CHECK(errs.size() == 5);
+    // PostgreSQL's own settings: the method by name, the identity switch a boolean.
+    CHECK(all.find(
+              ":15:58: data/4/method: expected auto (streaming within a major, logical across), physical or "
+              "logical") != std::string::npos);
+    CHECK(all.find("data/4/replica_identity_full: expected true or false") != std::string::npos);
+    CHECK(all.find("data/5") == std::string::npos);
+    CHECK(errs.size() == 7);
 }

@@ -29,7 +29,8 @@ app: { role: web, services: [forum-app] }
     std::string s = migrate_summary(inv, o);
     CHECK(s.find("move forum from provider old to provider new") != std::string::npos);
     CHECK(s.find("old-db1 (192.0.2.2)") != std::string::npos);
-    CHECK(s.find("postgres forum (old-db1 → streaming replica on new-db1)") != std::string::npos);
+    CHECK(s.find("postgres forum (old-db1 → replica (streaming, or logical across majors) on new-db1)") !=
+          std::string::npos);
     CHECK(s.find("stop forum-app on old") != std::string::npos);
     CHECK(s.find("fence old's database forum") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(o.state_path));  // reading the state creates none

@@ -17,8 +17,9 @@ extern bool g_current_test_failed;  // set by the listener in main.cpp
 
 class TempDir {
 public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "decamp-test-XXXXXX").string();
+    // Under `base` (default: the system's temp directory).
+    explicit TempDir(const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+        std::string tmpl = (base / "decamp-test-XXXXXX").string();
         char* p = mkdtemp(tmpl.data());
         REQUIRE(p != nullptr);
         path_ = p;
