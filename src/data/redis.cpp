@@ -74,7 +74,12 @@ public:
         });
         ctx.step("replicate", "redis-replica/" + ds_.name, [&] {
             remember_tls(ctx, dst(ctx), "target_tls");
-            cli_ok(ctx, dst(ctx), redis::replica_commands(p), "making the target a replica");
+            // A target that was the source of an earlier migration still refuses writes
+            // (that migration's close-source step); once promoted it must take them.
+            Commands cmds = redis::replica_commands(p);
+            if (!ctx.migrations_from(ctx.target()).empty())
+                cmds.insert(cmds.begin(), {"CONFIG", "SET", "min-replicas-to-write", "0"});
+            cli_ok(ctx, dst(ctx), cmds, "making the target a replica");
             wait_synced(ctx, p);
             return "replica of " + p.source_address + ":" + std::to_string(redis::tls_port(p)) +
                    ", initial sync done";

@@ -5,7 +5,8 @@
 # SIGKILLed while the target syncs as a replica and then resumed. Checks: every write Redis
 # acknowledged is on the target, the source refuses writes after cutover and keeps none of
 # the migration's TLS port, firewall table or certificates, and the password was never in a
-# process list or decamp's output.
+# process list or decamp's output. Then back new → old killed in replicate and --abort:
+# new's settings as before, no trace left.
 # Needs root and systemd-nspawn; prints "SKIP: reason" and exits 0 otherwise.
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -122,5 +123,24 @@ check "new: no certificates left" bash -c "! scripts/lab ssh new-cache1 ls /etc/
 check "password never in a process list" bash -c "! grep -qF '$PW' '$T/ps.txt'"
 check "password never in decamp's output" bash -c "! cat '$T'/m1.* '$T'/m2.* '$T'/apply.*.log | grep -qF '$PW'"
 check "the report shows the Redis steps" grep -q 'redis-close-source' "$T/m2.out"
-echo "new answers on $NEW"
+
+# ---- B: new → old killed in replicate, then --abort: new exactly as before ----
+settings() { rcli new-cache1 CONFIG GET 'tls-*'; rcli new-cache1 CONFIG GET min-replicas-to-write; }
+settings >"$T/new.before"
+"$DECAMP" migrate -i "$INV" --state "$T/m.db" --to old --yes >"$T/b1.out" 2>"$T/b1.err" &
+mig=$!
+for _ in $(seq 1 300); do
+  rcli old-cache1 INFO replication 2>/dev/null | grep -q "^master_host:$NEW" && break
+  sleep 0.1
+done
+kill -9 $mig 2>/dev/null; wait $mig 2>/dev/null
+"$DECAMP" migrate -i "$INV" --state "$T/m.db" --abort --yes >"$T/abort.out" 2>"$T/abort.err"; rc=$?
+check "abort exits 0" test $rc = 0 || tail -n 10 "$T/abort.err"
+settings >"$T/new.after"
+check "abort: new's TLS and write settings as before" cmp -s "$T/new.before" "$T/new.after"
+check "abort: new takes writes (not paused)" test "$(rcli new-cache1 SET after-abort 1)" = OK
+check "abort: no firewall table or certificates on new" bash -c "! scripts/lab ssh new-cache1 'nft list tables; ls /etc/redis' | grep -q 'decamp_redis\|decamp-'"
+old_primary() { rcli old-cache1 INFO replication | grep -q '^role:master'; }
+check "abort: old is no replica" old_primary
+
 summary

@@ -200,6 +200,16 @@ TEST_CASE("redis mover: a resumed step keeps the settings found before the first
     CHECK(rig.target.master == "198.18.1.12 6380");
 }
 
+TEST_CASE("redis mover: a target the stack once left takes writes again once promoted") {
+    Rig rig;
+    rig.target.config["min-replicas-to-write"] = "1000";  // an earlier migration's close-source
+    rig.mover->replicate(rig.ctx);
+    CHECK(rig.target.config["min-replicas-to-write"] == "1000");  // nothing earlier in the state
+    rig.ctx.earlier = {"20250101T000000Z-prev"};
+    rig.mover->replicate(rig.ctx);
+    CHECK(rig.target.config["min-replicas-to-write"] == "0");
+}
+
 TEST_CASE("redis mover: abort and rollback put the source back and detach the target") {
     SUBCASE("abort before anything ran changes nothing") {
         Rig rig;
