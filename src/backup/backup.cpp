@@ -109,11 +109,15 @@ Manifest run_backup(const inventory::Inventory& inv, Repo& repo, const std::stri
     size_t index = 0;
     for (const auto& ds : inv.data) {
         ++index;
+        auto mover = data::make_mover(ds);
+        if (!mover->holds_data()) {
+            log << "  " << mover->label() << ": cache only, nothing to back up\n";
+            continue;
+        }
         auto hosts = inv.hosts_of(provider, ds.role);
         if (hosts.empty()) throw Error("provider " + provider + " has no host with role " + ds.role);
         const inventory::Host& h = *hosts.front();
         transport::Transport& t = conn(h);
-        auto mover = data::make_mover(ds);
         DataEntry e;
         e.kind = ds.kind;
         e.name = mover->name();

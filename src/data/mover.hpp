@@ -118,6 +118,9 @@ public:
     std::string label() const { return kind() + " " + name(); }
     // A directory on the target whose file system must hold the data (free-disk check).
     virtual std::string target_dir() const = 0;
+    // False for a set declared to hold nothing worth keeping (a cache): backups skip it
+    // and its migration phases do nothing.
+    virtual bool holds_data() const { return true; }
 
     // preflight: what both sides must satisfy; returns the data's size in bytes. A mover
     // refuses here only a difference between the sides that it cannot carry, naming both

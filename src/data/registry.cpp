@@ -14,6 +14,8 @@ std::unique_ptr<DataMover> make_postgres_mover(const inventory::DataSet& ds);
 std::string validate_postgres_set(const Value& entry, const std::string& path, schema::Checker& check);
 std::unique_ptr<DataMover> make_files_mover(const inventory::DataSet& ds);
 std::string validate_files_set(const Value& entry, const std::string& path, schema::Checker& check);
+std::unique_ptr<DataMover> make_redis_mover(const inventory::DataSet& ds);
+std::string validate_redis_set(const Value& entry, const std::string& path, schema::Checker& check);
 
 namespace {
 using Factory = std::unique_ptr<DataMover> (*)(const inventory::DataSet&);
@@ -27,6 +29,7 @@ const std::vector<Row>& rows() {
         {{"postgres", {"database", "method", "replica_identity_full"}, validate_postgres_set},
          make_postgres_mover},
         {{"files", {"path"}, validate_files_set}, make_files_mover},
+        {{"redis", {"port", "password", "cache_only"}, validate_redis_set}, make_redis_mover},
     };
     return table;
 }

@@ -67,7 +67,8 @@ struct DataSet {
     std::string kind;  // a data kind (inventory::data_kind_schemas)
     std::string role;
     std::string name;               // what the kind calls the set: a database, a path
-    Value settings = Value::map();  // the entry as written (kind-specific keys)
+    Value settings = Value::map();  // the entry as written (kind-specific keys; secret references as secrets)
+    std::filesystem::path base_dir;  // the inventory's directory, for ${file:…} references
     Mark mark;
 };
 

@@ -259,6 +259,11 @@ private:
             }
             if (schema) ds.name = schema->validate(d, path, c_);
             ds.settings = d;
+            // A kind's secret (a password) reaches its mover, and the masker, as a secret.
+            for (const auto& [k, v] : d.entries())
+                if (v.is_string() && is_secret_reference(v.as_string()))
+                    ds.settings.set(k, Value::secret(v.as_string()).at(v.mark()));
+            ds.base_dir = inv_.base_dir;
             inv_.data.push_back(std::move(ds));
         }
     }

@@ -60,6 +60,8 @@ void remember_secrets(const Inventory& inv) {
     remember(inv.vars, inv.base_dir, "vars", short_ones);
     for (const auto& h : inv.hosts) remember(h.vars, inv.base_dir, "providers/" + h.provider + "/hosts/" + h.name + "/vars", short_ones);
     for (const auto& p : inv.providers) remember(p.settings, inv.base_dir, "providers/" + p.name, short_ones);
+    for (size_t i = 0; i < inv.data.size(); ++i)
+        remember(inv.data[i].settings, inv.base_dir, "data/" + std::to_string(i), short_ones);
     if (inv.dns) {
         remember(inv.dns->api_key, inv.base_dir, inv.dns->api_key_path, short_ones);
         remember(inv.dns->tsig_secret, inv.base_dir, "dns/tsig/secret", short_ones);

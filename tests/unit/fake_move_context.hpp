@@ -60,7 +60,10 @@ public:
         return it == kv.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
     void set(const std::string& key, const std::string& value) override { kv[key] = value; }
-    std::vector<std::string> migrations_from(const std::string&) override { return {}; }
+    std::vector<std::string> earlier;  // ids of finished migrations away from the target
+    std::vector<std::string> migrations_from(const std::string& provider) override {
+        return provider == new_ ? earlier : std::vector<std::string>{};
+    }
     std::ostream& log() override { return out; }
     int catchup_timeout_s() const override { return 5; }
 
