@@ -4,8 +4,9 @@
 #  A. The example stack applies on both releases (PostgreSQL 15 on old, 17 on new: paths
 #     follow the host's release), and a second apply on trixie reports 0 changed; check
 #     mode and facts there too; the app is green on both.
-#  B. migrate old → new is refused at preflight by the PostgreSQL mover (the physical replica
-#     needs the same major), naming both versions and the logical mover, in --dry-run and
+#  B. migrate old → new picks logical replication for 15 → 17 and its preflight refuses the
+#     example's wal_level = replica (saying what to change); `method: physical` forced is
+#     refused naming both versions; in --dry-run and
 #     for real, and nothing on old is touched.
 #  C. Files cross releases: the same stack without its database set moves old → new (files
 #     through decamp, DNS switched), every uploaded byte identical on trixie.
@@ -56,18 +57,19 @@ check "the decamp settings in 17's conf.d are live" test "$(on new-db1 "cd / && 
 check "app green on old (bookworm)" healthy old-web1
 check "app green on new (trixie)" healthy new-web1
 
-# ---- B: the physical replica refuses 15 → 17, naming both ----
+# ---- B: 15 → 17 goes logical; the example's wal_level and a forced physical are refused ----
 hba_before=$(on old-db1 'sha256sum /etc/postgresql/15/main/pg_hba.conf')
 "$DECAMP" migrate -i "$INV" --state "$T/b.db" --to new --dry-run --json >"$T/dry.json" 2>"$T/dry.err"; rc=$?
 check "dry run reports the problem (exit 5)" test $rc = 5
-check "dry run names both versions and the logical mover" python3 -c "
+check "dry run: logical across 15 → 17, refused for wal_level (replica)" python3 -c "
 import json; d = json.load(open('$T/dry.json'))
 p = ' '.join(d['problems'])
-assert 'PostgreSQL 15 on old-db1 but 17 on new-db1' in p and 'logical mover' in p, p"
-"$DECAMP" migrate -i "$INV" --state "$T/b.db" --to new --yes >"$T/b.out" 2>"$T/b.err"; rc=$?
+assert 'wal_level is replica' in p, p"
+sed 's/{ kind: postgres, role: db, database: forum }/{ kind: postgres, role: db, database: forum, method: physical }/' "$INV" >.lab/physical.yml
+"$DECAMP" migrate -i .lab/physical.yml --state "$T/b.db" --to new --yes >"$T/b.out" 2>"$T/b.err"; rc=$?
 tail -n 3 "$T/b.err"
-check "migrate refused (non-zero exit)" test $rc != 0
-check "refusal names 15 and 17 and the logical mover" bash -c "grep -q 'PostgreSQL 15 on old-db1 but 17 on new-db1' '$T/b.err' && grep -q 'logical mover' '$T/b.err'"
+check "migrate with method: physical refused (non-zero exit)" test $rc != 0
+check "refusal names 15 and 17 and the way out" bash -c "grep -q 'PostgreSQL 15 on the source and 17 on the target' '$T/b.err' && grep -q 'use method: logical or auto' '$T/b.err'"
 check "old's pg_hba.conf untouched" test "$(on old-db1 'sha256sum /etc/postgresql/15/main/pg_hba.conf')" = "$hba_before"
 check "no replication role on old" test -z "$(on old-db1 "cd / && runuser -u postgres -- psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'decamp_repl'\"")"
 check "old still serves" healthy old-web1
