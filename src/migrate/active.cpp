@@ -24,13 +24,17 @@ std::string undefined_message(const ActiveProvider& a, const inventory::Inventor
 
 }  // namespace
 
-std::string utc_minute(double unix_time) {
+std::string utc_format(double unix_time, const char* format) {
     std::time_t t = static_cast<std::time_t>(unix_time);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    char buf[64];
+    if (std::strftime(buf, sizeof buf, format, &tm) == 0) return "";
     return buf;
+}
+
+std::string utc_minute(double unix_time) {
+    return utc_format(unix_time, "%Y-%m-%d %H:%M UTC");
 }
 
 bool ActiveProvider::was_left(const std::string& provider) const {

@@ -60,5 +60,7 @@ HostScope host_scope(const inventory::Inventory& inv, const ActiveProvider& acti
 
 // "YYYY-MM-DD HH:MM UTC".
 std::string utc_minute(double unix_time);
+// `unix_time` in UTC by strftime's `format` ("" when it does not fit).
+std::string utc_format(double unix_time, const char* format);
 
 }  // namespace decamp::migrate

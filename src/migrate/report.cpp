@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 
+#include "migrate/active.hpp"
 #include "migrate/journal.hpp"
 #include "util/json.hpp"
 #include "util/secret.hpp"
@@ -37,12 +37,7 @@ std::string cell(std::string s) {
 }  // namespace
 
 std::string utc_time(double unix_time) {
-    std::time_t t = static_cast<std::time_t>(unix_time);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
+    return utc_format(unix_time, "%Y-%m-%d %H:%M:%S UTC");
 }
 
 double old_answers_until(double lowered_at, double old_ttl, double switched_at, double switch_ttl) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "util/secret.hpp"
+#include "util/text.hpp"
 
 namespace decamp::http {
 
@@ -132,18 +133,7 @@ std::string check_api_url(const std::string& url) {
 }
 
 std::string form_encode(const std::string& value) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : value) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return util::percent_encode(value);
 }
 
 }  // namespace decamp::http

@@ -19,21 +19,6 @@ namespace {
 // A derived form shorter than this would mask innocent text (a base64 fragment, a line "}").
 constexpr size_t kMinForm = 6;
 
-std::string url_encode(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 // The base64 characters that depend on `s`'s bytes alone when `s` starts `shift` bytes into
 // a longer base64-encoded text (a file that contains the secret, sent as base64).
 std::string base64_core(const std::string& s, size_t shift) {
@@ -53,7 +38,7 @@ std::vector<std::string> Redactor::forms(const std::string& secret) {
     keep(shell::quote(secret));
     std::string js = json::quote(secret);  // the escaping every JSON writer uses
     keep(js.substr(1, js.size() - 2));
-    keep(url_encode(secret));
+    keep(util::percent_encode(secret));
     keep(shell::base64(secret));
     for (size_t shift = 0; shift < 3; ++shift) keep(base64_core(secret, shift));
     if (secret.find('\n') != std::string::npos) {

@@ -1,5 +1,6 @@
 #include "util/text.hpp"
 
+#include <cctype>
 #include <cstdio>
 
 namespace decamp::util {
@@ -65,6 +66,21 @@ std::string human_bytes(uint64_t b) {
     else if (b >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024);
     else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
     return buf;
+}
+
+std::string percent_encode(std::string_view s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
 }
 
 }  // namespace decamp::util

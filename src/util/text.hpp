@@ -27,6 +27,10 @@ std::string printable(std::string_view s);
 // "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB": sizes in messages and reports.
 std::string human_bytes(uint64_t bytes);
 
+// RFC 3986 percent-encoding: every byte but letters, digits and -._~ as %XX (form values,
+// and the URL-encoded form of a secret the masker also looks for).
+std::string percent_encode(std::string_view s);
+
 // The last `n` bytes of a command's output for an error message, trailing blanks removed;
 // "(no output)" when nothing is left.
 inline std::string output_tail(const std::string& s, size_t n = 1500) {

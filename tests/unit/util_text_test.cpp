@@ -43,3 +43,9 @@ TEST_CASE("human_bytes: one unit per size class, one decimal") {
     CHECK(decamp::util::human_bytes(12u << 20) == "12.0 MiB");
     CHECK(decamp::util::human_bytes(3ull << 30) == "3.0 GiB");
 }
+
+TEST_CASE("text: percent_encode keeps RFC 3986's unreserved bytes and encodes every other") {
+    CHECK(decamp::util::percent_encode("aZ09-._~") == "aZ09-._~");
+    CHECK(decamp::util::percent_encode("a b/&=é") == "a%20b%2F%26%3D%C3%A9");
+    CHECK(decamp::util::percent_encode(std::string("\0x", 2)) == "%00x");
+}
