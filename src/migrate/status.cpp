@@ -3,6 +3,7 @@
 
 #include "migrate/journal.hpp"
 #include "migrate/migration.hpp"
+#include "migrate/report.hpp"
 #include "util/json.hpp"
 
 namespace decamp::migrate {
@@ -13,10 +14,16 @@ int run_status(const inventory::Inventory& inv, const std::filesystem::path& sta
     const std::string& active = ap.name;
     std::optional<MigrationRow> latest;
     std::vector<StepRow> steps;
+    std::optional<MigrationRow> bridged;  // the migration whose bridge is open (migrate/bridge.cpp)
+    double bridge_until = 0;
     if (std::filesystem::exists(path)) {
         Journal j(path);
         latest = j.latest();
         if (latest) steps = j.steps(latest->id);
+        if (auto id = j.get("bridge_open")) {
+            bridged = j.migration(*id);
+            if (bridged) bridge_until = std::stod(j.get("bridge_until/" + *id).value_or("0"));
+        }
     }
     size_t hosts = inv.provider_hosts(active).size();
     if (json) {
@@ -41,12 +48,24 @@ int run_status(const inventory::Inventory& inv, const std::filesystem::path& sta
         } else {
             o.set("migration", nullptr);
         }
+        if (bridged)
+            o.set("bridge", json::Value()
+                                .set("migration", bridged->id)
+                                .set("from", bridged->source)
+                                .set("to", bridged->target)
+                                .set("until", json::rounded(bridge_until)));
+        else
+            o.set("bridge", nullptr);
         out << json::dump(o) << "\n";
         return 0;
     }
     out << "project " << inv.project << ": runs on " << ap.describe() << ", " << hosts << " hosts\n";
     for (const auto& p : ap.left)
         out << "  left provider " << p << ": touched only with --provider " << p << "\n";
+    if (bridged)
+        out << "  bridge open: " << bridged->source << "'s fronts forward to " << bridged->target
+            << " (migration " << bridged->id << ") until " << utc_time(bridge_until)
+            << "; then: decamp migrate --finish\n";
     if (!latest) {
         out << "no migration recorded (" << path.string() << ")\n";
         return 0;

@@ -668,6 +668,11 @@ TEST_CASE("migration with a front: the bridge opens once the target is healthy a
     // Opened after the target's app was healthy (start-app), before DNS moved.
     CHECK(r.log.find("start-app") < r.log.find("bridge-open/old-web1"));
     CHECK(r.log.find("bridge-open/old-web1") < r.log.find("dns-switch"));
+    std::ostringstream status, status_json;
+    run_status(rig.inv, rig.state_path, false, status);
+    CHECK(status.str().find("bridge open: old's fronts forward to new (migration ") != std::string::npos);
+    run_status(rig.inv, rig.state_path, true, status_json);
+    CHECK(json::parse(status_json.str())["bridge"]["to"].str() == "new");
     // Its time has not come: a new migration (back) is refused and says how to finish it.
     MigrateOptions back;
     back.target = "old";
@@ -685,6 +690,9 @@ TEST_CASE("migration with a front: the bridge opens once the target is healthy a
     auto again = rig.run(fin);
     CHECK(again.code == kExitOk);
     CHECK(again.out.find("no bridge is open") != std::string::npos);
+    std::ostringstream after;
+    run_status(rig.inv, rig.state_path, true, after);
+    CHECK(json::parse(after.str())["bridge"].is_null());
 }
 
 TEST_CASE("migration with a front: a target that never becomes healthy rolls back; the bridge never opened") {
