@@ -106,10 +106,14 @@ void Migration::close_bridge(const MigrationRow& m) {
 int Migration::finish_bridge() {
     auto id = p_.state->get(kOpenKey);
     auto m = id ? p_.state->migration(*id) : std::nullopt;
-    if (!m || !front_cfg()) {
+    if (!m) {
         out_ << "decamp: no bridge is open; nothing to finish\n";
         return kExitOk;
     }
+    if (!front_cfg())
+        throw Error("the bridge of migration " + m->id + " (" + m->source + " → " + m->target +
+                    ") is open, but " + inv_.file.string() +
+                    " has no app: front: block to take it down with");
     double until = std::stod(p_.state->get("bridge_until/" + m->id).value_or("0"));
     if (o_.finish_now) {
         if (Journal::now() < until)
@@ -133,7 +137,13 @@ int Migration::finish_bridge() {
 void Migration::close_earlier_bridge() {
     auto id = p_.state->get(kOpenKey);
     auto m = id ? p_.state->migration(*id) : std::nullopt;
-    if (!m || !front_cfg()) return;
+    if (!m) return;
+    if (!front_cfg()) {
+        log_ << "  warning: the bridge of migration " << m->id << " (" << m->source << " → " << m->target
+             << ") is recorded open, but the inventory has no app: front: block; decamp leaves the fronts as "
+                "they are\n";
+        return;
+    }
     double until = std::stod(p_.state->get("bridge_until/" + m->id).value_or("0"));
     if (Journal::now() < until)
         throw Error("the bridge of migration " + m->id + " (" + m->source + " → " + m->target +
